@@ -1,0 +1,124 @@
+"""The ledger: holdings of each asset and cash per account, settled and pending.
+
+Cash is kept in integer HKD cents so that conservation can be checked exactly. A trade moves
+nothing when it is agreed: it only commits the seller's units and the buyer's cash (pending
+amounts), so that nobody can sell or spend the same thing twice while settlement is due. Delivery
+versus payment then moves units, cash and charges in one step. The end-of-run check compares
+the totals with what was issued at the start, and fails loudly on any difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AccountingError(RuntimeError):
+    """An end-of-run invariant does not hold: the model, not the user, is wrong."""
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    group: str  # investor group, market maker, or collector of charges
+
+
+class Ledger:
+    """Settled and pending holdings per account; assets are small integer indices."""
+
+    def __init__(self, n_assets: int) -> None:
+        self.n_assets = n_assets
+        self.accounts: list[Account] = []
+        self.units: list[list[int]] = [[] for _ in range(n_assets)]
+        self.units_pending_out: list[list[int]] = [[] for _ in range(n_assets)]
+        self.units_pending_in: list[list[int]] = [[] for _ in range(n_assets)]
+        self.cash: list[int] = []
+        self.cash_pending_out: list[int] = []
+        self.issued_units = [0] * n_assets
+        self.issued_cash = 0
+
+    def open_account(self, name: str, group: str, cash_cents: int = 0, units: tuple[int, ...] = ()) -> int:
+        """Open an account with its starting cash and units (one entry per asset); return its id."""
+        account = len(self.accounts)
+        self.accounts.append(Account(name, group))
+        holdings = list(units) + [0] * (self.n_assets - len(units))
+        for asset, quantity in enumerate(holdings):
+            self.units[asset].append(quantity)
+            self.units_pending_out[asset].append(0)
+            self.units_pending_in[asset].append(0)
+            self.issued_units[asset] += quantity
+        self.cash.append(cash_cents)
+        self.cash_pending_out.append(0)
+        self.issued_cash += cash_cents
+        return account
+
+    def free_units(self, asset: int, account: int) -> int:
+        """Units the account may still sell: settled units not committed to a pending sale."""
+        return self.units[asset][account] - self.units_pending_out[asset][account]
+
+    def free_cash(self, account: int) -> int:
+        """Cash (cents) the account may still commit: settled cash not owed to pending purchases."""
+        return self.cash[account] - self.cash_pending_out[account]
+
+    def position(self, asset: int, account: int) -> int:
+        """Units the account will hold once everything pending has settled."""
+        return (
+            self.units[asset][account]
+            + self.units_pending_in[asset][account]
+            - self.units_pending_out[asset][account]
+        )
+
+    def commit(self, asset: int, seller: int, buyer: int, quantity: int, buyer_pays_cents: int) -> None:
+        """Record an agreed trade as pending on both sides."""
+        self.units_pending_out[asset][seller] += quantity
+        self.units_pending_in[asset][buyer] += quantity
+        self.cash_pending_out[buyer] += buyer_pays_cents
+
+    def settle(
+        self,
+        asset: int,
+        seller: int,
+        buyer: int,
+        quantity: int,
+        buyer_pays_cents: int,
+        seller_receives_cents: int,
+        charges: list[tuple[int, int]],
+    ) -> None:
+        """Delivery versus payment of a committed trade; `charges` are (collector, cents) credits.
+
+        What the buyer pays equals what the seller receives plus all charges; the caller builds
+        them so, and the end-of-run check catches it if not.
+        """
+        self.units_pending_out[asset][seller] -= quantity
+        self.units_pending_in[asset][buyer] -= quantity
+        self.units[asset][seller] -= quantity
+        self.units[asset][buyer] += quantity
+        self.cash_pending_out[buyer] -= buyer_pays_cents
+        self.cash[buyer] -= buyer_pays_cents
+        self.cash[seller] += seller_receives_cents
+        for collector, cents in charges:
+            self.cash[collector] += cents
+
+    def check(self, allow_negative: bool = False) -> None:
+        """Fail loudly unless units and cash are conserved, nothing is pending and nothing is negative."""
+        problems: list[str] = []
+        for asset in range(self.n_assets):
+            total = sum(self.units[asset])
+            if total != self.issued_units[asset]:
+                problems.append(f"asset {asset}: {total} units held but {self.issued_units[asset]} issued")
+            if any(self.units_pending_out[asset]) or any(self.units_pending_in[asset]):
+                problems.append(f"asset {asset}: units still pending after the last settlement")
+            if not allow_negative and min(self.units[asset], default=0) < 0:
+                problems.append(f"asset {asset}: negative holdings in {self._negatives(self.units[asset])}")
+        total_cash = sum(self.cash)
+        if total_cash != self.issued_cash:
+            problems.append(f"cash: {total_cash} cents held but {self.issued_cash} issued")
+        if any(self.cash_pending_out):
+            problems.append("cash still pending after the last settlement")
+        if not allow_negative and min(self.cash, default=0) < 0:
+            problems.append(f"negative cash in {self._negatives(self.cash)}")
+        if problems:
+            raise AccountingError("accounting check failed: " + "; ".join(problems))
+
+    def _negatives(self, amounts: list[int]) -> str:
+        names = [self.accounts[i].name for i, amount in enumerate(amounts) if amount < 0]
+        return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

@@ -1,0 +1,28 @@
+"""Per-run random streams: one independent generator per source of randomness, drawn in blocks.
+
+Each source (the NAV path, each investor group's needs, ...) gets its own stream derived from
+the run seed and the source's name, never from the order in which sources are created. So
+replication k of two scenarios that differ only in policy sees the same NAV path and the same
+trading needs (common random numbers), and adding an investor group does not reshuffle the
+others. Numbers are drawn in numpy blocks and handed out as plain Python floats, because one
+numpy call per event would cost about a quarter of the event throughput.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+
+def stream(seed: int, source: str) -> np.random.Generator:
+    """The generator for one named source of randomness in a run with this seed."""
+    key = zlib.crc32(source.encode("utf-8"))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(key,))))
+
+
+def rows_in_blocks(draw_block: Callable[[int], np.ndarray], block_size: int = 4096) -> Iterator[list[float]]:
+    """Endless iterator over the rows of blocks drawn by `draw_block(n)` (an n-by-k array)."""
+    while True:
+        yield from draw_block(block_size).tolist()

@@ -1,0 +1,79 @@
+"""Columnar recording: each table is a set of typed arrays, appended to row by row.
+
+The event loop only appends plain numbers to `array.array` columns (8 bytes or less per value,
+no Python object per row); pandas DataFrames are built once, when the run ends.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+import pandas as pd
+
+TRADE_COLUMNS = {
+    "time": "d",
+    "day": "i",
+    "venue": "b",
+    "price_cents": "q",
+    "quantity": "q",
+    "buyer": "i",
+    "seller": "i",
+    "taker_side": "b",
+    "nav_hkd": "d",
+    "buyer_duty_cents": "q",
+    "seller_duty_cents": "q",
+    "buyer_fees_cents": "q",
+    "seller_fees_cents": "q",
+    "settled_day": "i",
+}
+QUOTE_COLUMNS = {
+    "time": "d",
+    "day": "i",
+    "venue": "b",
+    "bid_cents": "q",
+    "ask_cents": "q",
+    "bid_depth": "q",
+    "ask_depth": "q",
+    "nav_hkd": "d",
+}
+EXPOSURE_COLUMNS = {"day": "i", "venue": "b", "unsettled_cents": "q", "unsettled_trades": "q"}
+NEED_COLUMNS = {"day": "i", "group": "b", "needs": "q", "traded": "q"}
+
+
+class Table:
+    """One table of the run, held as typed columns."""
+
+    def __init__(self, columns: dict[str, str]) -> None:
+        self.columns = {name: array(code) for name, code in columns.items()}
+        self._appends = [column.append for column in self.columns.values()]
+
+    def add(self, *row: float) -> int:
+        """Append one row (values in column order); return its index."""
+        for append, value in zip(self._appends, row):
+            append(value)
+        return len(self) - 1
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a DataFrame (built once, at the end of a run)."""
+        return pd.DataFrame({name: np.array(column) for name, column in self.columns.items()})
+
+
+class Recorder:
+    """All tables a run records."""
+
+    def __init__(self) -> None:
+        self.trades = Table(TRADE_COLUMNS)
+        self.quotes = Table(QUOTE_COLUMNS)
+        self.exposure = Table(EXPOSURE_COLUMNS)
+        self.needs = Table(NEED_COLUMNS)
+        self._settled_day = self.trades.columns["settled_day"]
+
+    def mark_settled(self, trade: int, day: int) -> None:
+        self._settled_day[trade] = day
+
+    def unsettled_trades(self) -> int:
+        return sum(1 for day in self._settled_day if day < 0)
