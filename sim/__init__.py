@@ -1,3 +1,14 @@
-"""LEAP tokenization scenario simulator: tokenized and conventional markets under policy levers."""
+"""LEAP tokenization scenario simulator: tokenized and conventional markets under policy levers.
+
+`sim.run(scenario, seed)` runs one validated scenario (see `sim.scenario.load_scenario`) and
+returns a `RunResult` with `trades`, `daily` and `kpis`.
+"""
 
 __version__ = "0.1.0"
+
+
+def run(scenario, seed=None):
+    """Run one scenario once (imported lazily so `import sim` stays light)."""
+    from sim.engine import run as run_engine
+
+    return run_engine(scenario, seed)

@@ -9,9 +9,10 @@ silently ignored setting. Models are frozen: a validated scenario is a value, no
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Form = Literal["conventional", "tokenized"]
 FORMS: tuple[Form, ...] = ("conventional", "tokenized")
@@ -23,9 +24,32 @@ Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")]
 
 
 class Strict(BaseModel):
-    """Base for every scenario section: unknown keys are errors and values are immutable."""
+    """Base for every scenario section: unknown keys are errors and values are immutable.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    Numbers and switches are taken only as YAML writes them: pydantic alone would read
+    `"5"` as 5 or `yes`-as-text and `1` as true, which would hide a user's mistake.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_silent_coercion(cls, value: Any, info: ValidationInfo) -> Any:
+        kinds = _scalar_kinds(cls.model_fields[info.field_name].annotation)
+        if value is None or not kinds:
+            return value
+        if bool in kinds and not isinstance(value, bool):
+            raise ValueError("expected true/false")
+        if kinds & {int, float} and isinstance(value, (str, bool)):
+            raise ValueError("expected a number" if float in kinds else "expected an integer")
+        return value
+
+
+def _scalar_kinds(annotation: Any) -> set[type]:
+    """The plain scalar types (bool, int, float) a field accepts, looking through Optional."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        return set().union(*(_scalar_kinds(arg) for arg in get_args(annotation)))
+    return {annotation} & {bool, int, float}
 
 
 def _check_window(start: float, end: float, what: str) -> None:
@@ -206,7 +230,7 @@ class Scenario(Strict):
         description="Short name; becomes the output folder name (letters, digits, `_`, `-`, `.`).",
     )
     description: str = Field("", max_length=2000, description="One or two sentences for the report.")
-    seed: int = Field(1, ge=0, lt=2**63, description="Seed of the run's random streams.")
+    seed: int = Field(1, ge=0, le=999_999_999_999, description="Seed of the run's random streams.")
     horizon_days: int = Field(250, gt=0, le=10_000, description="Business days simulated.")
     etf: Etf = Field(default_factory=Etf, description="The ETF.")
     venues: dict[Name, Venue] = Field(min_length=1, description="Venues by name.")

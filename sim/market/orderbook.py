@@ -1,0 +1,267 @@
+"""Continuous double-auction limit order book with price-time priority.
+
+Models the central limit order book of one instrument on one venue: limit
+orders rest until matched or cancelled, marketable orders trade against the
+opposite side best price first and, within a price, oldest first, always at
+the resting (maker) order's price. Every trade in the simulator goes through
+a book like this, so it is plain Python on integer ticks and quantities
+(no SimPy, numpy or pandas) and costs O(log levels) per order plus O(1)
+per fill.
+
+Layout, chosen for speed:
+
+* Each side keeps ``dict key -> _Level`` plus a heap of keys. Keys are signed
+  so the best price is always the heap minimum (asks: ``price``, bids:
+  ``-price``); a taker of side ``s`` with limit ``p`` crosses a level with key
+  ``k`` iff ``k <= s * p``.
+* A resting order is just its id in its level's FIFO deque plus entries in
+  three ``order_id -> int`` dicts (remaining qty, level key, owner) that hold
+  live orders only. No per-order object is built, so a deep book adds no
+  work for Python's cyclic garbage collector.
+* Cancel is O(1): it drops the dict entries and leaves the id in the deque,
+  where matching skips it. A level is dropped when its last live order goes; a
+  deque is compacted when cancelled ids dominate it; the heap is popped until
+  its top is live whenever the top level goes, and rebuilt when stale keys
+  dominate it. So public answers are always exact and memory stays
+  proportional to the live book on cancel-heavy runs.
+
+Only ``submit_limit`` consumes order ids (IOC and market orders never rest,
+so they need none); a taker's ``owner`` is not recorded, since fills name
+only the maker and the caller already knows the taker. There is no self-trade prevention: a taker may fill
+against resting orders of the same owner. Prices and quantities are expected
+to be ints; only their sign is checked, to keep the hot path cheap.
+"""
+
+from collections import deque
+from heapq import heapify, heappop, heappush, nsmallest
+from typing import NamedTuple
+
+BUY = 1
+SELL = -1
+
+_NO_LIMIT = 1 << 62  # key bound every level satisfies: market orders
+_STALE_SLACK = 32  # dead entries tolerated before compacting a deque or heap
+
+
+class Fill(NamedTuple):
+    """One execution of a taker against one resting order."""
+
+    maker_order_id: int
+    maker_owner: int  # account id of the resting order's owner
+    price: int  # ticks; always the resting (maker) order's price
+    qty: int
+
+
+# Builds a Fill without the Python-level NamedTuple.__new__ frame (hot path).
+_tuple_new = tuple.__new__
+
+
+class _Level:
+    """FIFO queue at one price, with live totals so depth queries are O(1)."""
+
+    __slots__ = ("orders", "qty", "live")
+
+    def __init__(self) -> None:
+        self.orders: deque[int] = deque()  # order ids, some maybe cancelled
+        self.qty = 0  # live resting quantity
+        self.live = 0  # live resting orders
+
+
+class _Side:
+    """All resting orders of one side, best level at ``heap[0]``."""
+
+    __slots__ = ("heap", "levels", "qty")
+
+    def __init__(self) -> None:
+        self.heap: list[int] = []  # level keys; top is always live
+        self.levels: dict[int, _Level] = {}
+        self.qty = 0  # live resting quantity on the side
+
+
+def _invalid(side: int, qty: int, price: int | None = None) -> ValueError:
+    """Explain why an order was rejected (kept off the fast path)."""
+    if side != BUY and side != SELL:
+        return ValueError(f"side must be BUY (1) or SELL (-1), got {side!r}")
+    if qty <= 0:
+        return ValueError(f"qty must be a positive int, got {qty!r}")
+    return ValueError(f"price must be a positive int of ticks, got {price!r}")
+
+
+class OrderBook:
+    """Single-instrument limit order book; see the module docstring."""
+
+    def __init__(self) -> None:
+        self._sides = {BUY: _Side(), SELL: _Side()}
+        # Live resting orders only; the key's sign gives the side (bids < 0).
+        self._qty: dict[int, int] = {}
+        self._key: dict[int, int] = {}
+        self._owner: dict[int, int] = {}
+        self._next_id = 1
+
+    # -- order entry ---------------------------------------------------
+
+    def submit_limit(self, side: int, price: int, qty: int, owner: int) -> tuple[int, list[Fill]]:
+        """Match at prices at least as good as ``price`` (best price, then
+        oldest first), then rest the remainder at ``price``. Returns
+        ``(order_id, fills)``; the id is assigned even if fully filled."""
+        if (side != BUY and side != SELL) or qty <= 0 or price <= 0:
+            raise _invalid(side, qty, price)
+        order_id = self._next_id
+        self._next_id = order_id + 1
+        fills: list[Fill] = []
+        opposite = self._sides[-side].heap
+        if opposite and opposite[0] <= side * price:  # marketable: match first
+            qty = self._match(side, side * price, qty, fills)
+            if not qty:
+                return order_id, fills
+        self._rest(order_id, side, price, qty, owner)
+        return order_id, fills
+
+    def submit_ioc(self, side: int, price: int, qty: int, owner: int) -> list[Fill]:
+        """Immediate-or-cancel limit: match as submit_limit does, drop the remainder."""
+        if (side != BUY and side != SELL) or qty <= 0 or price <= 0:
+            raise _invalid(side, qty, price)
+        fills: list[Fill] = []
+        self._match(side, side * price, qty, fills)
+        return fills
+
+    def submit_market(self, side: int, qty: int, owner: int) -> list[Fill]:
+        """Walk the opposite side at any price until filled or the side is
+        empty; drop the remainder."""
+        if (side != BUY and side != SELL) or qty <= 0:
+            raise _invalid(side, qty)
+        fills: list[Fill] = []
+        self._match(side, _NO_LIMIT, qty, fills)
+        return fills
+
+    def cancel(self, order_id: int) -> int:
+        """Remove a resting order; return the quantity that was still resting
+        (0 if unknown, already filled or already cancelled)."""
+        qty = self._qty.pop(order_id, 0)
+        if not qty:
+            return 0
+        key = self._key.pop(order_id)
+        del self._owner[order_id]
+        book = self._sides[BUY if key < 0 else SELL]
+        level = book.levels[key]
+        level.qty -= qty
+        level.live -= 1
+        book.qty -= qty
+        if not level.live:
+            self._drop_level(book, key)
+        elif len(level.orders) > 2 * level.live + _STALE_SLACK:
+            live = self._qty
+            level.orders = deque(i for i in level.orders if i in live)
+        return qty
+
+    # -- queries -------------------------------------------------------
+
+    def remaining(self, order_id: int) -> int:
+        """Resting quantity of an order, 0 if it is not resting."""
+        return self._qty.get(order_id, 0)
+
+    def best_bid(self) -> int | None:
+        heap = self._sides[BUY].heap
+        return -heap[0] if heap else None
+
+    def best_ask(self) -> int | None:
+        heap = self._sides[SELL].heap
+        return heap[0] if heap else None
+
+    def depth_at_best(self, side: int) -> int:
+        """Total resting quantity at the best price of ``side``, 0 if empty."""
+        book = self._side(side)
+        return book.levels[book.heap[0]].qty if book.heap else 0
+
+    def depth(self, side: int, levels: int) -> list[tuple[int, int]]:
+        """Up to ``levels`` ``(price, total qty)`` pairs of ``side``, best first."""
+        if levels < 0:
+            raise ValueError(f"levels must be >= 0, got {levels!r}")
+        book = self._side(side)
+        return [(-side * key, book.levels[key].qty) for key in nsmallest(levels, book.levels)]
+
+    def resting_orders(self) -> int:
+        """Number of live resting orders on both sides."""
+        return len(self._qty)
+
+    def resting_qty(self, side: int) -> int:
+        """Total live resting quantity on ``side``."""
+        return self._side(side).qty
+
+    # -- internals -----------------------------------------------------
+
+    def _side(self, side: int) -> _Side:
+        book = self._sides.get(side)
+        if book is None:
+            raise ValueError(f"side must be BUY (1) or SELL (-1), got {side!r}")
+        return book
+
+    def _match(self, side: int, key_limit: int, qty: int, fills: list[Fill]) -> int:
+        """Fill up to ``qty`` against the side opposite ``side`` at levels with
+        key <= ``key_limit``, appending to ``fills``; return the unfilled qty."""
+        book = self._sides[-side]
+        heap = book.heap
+        levels = book.levels
+        qtys, keys, owners = self._qty, self._key, self._owner
+        append = fills.append
+        start = qty
+        while qty and heap:
+            key = heap[0]
+            if key > key_limit:
+                break
+            price = side * key
+            level = levels[key]
+            queue = level.orders
+            before = qty
+            while qty and level.live:
+                order_id = queue[0]
+                resting = qtys.get(order_id)
+                if resting is None:  # cancelled earlier
+                    queue.popleft()
+                    continue
+                if resting <= qty:
+                    queue.popleft()
+                    del qtys[order_id], keys[order_id]
+                    owner = owners.pop(order_id)
+                    level.live -= 1
+                    trade = resting
+                else:
+                    qtys[order_id] = resting - qty
+                    owner = owners[order_id]
+                    trade = qty
+                append(_tuple_new(Fill, (order_id, owner, price, trade)))
+                qty -= trade
+            level.qty -= before - qty
+            if not level.live:
+                self._drop_level(book, key)
+        book.qty -= start - qty
+        return qty
+
+    def _rest(self, order_id: int, side: int, price: int, qty: int, owner: int) -> None:
+        """Queue a remainder at the back of its price level."""
+        book = self._sides[side]
+        key = -side * price
+        level = book.levels.get(key)
+        if level is None:
+            level = book.levels[key] = _Level()
+            heappush(book.heap, key)
+        level.orders.append(order_id)
+        level.qty += qty
+        level.live += 1
+        book.qty += qty
+        self._qty[order_id] = qty
+        self._key[order_id] = key
+        self._owner[order_id] = owner
+
+    @staticmethod
+    def _drop_level(book: _Side, key: int) -> None:
+        """Forget an empty level, keeping the heap top live and the heap small."""
+        levels = book.levels
+        del levels[key]
+        heap = book.heap
+        if heap[0] == key:
+            while heap and heap[0] not in levels:
+                heappop(heap)
+        elif len(heap) > 2 * len(levels) + _STALE_SLACK:
+            heap[:] = levels  # in place: _match holds a reference to the heap
+            heapify(heap)

@@ -1,0 +1,84 @@
+"""Writing a run's folder: tables, manifest and figures, all or nothing.
+
+Everything is written into a hidden temporary folder beside the destination and renamed into
+place only when complete, so an interrupted run never leaves a folder that looks finished.
+Tables hold no wall-clock times, so the same scenario and seed give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+
+from sim import __version__
+from sim.engine import RunResult
+from sim.report.figures import save_run_figures
+
+TABLES = ("trades.csv", "daily.csv", "kpis.csv")
+
+
+def scenario_hash(result: RunResult) -> str:
+    """SHA-256 of the resolved scenario in canonical JSON: equal hashes mean equal inputs."""
+    canonical = json.dumps(result.scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def git_revision() -> str | None:
+    """The source revision of this package, when it runs from a git checkout."""
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if completed.returncode != 0:
+        return None
+    return completed.stdout.strip() or None
+
+
+def manifest(result: RunResult, sources: list[str], overrides: list[str]) -> dict:
+    """Everything needed to reproduce the run."""
+    return {
+        "scenario": result.scenario.name,
+        "seed": result.seed,
+        "package_version": __version__,
+        "git_revision": git_revision(),
+        "scenario_hash": scenario_hash(result),
+        "scenario_files": sources,
+        "overrides": overrides,
+        "files": [*TABLES, "figures/turnover.png", "figures/spread.png"],
+        "resolved_scenario": result.scenario.model_dump(mode="json"),
+    }
+
+
+def kpi_frame(result: RunResult) -> pd.DataFrame:
+    """The run's KPIs as one row, led by scenario and seed."""
+    return pd.DataFrame([{"scenario": result.scenario.name, "seed": result.seed, **result.kpis}])
+
+
+def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: list[str]) -> Path:
+    """Write `out_dir/<scenario>/` atomically and return its path; an older folder is replaced."""
+    final = out_dir / result.scenario.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    partial = out_dir / f".{result.scenario.name}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        partial.mkdir()
+        result.trades.to_csv(partial / "trades.csv", index=False)
+        result.daily.to_csv(partial / "daily.csv", index=False)
+        kpi_frame(result).to_csv(partial / "kpis.csv", index=False)
+        save_run_figures(result, partial / "figures")
+        text = json.dumps(manifest(result, sources, overrides), indent=2, sort_keys=False)
+        (partial / "manifest.json").write_text(text + "\n", encoding="utf-8")
+        if final.exists():
+            shutil.rmtree(final)
+        partial.rename(final)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return final

@@ -1,0 +1,175 @@
+"""Load a scenario: YAML file -> dict -> `extends` merged -> `--set` applied -> validated `Scenario`.
+
+YAML is read with a strict safe loader: no Python tags, no duplicate keys, text keys only, so
+what a file says is exactly what the schema sees. A file may start from another with
+`extends: base.yaml` (relative to the extending file's folder, with `..` taken lexically;
+chains of any length):
+
+* mappings merge key by key, recursively, and the extending file wins;
+* lists and scalars are replaced whole (a list is never appended to);
+* `null` is a plain value: it replaces the inherited value, it does not delete the key
+  (the schema then rejects it unless the key may be null);
+* `extends` itself is not part of the result.
+
+While merging, every key path is attributed to the file that last set it (a mapping to the last
+file that set anything inside it), so a validation error names the file to fix.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sim.scenario.errors import ScenarioError, from_validation_error
+from sim.scenario.overrides import OVERRIDE_SOURCE, apply_override, parse_override
+from sim.scenario.schema import Scenario
+
+Provenance = dict[tuple[str, ...], str]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that rejects duplicate and non-text mapping keys, and any non-standard tag."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
+                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else key_node.id
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {shown!r} is not text; quote it", key_node.start_mark
+                )
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
+                )
+            seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+    def refuse_tag(self, node: yaml.Node) -> None:
+        """`!!python/object` and other non-standard tags are refused, not silently ignored."""
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        raise yaml.constructor.ConstructorError(
+            None, None, f"tag {tag} is not allowed (scenario files are plain YAML)", node.start_mark
+        )
+
+
+_StrictLoader.add_constructor(None, _StrictLoader.refuse_tag)
+
+
+def load_scenario(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> Scenario:
+    """The validated scenario in `path`, after `extends` and the `KEY.PATH=VALUE` overrides."""
+    data, provenance = resolve_scenario_dict(path, overrides)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise from_validation_error(error, Scenario, data, provenance, str(Path(path))) from None
+
+
+def resolve_scenario_dict(
+    path: str | os.PathLike[str], overrides: Iterable[str] = ()
+) -> tuple[dict[str, Any], Provenance]:
+    """The raw scenario data in `path` (merged and overridden, not validated) and its provenance."""
+    provenance: Provenance = {}
+    data = _load_with_parents(Path(path), [], provenance)
+    for override in map(parse_override, overrides):
+        data = apply_override(data, override)
+        for end in range(1, len(override.path)):
+            provenance[override.path[:end]] = OVERRIDE_SOURCE
+        _attribute(provenance, override.path, override.value, OVERRIDE_SOURCE)
+    return data, provenance
+
+
+def _load_with_parents(path: Path, chain: list[Path], provenance: Provenance) -> dict[str, Any]:
+    """The data in `path` merged over everything it extends; fills `provenance` as it goes."""
+    data = _read_mapping(path)
+    base: dict[str, Any] = {}
+    if "extends" in data:
+        chain = [*chain, path]
+        parent = _extends_target(path, data.pop("extends"), chain)
+        base = _load_with_parents(parent, chain, provenance)
+    return _merge(base, data, str(path), provenance)
+
+
+def _extends_target(path: Path, target: Any, chain: list[Path]) -> Path:
+    """The file named by `extends` in `path`, checked to exist and not to close a cycle."""
+    if not isinstance(target, str) or not target.strip():
+        raise ScenarioError(str(path), "extends", "must name a YAML file (text)", target)
+    parent = Path(os.path.normpath(path.parent / target))
+    if not parent.is_file():
+        raise ScenarioError(str(path), "extends", f"file not found (looked for {parent})", target)
+    resolved = [step.resolve() for step in chain]
+    if parent.resolve() in resolved:
+        loop = chain[resolved.index(parent.resolve()) :] + [parent]
+        names = " -> ".join(str(step) for step in loop)
+        raise ScenarioError(str(path), "extends", f"extends itself in a cycle: {names}", target)
+    return parent
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    """The top-level mapping of the UTF-8 YAML file at `path`, read with the strict safe loader."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(str(path), "", f"not UTF-8 text (bad byte at offset {error.start})") from None
+    except OSError as error:
+        raise ScenarioError(str(path), "", f"cannot read file: {error.strerror or error}") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        raise ScenarioError(str(path), "", _yaml_problem(error)) from None
+    except yaml.reader.ReaderError as error:
+        problem = f"character {error.position}: unacceptable character #x{error.character:04x} ({error.reason})"
+        raise ScenarioError(str(path), "", problem) from None
+    if data is None:
+        raise ScenarioError(str(path), "", "file is empty; expected a mapping of scenario keys")
+    if not isinstance(data, dict):
+        raise ScenarioError(str(path), "", f"top level must be a mapping of keys, not a {type(data).__name__}")
+    return data
+
+
+def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
+    """`line 3, column 7: mapping values are not allowed here` from a parser error."""
+    mark = error.problem_mark or error.context_mark
+    problem = error.problem or error.context or "invalid YAML"
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem
+
+
+def _merge(
+    base: dict[str, Any], child: dict[str, Any], source: str, provenance: Provenance, at: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """`child` deep-merged over `base` (a new dict); records `source` for what `child` sets."""
+    merged = dict(base)
+    for key, value in child.items():
+        path = (*at, key)
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            provenance[path] = source
+            merged[key] = _merge(merged[key], value, source, provenance, path)
+        else:
+            merged[key] = value
+            _attribute(provenance, path, value, source)
+    return merged
+
+
+def _attribute(provenance: Provenance, path: tuple[str, ...], value: Any, source: str) -> None:
+    """Attribute `path` and every key inside `value` to `source`, forgetting what was there."""
+    for known in [known for known in provenance if known[: len(path)] == path]:
+        del provenance[known]
+    provenance.update(dict.fromkeys(_key_paths(path, value), source))
+
+
+def _key_paths(path: tuple[str, ...], value: Any) -> Iterator[tuple[str, ...]]:
+    """`path` and the path of every mapping key nested in `value`."""
+    yield path
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _key_paths((*path, key), inner)

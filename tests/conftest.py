@@ -1,0 +1,25 @@
+"""Shared fixtures: the repository root and small, fast scenarios built from the shipped ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+# A short horizon and fewer accounts keep each run well under a second.
+QUICK = ["horizon_days=6", "investors.retail.accounts=500", "investors.institutional.accounts=40"]
+
+
+def quick(name: str, *overrides: str) -> Scenario:
+    """A shipped scenario, shortened for tests, with extra `--set` style overrides."""
+    return load_scenario(SCENARIOS / f"{name}.yaml", [*QUICK, *overrides])
+
+
+@pytest.fixture
+def baseline() -> Scenario:
+    return quick("baseline")

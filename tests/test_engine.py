@@ -1,0 +1,125 @@
+"""End-to-end runs: determinism, invariants, policy direction, settlement and shipped scenarios."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import SCENARIOS, quick
+from sim.engine import build, check_invariants, run
+from sim.market.ledger import AccountingError
+from sim.metrics import KPIS
+
+REQUIRED_KPIS = {
+    "turnover_hkd_tokenized", "turnover_hkd_conventional", "tokenized_share", "stamp_duty_hkd",
+    "investor_cost_hkd", "avg_spread_bps_tokenized", "avg_spread_bps_conventional",
+}
+
+
+def test_same_seed_gives_identical_tables(baseline):
+    first, second = run(baseline, seed=11), run(baseline, seed=11)
+    pd.testing.assert_frame_equal(first.trades, second.trades)
+    pd.testing.assert_frame_equal(first.daily, second.daily)
+    assert first.kpis == second.kpis
+
+
+def test_different_seeds_differ(baseline):
+    assert run(baseline, seed=1).kpis != run(baseline, seed=2).kpis
+
+
+def test_kpis_are_declared_and_finite(baseline):
+    kpis = run(baseline, seed=3).kpis
+    assert REQUIRED_KPIS <= set(kpis)
+    assert list(kpis) == [kpi.name for kpi in KPIS]
+    assert kpis["turnover_hkd_tokenized"] > 0 and kpis["turnover_hkd_conventional"] > 0
+    assert 0 < kpis["tokenized_share"] < 1
+    assert kpis["avg_spread_bps_tokenized"] > kpis["avg_spread_bps_conventional"] > 0
+
+
+def test_waiver_raises_tokenized_turnover_and_collects_no_duty_on_it():
+    """Same seed, so the same NAV path and needs: only the duty differs."""
+    days = "horizon_days=30"
+    base = run(quick("baseline", days), seed=5)
+    waiver = run(quick("stamp_duty_waiver", days), seed=5)
+    assert waiver.kpis["turnover_hkd_tokenized"] > base.kpis["turnover_hkd_tokenized"]
+    tokenized = waiver.trades[waiver.trades["form"] == "tokenized"]
+    assert len(tokenized) > 0
+    assert (tokenized["buyer_duty_cents"] == 0).all() and (tokenized["seller_duty_cents"] == 0).all()
+    assert base.kpis["stamp_duty_hkd"] > 0
+
+
+def test_duty_is_charged_exactly_in_its_window():
+    scenario = quick(
+        "baseline",
+        "horizon_days=8",
+        "policy.stamp_duty.tokenized_etf={rate_per_side: 0.0, from_day: 3, to_day: 6, otherwise_rate_per_side: 0.001}",
+    )
+    trades = run(scenario, seed=4).trades
+    tokenized = trades[(trades["form"] == "tokenized") & (trades["buyer_group"] != "market_maker")]
+    duty_days = set(tokenized.loc[tokenized["buyer_duty_cents"] > 0, "day"])
+    free_days = set(tokenized.loc[tokenized["buyer_duty_cents"] == 0, "day"])
+    assert duty_days and free_days
+    assert duty_days.isdisjoint({3, 4, 5})
+    assert free_days <= {3, 4, 5}
+
+
+def test_market_maker_exemption_follows_policy(baseline):
+    trades = run(baseline, seed=6).trades
+    maker_buys = trades[(trades["form"] == "tokenized") & (trades["buyer_group"] == "market_maker")]
+    assert len(maker_buys) > 0 and (maker_buys["buyer_duty_cents"] == 0).all()
+    charged = run(quick("baseline", "policy.stamp_duty.market_maker_exempt=false"), seed=6).trades
+    maker_buys = charged[(charged["form"] == "tokenized") & (charged["buyer_group"] == "market_maker")]
+    assert (maker_buys["buyer_duty_cents"] > 0).all()
+
+
+def test_every_trade_settles_on_its_cycle(baseline):
+    trades = run(baseline, seed=7).trades
+    cycles = {name: venue.settlement_cycle_days for name, venue in baseline.venues.items()}
+    expected = trades["day"] + trades["venue_name"].map(cycles)
+    assert (trades["settled_day"] == expected).all()
+
+
+def test_unsettled_value_follows_littles_law():
+    """With daily traded value V and a cycle of L days, about V * L is outstanding each night."""
+    scenario = quick("baseline", "horizon_days=20", "venues.exchange.settlement_cycle_days=3")
+    daily = run(scenario, seed=8).daily
+    exchange = daily[(daily["venue_name"] == "exchange") & (daily["day"] >= 3)]
+    ratio = exchange["unsettled_hkd"].mean() / (3 * daily.loc[daily["venue_name"] == "exchange", "volume_hkd"].mean())
+    assert 0.85 < ratio < 1.15
+    assert (daily.loc[daily["venue_name"] == "platform", "unsettled_hkd"] > 0).any()
+    atomic = run(quick("baseline", "venues.platform.settlement_cycle_days=0"), seed=8).daily
+    assert (atomic.loc[atomic["venue_name"] == "platform", "unsettled_hkd"] == 0).all()
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda ledger: ledger.units[1].__setitem__(5, ledger.units[1][5] + 1),
+        lambda ledger: ledger.cash.__setitem__(0, ledger.cash[0] - 1),
+        lambda ledger: ledger.units[0].__setitem__(7, -ledger.units[0][7] - 10),
+        lambda ledger: ledger.cash_pending_out.__setitem__(3, 1),
+    ],
+    ids=["units created", "cash lost", "negative holding", "cash left pending"],
+)
+def test_corrupted_ledger_is_caught(baseline, tamper):
+    model = build(baseline, seed=9)
+    model.env.run()
+    check_invariants(model)
+    tamper(model.ledger)
+    with pytest.raises(AccountingError):
+        check_invariants(model)
+
+
+def test_unsettled_trade_is_caught(baseline):
+    model = build(baseline, seed=9)
+    model.env.run()
+    model.recorder.trades.columns["settled_day"][0] = -1
+    with pytest.raises(AccountingError, match="neither settled nor failed"):
+        check_invariants(model)
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_scenario_runs(path):
+    result = run(quick(path.stem), seed=1)
+    assert len(result.trades) > 0
+    assert set(result.daily["day"]) == set(range(result.scenario.horizon_days))
