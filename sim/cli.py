@@ -17,7 +17,6 @@ import yaml
 from sim import __version__
 from sim.engine import run
 from sim.market.ledger import AccountingError
-from sim.metrics import KPIS
 from sim.outputs import write_run
 from sim.scenario import Scenario, ScenarioError, load_scenario, render_reference, resolve_scenario_dict
 
@@ -65,12 +64,14 @@ def command_run(args: argparse.Namespace) -> int:
 
 
 def _print_comparison(results) -> None:
+    """KPIs side by side; a KPI a scenario does not have (another instrument, say) shows as '-'."""
+    names = list(dict.fromkeys(name for r in results for name in r.kpis))
+    width = max(len(name) for name in names)
     print()
-    width = max(len(k.name) for k in KPIS)
-    print(f"{'KPI':<{width}}  " + "  ".join(f"{r.scenario.name:>18}" for r in results))
-    for kpi in KPIS:
-        values = "  ".join(f"{r.kpis[kpi.name]:>18,.4g}" for r in results)
-        print(f"{kpi.name:<{width}}  {values}")
+    print(f"{'KPI':<{width}}  " + "  ".join(f"{r.scenario.name:>22}" for r in results))
+    for name in names:
+        values = "  ".join(f"{r.kpis[name]:>22,.4g}" if name in r.kpis else f"{'-':>22}" for r in results)
+        print(f"{name:<{width}}  {values}")
 
 
 def command_validate(args: argparse.Namespace) -> int:

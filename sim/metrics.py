@@ -1,75 +1,102 @@
 """Tables and KPIs of a run, built once from the recorded columns.
 
-`trades` is the trade table with names and values attached, `daily` has one row per business
-day and venue, and the KPIs are declared in one table (`KPIS`): name, unit, meaning and how to
-compute it, so that outputs, reports and documentation all read the same list.
+`trades` is the trade table with names and values attached; `daily` has one row per business
+day and listing (instrument on a venue); `groups` one row per day and investor group. KPIs are
+declared in one table (`declared_kpis`): name, unit, meaning and formula, so outputs, reports
+and documentation read the same list. Some KPIs exist once per instrument, form or group.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY
-from sim.market.venue import Venue
 from sim.recorder import Recorder
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import FORMS, Scenario
+
+if TYPE_CHECKING:
+    from sim.engine import Model
 
 
-def trades_table(recorder: Recorder, venues: list[Venue], ledger: Ledger) -> pd.DataFrame:
-    """Recorded trades with venue, form, investor groups and HKD values attached."""
+def listing_frame(model: Model) -> pd.DataFrame:
+    """One row per listing: its instrument, type, venue, venue kind and form."""
+    return pd.DataFrame(
+        {
+            "instrument": [l.instrument for l in model.listings],
+            "instrument_type": [l.instrument_type for l in model.listings],
+            "venue_name": [l.venue.name for l in model.listings],
+            "venue_kind": [l.venue.kind for l in model.listings],
+            "form": [l.venue.form for l in model.listings],
+        }
+    )
+
+
+def trades_table(recorder: Recorder, listings: pd.DataFrame, groups: np.ndarray) -> pd.DataFrame:
+    """Recorded trades with listing names, investor groups, HKD values and the taker's costs."""
     trades = recorder.trades.frame()
-    groups = np.array([account.group for account in ledger.accounts], dtype=object)
-    trades.insert(3, "venue_name", np.array([v.name for v in venues], dtype=object)[trades["venue"]])
-    trades.insert(4, "form", np.array([v.form for v in venues], dtype=object)[trades["venue"]])
+    described = listings.iloc[trades["listing"]].reset_index(drop=True)
+    for position, column in enumerate(described.columns):
+        trades.insert(3 + position, column, described[column].to_numpy())
     trades["buyer_group"] = groups[trades["buyer"]]
     trades["seller_group"] = groups[trades["seller"]]
     trades["value_hkd"] = trades["price_cents"] * trades["quantity"] / 100.0
-    trades["premium_bps"] = (trades["price_cents"] / 100.0 / trades["nav_hkd"] - 1.0) * 10_000.0
+    trades["premium_bps"] = (trades["price_cents"] / 100.0 / trades["fair_value_hkd"] - 1.0) * 10_000.0
     taker_buys = trades["taker_side"] == BUY
-    duty = np.where(taker_buys, trades["buyer_duty_cents"], trades["seller_duty_cents"])
-    fees = np.where(taker_buys, trades["buyer_fees_cents"], trades["seller_fees_cents"])
-    trades["taker_duty_hkd"] = duty / 100.0
-    trades["taker_fees_hkd"] = fees / 100.0
-    trades["taker_spread_cost_hkd"] = trades["taker_side"] * trades["premium_bps"] / 10_000.0 * trades["nav_hkd"] * trades["quantity"]
+    trades["taker_group"] = np.where(taker_buys, trades["buyer_group"], trades["seller_group"])
+    trades["taker_duty_hkd"] = np.where(taker_buys, trades["buyer_duty_cents"], trades["seller_duty_cents"]) / 100.0
+    trades["taker_fees_hkd"] = np.where(taker_buys, trades["buyer_fees_cents"], trades["seller_fees_cents"]) / 100.0
+    trades["taker_spread_hkd"] = trades["taker_side"] * trades["premium_bps"] / 10_000.0 * trades["value_hkd"] / (
+        1.0 + trades["premium_bps"] / 10_000.0
+    )
     return trades
 
 
-def daily_table(recorder: Recorder, venues: list[Venue], horizon_days: int) -> pd.DataFrame:
-    """One row per business day and venue: volume, trades, spreads, NAV, price, premium, exposure."""
-    index = pd.MultiIndex.from_product([range(horizon_days), range(len(venues))], names=["day", "venue"])
-    trades = recorder.trades.frame()
-    trades["value_hkd"] = trades["price_cents"] * trades["quantity"] / 100.0
-    trades["premium_value"] = (trades["price_cents"] / 100.0 / trades["nav_hkd"] - 1.0) * trades["value_hkd"]
-    by_day = trades.groupby(["day", "venue"])
-    flows = pd.DataFrame(
+def daily_table(recorder: Recorder, trades: pd.DataFrame, listings: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+    """One row per business day and listing: flows, spreads, depth, value, premium, settlement."""
+    index = pd.MultiIndex.from_product([range(horizon_days), range(len(listings))], names=["day", "listing"])
+    trades = trades.assign(
+        premium_value=trades["premium_bps"] * trades["value_hkd"],
+        effective_value=2.0 * trades["taker_side"] * trades["premium_bps"] * trades["value_hkd"],
+    )
+    by_day = trades.groupby(["day", "listing"])
+    volume_hkd = by_day["value_hkd"].sum()
+    daily = pd.DataFrame(
         {
             "volume_units": by_day["quantity"].sum(),
-            "volume_hkd": by_day["value_hkd"].sum(),
+            "volume_hkd": volume_hkd,
             "trades": by_day["quantity"].size(),
             "last_price_hkd": by_day["price_cents"].last() / 100.0,
-            "premium_bps": by_day["premium_value"].sum() / by_day["value_hkd"].sum() * 10_000.0,
+            "premium_bps": by_day["premium_value"].sum() / volume_hkd,
+            "effective_spread_bps": by_day["effective_value"].sum() / volume_hkd,
         }
     ).reindex(index)
     for column in ("volume_units", "volume_hkd", "trades"):
-        flows[column] = flows[column].fillna(0)
-    flows["volume_units"] = flows["volume_units"].astype("int64")
-    flows["trades"] = flows["trades"].astype("int64")
-    quotes = two_sided_quotes(recorder)
-    by_quote_day = quotes.groupby(["day", "venue"])
-    flows["quoted_spread_bps"] = by_quote_day["spread_bps"].mean().reindex(index)
-    flows["depth_at_best_units"] = by_quote_day["depth_units"].mean().reindex(index)
-    flows["nav_hkd"] = recorder.quotes.frame().groupby("day")["nav_hkd"].last().reindex(index.get_level_values("day")).to_numpy()
-    exposure = recorder.exposure.frame().set_index(["day", "venue"])
-    flows["unsettled_hkd"] = exposure["unsettled_cents"].reindex(index).fillna(0).to_numpy() / 100.0
-    daily = flows.reset_index()
-    daily.insert(2, "venue_name", [venues[v].name for v in daily["venue"]])
-    daily.insert(3, "form", [venues[v].form for v in daily["venue"]])
+        daily[column] = daily[column].fillna(0).astype("int64" if column != "volume_hkd" else "float64")
+    quotes = two_sided_quotes(recorder).groupby(["day", "listing"])
+    daily["quoted_spread_bps"] = quotes["spread_bps"].mean().reindex(index)
+    daily["depth_at_best_units"] = quotes["depth_units"].mean().reindex(index)
+    settlement = recorder.settlement.frame().set_index(["day", "listing"]).reindex(index)
+    daily["unsettled_hkd"] = settlement["unsettled_cents"].to_numpy() / 100.0
+    daily["fails"] = settlement["fails"].to_numpy()
+    daily["failed_hkd"] = settlement["failed_cents"].to_numpy() / 100.0
+    flows = recorder.etf_flows.frame().groupby(["day", "listing"])["created_units"].sum().reindex(index)
+    daily["created_units"] = flows.fillna(0).astype("int64").to_numpy()
+    daily = daily.reset_index()
+    described = listings.iloc[daily["listing"]].reset_index(drop=True)
+    for position, column in enumerate(described.columns):
+        daily.insert(2 + position, column, described[column].to_numpy())
     return daily
+
+
+def fair_value_table(model: Model, horizon_days: int) -> pd.DataFrame:
+    """Fair value per instrument at each day's end, to attach to the daily rows."""
+    ends = [day + 1 - 1e-9 for day in range(horizon_days)]
+    return pd.DataFrame({l.index: [l.value.at(t) for t in ends] for l in model.listings})
 
 
 def two_sided_quotes(recorder: Recorder) -> pd.DataFrame:
@@ -82,15 +109,33 @@ def two_sided_quotes(recorder: Recorder) -> pd.DataFrame:
     return quotes
 
 
+def group_table(recorder: Recorder, names: list[str]) -> pd.DataFrame:
+    """One row per business day and investor group: needs, needs traded, share onboarded."""
+    groups = recorder.groups.frame()
+    groups.insert(2, "group_name", np.array(names, dtype=object)[groups["group"]])
+    return groups
+
+
 @dataclass(frozen=True)
 class RunTables:
-    """What KPI formulas read."""
+    """Everything KPI formulas read."""
 
     trades: pd.DataFrame
     daily: pd.DataFrame
-    needs: pd.DataFrame
+    groups: pd.DataFrame
     quotes: pd.DataFrame
     scenario: Scenario
+
+    @classmethod
+    def from_model(cls, model: Model, scenario: Scenario) -> RunTables:
+        listings = listing_frame(model)
+        account_groups = np.array([account.group for account in model.ledger.accounts], dtype=object)
+        trades = trades_table(model.recorder, listings, account_groups)
+        daily = daily_table(model.recorder, trades, listings, scenario.horizon_days)
+        fair = fair_value_table(model, scenario.horizon_days)
+        daily.insert(daily.columns.get_loc("last_price_hkd"), "fair_value_hkd", fair.to_numpy().ravel())
+        quotes = two_sided_quotes(model.recorder).merge(listings, left_on="listing", right_index=True)
+        return cls(trades, daily, group_table(model.recorder, list(scenario.investors)), quotes, scenario)
 
 
 @dataclass(frozen=True)
@@ -101,67 +146,84 @@ class Kpi:
     compute: Callable[[RunTables], float]
 
 
-def _turnover(form: str) -> Callable[[RunTables], float]:
-    return lambda r: float(r.trades.loc[r.trades["form"] == form, "value_hkd"].sum())
-
-
-def _spread(form: str) -> Callable[[RunTables], float]:
-    def mean_spread(r: RunTables) -> float:
-        venues = [i for i, v in enumerate(r.scenario.venues.values()) if v.form == form]
-        spreads = r.quotes.loc[r.quotes["venue"].isin(venues), "spread_bps"]
-        return float(spreads.mean()) if len(spreads) else float("nan")
-
-    return mean_spread
+def _value(trades: pd.DataFrame, **where: str) -> float:
+    mask = np.ones(len(trades), dtype=bool)
+    for column, wanted in where.items():
+        mask &= (trades[column] == wanted).to_numpy()
+    return float(trades.loc[mask, "value_hkd"].sum())
 
 
 def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0 else 0.0
 
 
-def _investor_cost(r: RunTables) -> float:
-    t = r.trades
-    return float(t["taker_duty_hkd"].sum() + t["taker_fees_hkd"].sum() + t["taker_spread_cost_hkd"].sum())
+def _investor_trades(r: RunTables) -> pd.DataFrame:
+    return r.trades[r.trades["taker_group"].isin(list(r.scenario.investors))]
 
 
-def _mean_abs_premium(r: RunTables) -> float:
-    t = r.trades
-    total = t["value_hkd"].sum()
-    return float((t["premium_bps"].abs() * t["value_hkd"]).sum() / total) if total > 0 else float("nan")
+def _mean_spread(r: RunTables, form: str) -> float:
+    spreads = r.quotes.loc[r.quotes["form"] == form, "spread_bps"]
+    return float(spreads.mean()) if len(spreads) else float("nan")
 
 
-KPIS: tuple[Kpi, ...] = (
-    Kpi("turnover_hkd_tokenized", "HKD", "Value traded in tokenized units", _turnover("tokenized")),
-    Kpi("turnover_hkd_conventional", "HKD", "Value traded in conventional units", _turnover("conventional")),
-    Kpi(
-        "tokenized_share", "fraction", "Tokenized share of all value traded",
-        lambda r: _share(_turnover("tokenized")(r), float(r.trades["value_hkd"].sum())),
-    ),
-    Kpi(
-        "stamp_duty_hkd", "HKD", "Stamp duty collected, both sides, all forms",
-        lambda r: float((r.trades["buyer_duty_cents"].sum() + r.trades["seller_duty_cents"].sum()) / 100.0),
-    ),
-    Kpi(
-        "fees_hkd", "HKD", "Fees and levies collected, both sides",
-        lambda r: float((r.trades["buyer_fees_cents"].sum() + r.trades["seller_fees_cents"].sum()) / 100.0),
-    ),
-    Kpi("investor_cost_hkd", "HKD", "Investors' duty, fees and spread paid against NAV", _investor_cost),
-    Kpi("avg_spread_bps_tokenized", "bps", "Mean quoted spread on tokenized venues", _spread("tokenized")),
-    Kpi("avg_spread_bps_conventional", "bps", "Mean quoted spread on conventional venues", _spread("conventional")),
-    Kpi("trades", "count", "Number of trades", lambda r: float(len(r.trades))),
-    Kpi("needs", "count", "Trading needs that arose", lambda r: float(r.needs["needs"].sum())),
-    Kpi(
-        "needs_traded_share", "fraction", "Share of needs that traded at all",
-        lambda r: _share(float(r.needs["traded"].sum()), float(r.needs["needs"].sum())),
-    ),
-    Kpi("etf_mean_abs_premium_bps", "bps", "Value-weighted mean absolute premium to NAV", _mean_abs_premium),
-    Kpi(
-        "avg_unsettled_hkd", "HKD", "Mean end-of-day value awaiting settlement, all venues",
-        lambda r: float(r.daily.groupby("day")["unsettled_hkd"].sum().mean()),
-    ),
-)
+def _etf_abs_premium(r: RunTables) -> float:
+    etf = r.trades[r.trades["instrument_type"] == "etf"]
+    total = etf["value_hkd"].sum()
+    return float((etf["premium_bps"].abs() * etf["value_hkd"]).sum() / total) if total > 0 else float("nan")
 
 
-def compute_kpis(trades: pd.DataFrame, daily: pd.DataFrame, recorder: Recorder, scenario: Scenario) -> dict[str, float]:
+def _duty(trades: pd.DataFrame) -> float:
+    return float((trades["buyer_duty_cents"].sum() + trades["seller_duty_cents"].sum()) / 100.0)
+
+
+def _total(column: str) -> Callable[[RunTables], float]:
+    return lambda r: float(_investor_trades(r)[column].sum())
+
+
+def declared_kpis(scenario: Scenario) -> list[Kpi]:
+    """Every KPI of a run of this scenario, in report order."""
+    kpis = [
+        Kpi("turnover_hkd_tokenized", "HKD", "Value traded in tokenized form", lambda r: _value(r.trades, form="tokenized")),
+        Kpi("turnover_hkd_conventional", "HKD", "Value traded in conventional form", lambda r: _value(r.trades, form="conventional")),
+        Kpi("tokenized_share", "fraction", "Tokenized share of all value traded",
+            lambda r: _share(_value(r.trades, form="tokenized"), float(r.trades["value_hkd"].sum()))),
+        Kpi("stamp_duty_hkd", "HKD", "Stamp duty collected, both sides", lambda r: _duty(r.trades)),
+        Kpi("investor_cost_hkd", "HKD", "Investors' duty, fees and spread paid against fair value",
+            lambda r: _total("taker_duty_hkd")(r) + _total("taker_fees_hkd")(r) + _total("taker_spread_hkd")(r)),
+        Kpi("investor_duty_hkd", "HKD", "Stamp duty paid by investors", _total("taker_duty_hkd")),
+        Kpi("investor_fees_hkd", "HKD", "Fees and levies paid by investors", _total("taker_fees_hkd")),
+        Kpi("investor_spread_hkd", "HKD", "Spread paid by investors against fair value", _total("taker_spread_hkd")),
+        Kpi("avg_spread_bps_tokenized", "bps", "Mean quoted spread on tokenized order books", lambda r: _mean_spread(r, "tokenized")),
+        Kpi("avg_spread_bps_conventional", "bps", "Mean quoted spread on conventional order books", lambda r: _mean_spread(r, "conventional")),
+        Kpi("trades", "count", "Number of trades", lambda r: float(len(r.trades))),
+        Kpi("needs", "count", "Trading needs that arose", lambda r: float(r.groups["needs"].sum())),
+        Kpi("needs_traded_share", "fraction", "Share of needs that traded at all",
+            lambda r: _share(float(r.groups["traded"].sum()), float(r.groups["needs"].sum()))),
+        Kpi("etf_mean_abs_premium_bps", "bps", "Value-weighted mean absolute premium of ETF trades to NAV", _etf_abs_premium),
+        Kpi("etf_units_created", "units", "ETF units created less units redeemed", lambda r: float(r.daily["created_units"].sum())),
+        Kpi("avg_unsettled_hkd", "HKD", "Mean end-of-day value awaiting settlement, all venues",
+            lambda r: float(r.daily.groupby("day")["unsettled_hkd"].sum().mean())),
+        Kpi("settlement_fails", "count", "Failed settlement attempts", lambda r: float(r.daily["fails"].sum())),
+        Kpi("settlement_failed_hkd", "HKD", "Value of failed settlement attempts", lambda r: float(r.daily["failed_hkd"].sum())),
+    ]
+    types = sorted({instrument.type for instrument in scenario.instruments.values()})
+    for kind in types:
+        kpis.append(Kpi(f"tokenized_share_{kind}", "fraction", f"Tokenized share of {kind} value traded",
+                        lambda r, k=kind: _share(_value(r.trades, form="tokenized", instrument_type=k), _value(r.trades, instrument_type=k))))
+        kpis.append(Kpi(f"stamp_duty_hkd_{kind}", "HKD", f"Stamp duty collected on {kind} transfers",
+                        lambda r, k=kind: _duty(r.trades[r.trades["instrument_type"] == k])))
+    for name in scenario.instruments:
+        for form in FORMS:
+            kpis.append(Kpi(f"turnover_hkd_{name}_{form}", "HKD", f"Value traded in {name}, {form} form",
+                            lambda r, n=name, f=form: _value(r.trades, instrument=n, form=f)))
+    for group in scenario.investors:
+        kpis.append(Kpi(f"turnover_hkd_tokenized_{group}", "HKD", f"Tokenized value traded by {group} investors",
+                        lambda r, g=group: _value(r.trades, form="tokenized", taker_group=g)))
+        kpis.append(Kpi(f"adoption_share_{group}", "fraction", f"Share of {group} accounts onboarded at the end",
+                        lambda r, g=group: float(r.groups.loc[r.groups["group_name"] == g, "onboarded_share"].iloc[-1])))
+    return kpis
+
+
+def compute_kpis(tables: RunTables) -> dict[str, float]:
     """Every declared KPI of one run, in declaration order."""
-    tables = RunTables(trades, daily, recorder.needs.frame(), two_sided_quotes(recorder), scenario)
-    return {kpi.name: kpi.compute(tables) for kpi in KPIS}
+    return {kpi.name: kpi.compute(tables) for kpi in declared_kpis(tables.scenario)}

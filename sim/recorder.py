@@ -14,31 +14,40 @@ import pandas as pd
 TRADE_COLUMNS = {
     "time": "d",
     "day": "i",
-    "venue": "b",
+    "listing": "b",
     "price_cents": "q",
     "quantity": "q",
     "buyer": "i",
     "seller": "i",
     "taker_side": "b",
-    "nav_hkd": "d",
+    "fair_value_hkd": "d",
     "buyer_duty_cents": "q",
     "seller_duty_cents": "q",
     "buyer_fees_cents": "q",
     "seller_fees_cents": "q",
     "settled_day": "i",
+    "fails": "b",
 }
 QUOTE_COLUMNS = {
     "time": "d",
     "day": "i",
-    "venue": "b",
+    "listing": "b",
     "bid_cents": "q",
     "ask_cents": "q",
     "bid_depth": "q",
     "ask_depth": "q",
-    "nav_hkd": "d",
+    "fair_value_hkd": "d",
 }
-EXPOSURE_COLUMNS = {"day": "i", "venue": "b", "unsettled_cents": "q", "unsettled_trades": "q"}
-NEED_COLUMNS = {"day": "i", "group": "b", "needs": "q", "traded": "q"}
+SETTLEMENT_COLUMNS = {
+    "day": "i",
+    "listing": "b",
+    "unsettled_cents": "q",
+    "unsettled_trades": "q",
+    "fails": "q",
+    "failed_cents": "q",
+}
+GROUP_COLUMNS = {"day": "i", "group": "b", "needs": "q", "traded": "q", "onboarded_share": "d"}
+ETF_FLOW_COLUMNS = {"time": "d", "day": "i", "listing": "b", "created_units": "q", "nav_hkd": "d"}
 
 
 class Table:
@@ -68,12 +77,17 @@ class Recorder:
     def __init__(self) -> None:
         self.trades = Table(TRADE_COLUMNS)
         self.quotes = Table(QUOTE_COLUMNS)
-        self.exposure = Table(EXPOSURE_COLUMNS)
-        self.needs = Table(NEED_COLUMNS)
+        self.settlement = Table(SETTLEMENT_COLUMNS)
+        self.groups = Table(GROUP_COLUMNS)
+        self.etf_flows = Table(ETF_FLOW_COLUMNS)
         self._settled_day = self.trades.columns["settled_day"]
+        self._fails = self.trades.columns["fails"]
 
     def mark_settled(self, trade: int, day: int) -> None:
         self._settled_day[trade] = day
+
+    def mark_failed(self, trade: int) -> None:
+        self._fails[trade] = min(self._fails[trade] + 1, 127)
 
     def unsettled_trades(self) -> int:
         return sum(1 for day in self._settled_day if day < 0)

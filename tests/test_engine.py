@@ -8,7 +8,7 @@ import pytest
 from conftest import SCENARIOS, quick
 from sim.engine import build, check_invariants, run
 from sim.market.ledger import AccountingError
-from sim.metrics import KPIS
+from sim.metrics import declared_kpis
 
 REQUIRED_KPIS = {
     "turnover_hkd_tokenized", "turnover_hkd_conventional", "tokenized_share", "stamp_duty_hkd",
@@ -30,7 +30,7 @@ def test_different_seeds_differ(baseline):
 def test_kpis_are_declared_and_finite(baseline):
     kpis = run(baseline, seed=3).kpis
     assert REQUIRED_KPIS <= set(kpis)
-    assert list(kpis) == [kpi.name for kpi in KPIS]
+    assert list(kpis) == [kpi.name for kpi in declared_kpis(baseline)]
     assert kpis["turnover_hkd_tokenized"] > 0 and kpis["turnover_hkd_conventional"] > 0
     assert 0 < kpis["tokenized_share"] < 1
     assert kpis["avg_spread_bps_tokenized"] > kpis["avg_spread_bps_conventional"] > 0
@@ -55,7 +55,7 @@ def test_duty_is_charged_exactly_in_its_window():
         "policy.stamp_duty.tokenized_etf={rate_per_side: 0.0, from_day: 3, to_day: 6, otherwise_rate_per_side: 0.001}",
     )
     trades = run(scenario, seed=4).trades
-    tokenized = trades[(trades["form"] == "tokenized") & (trades["buyer_group"] != "market_maker")]
+    tokenized = trades[(trades["form"] == "tokenized") & (trades["instrument_type"] == "etf") & (trades["buyer_group"] != "market_maker")]
     duty_days = set(tokenized.loc[tokenized["buyer_duty_cents"] > 0, "day"])
     free_days = set(tokenized.loc[tokenized["buyer_duty_cents"] == 0, "day"])
     assert duty_days and free_days
@@ -65,23 +65,28 @@ def test_duty_is_charged_exactly_in_its_window():
 
 def test_market_maker_exemption_follows_policy(baseline):
     trades = run(baseline, seed=6).trades
-    maker_buys = trades[(trades["form"] == "tokenized") & (trades["buyer_group"] == "market_maker")]
+    etf = (trades["form"] == "tokenized") & (trades["instrument_type"] == "etf")
+    maker_buys = trades[etf & (trades["buyer_group"] == "market_maker")]
     assert len(maker_buys) > 0 and (maker_buys["buyer_duty_cents"] == 0).all()
     charged = run(quick("baseline", "policy.stamp_duty.market_maker_exempt=false"), seed=6).trades
-    maker_buys = charged[(charged["form"] == "tokenized") & (charged["buyer_group"] == "market_maker")]
+    etf = (charged["form"] == "tokenized") & (charged["instrument_type"] == "etf")
+    maker_buys = charged[etf & (charged["buyer_group"] == "market_maker")]
     assert (maker_buys["buyer_duty_cents"] > 0).all()
 
 
-def test_every_trade_settles_on_its_cycle(baseline):
+def test_every_trade_settles_on_its_cycle_plus_its_fails(baseline):
     trades = run(baseline, seed=7).trades
     cycles = {name: venue.settlement_cycle_days for name, venue in baseline.venues.items()}
-    expected = trades["day"] + trades["venue_name"].map(cycles)
+    expected = trades["day"] + trades["venue_name"].map(cycles) + trades["fails"]
     assert (trades["settled_day"] == expected).all()
+    assert trades["fails"].sum() > 0
 
 
 def test_unsettled_value_follows_littles_law():
     """With daily traded value V and a cycle of L days, about V * L is outstanding each night."""
-    scenario = quick("baseline", "horizon_days=20", "venues.exchange.settlement_cycle_days=3")
+    scenario = quick(
+        "baseline", "horizon_days=20", "venues.exchange.settlement_cycle_days=3", "venues.exchange.fail_probability=0"
+    )
     daily = run(scenario, seed=8).daily
     exchange = daily[(daily["venue_name"] == "exchange") & (daily["day"] >= 3)]
     ratio = exchange["unsettled_hkd"].mean() / (3 * daily.loc[daily["venue_name"] == "exchange", "volume_hkd"].mean())
@@ -96,10 +101,11 @@ def test_unsettled_value_follows_littles_law():
     [
         lambda ledger: ledger.units[1].__setitem__(5, ledger.units[1][5] + 1),
         lambda ledger: ledger.cash.__setitem__(0, ledger.cash[0] - 1),
-        lambda ledger: ledger.units[0].__setitem__(7, -ledger.units[0][7] - 10),
+        lambda ledger: ledger.units[0].__setitem__(-1, -ledger.units[0][-1] - 10),
         lambda ledger: ledger.cash_pending_out.__setitem__(3, 1),
+        lambda ledger: ledger.created_units.__setitem__(0, ledger.created_units[0] + 100),
     ],
-    ids=["units created", "cash lost", "negative holding", "cash left pending"],
+    ids=["units created", "cash lost", "negative holding", "cash left pending", "creation miscounted"],
 )
 def test_corrupted_ledger_is_caught(baseline, tamper):
     model = build(baseline, seed=9)

@@ -12,11 +12,14 @@ from sim.scenario import Scenario, ScenarioError, load_scenario, render_referenc
 MINI = """\
 name: mini
 horizon_days: 5
+instruments:
+  etf: {type: etf}
 venues:
-  exchange: {kind: exchange, form: conventional}
-  platform: {kind: platform, form: tokenized, sessions_hours: [[0, 24]], settlement_cycle_days: 1}
+  exchange: {kind: exchange, form: conventional, listings: {etf: {}}}
+  platform: {kind: platform, form: tokenized, sessions_hours: [[0, 24]], settlement_cycle_days: 1, listings: {etf: {}}}
 investors:
-  retail: {accounts: 10, needs_per_day: 50, trade_size_median_units: 500, gain_mean_bps: 20, tokenized_access: false}
+  retail: {accounts: 10, needs_per_day: 50, interest: {etf: 1}, trade_size_median_hkd: 5000, gain_mean_bps: 20,
+           tokenized_access: false}
 """
 
 
@@ -135,7 +138,8 @@ def test_malformed_yaml_gives_line_and_column(tmp_path: Path) -> None:
 def test_duplicate_key_is_an_error_naming_key_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "dup.yaml", MINI + "horizon_days: 6\n")
     text = str(error_of(path))
-    assert "duplicate key 'horizon_days'" in text and "line 8" in text
+    line = MINI.count("\n") + 1
+    assert "duplicate key 'horizon_days'" in text and f"line {line}," in text
 
 
 def test_non_text_mapping_key_is_an_error(tmp_path: Path) -> None:
@@ -217,7 +221,7 @@ def test_missing_required_key(tmp_path: Path) -> None:
 
 
 def test_several_errors_show_two_and_count_the_rest(mini: Path) -> None:
-    text = str(error_of(mini, ("seed=-1", "horizon_days=0", "etf.tick_size_hkd=0")))
+    text = str(error_of(mini, ("seed=-1", "horizon_days=0", "instruments.etf.tick_size_hkd=0")))
     assert "seed = -1" in text and "horizon_days = 0" in text and text.endswith("(and 1 more).")
 
 
@@ -300,7 +304,9 @@ def test_reference_is_deterministic_and_covers_every_model() -> None:
     assert text == render_reference()
     assert "tokensim reference > docs/scenario-reference.md" in text
     headings = [line for line in text.splitlines() if line.startswith("## ")]
-    assert headings[0] == "## Scenario" and "## DutyLever" in headings and len(headings) == 10
+    models = {"Scenario", "Calendar", "Etf", "Bond", "Venue", "Listing", "Dealer", "MarketMaker", "DutyLever", "Adoption"}
+    assert headings[0] == "## Scenario" and {f"## {name}" for name in models} <= set(headings)
+    assert len(headings) == len(set(headings))
     assert "| `rate_per_side` | number | `0.0` | >= 0, < 1 |" in text
     assert "mapping name -> [Venue](#venue)" in text
 
@@ -311,8 +317,8 @@ def test_reference_is_deterministic_and_covers_every_model() -> None:
         ('horizon_days="5"', "horizon_days = \"5\": expected an integer"),
         ("investors.retail.accounts=true", "investors.retail.accounts = true: expected an integer"),
         ("investors.retail.tokenized_access=1", "investors.retail.tokenized_access = 1: expected true/false"),
-        ('etf.nav.initial_nav_hkd="25"', 'etf.nav.initial_nav_hkd = "25": expected a number'),
-        ("etf.nav.initial_nav_hkd=.inf", "etf.nav.initial_nav_hkd = Infinity: expected a finite number"),
+        ('instruments.etf.underlying.initial_value_hkd="25"', 'instruments.etf.underlying.initial_value_hkd = "25": expected a number'),
+        ("instruments.etf.underlying.initial_value_hkd=.inf", "instruments.etf.underlying.initial_value_hkd = Infinity: expected a finite number"),
     ],
 )
 def test_no_silent_coercion_of_text_booleans_or_infinity(tmp_path: Path, override: str, message: str) -> None:

@@ -1,30 +1,42 @@
 """Investor groups: trading needs that become trades only when they beat the cost of trading.
 
 A group's needs arrive as one superposed Poisson stream (one SimPy process per group, not per
-investor) within the group's active hours. Each need has a side, a size, an account and a
-private gain in bps of value drawn from an exponential distribution; the gain's mean is the
-group's cost sensitivity. The need trades only if its gain beats the all-in expected cost of at
-least one channel the group may use that is open, quoted and feasible (the seller holds the
-units, the buyer has the cash). Among those channels the investor picks by a logit on net gain.
-The order is immediate-or-cancel, limited to the price at which the gain would be used up.
+investor) within the group's active hours. Each need has an instrument (by the group's
+interest weights), a side, a size in HKD, an account and a private gain in bps of value drawn
+from an exponential distribution; the gain's mean is the group's cost sensitivity. The need
+trades only if its gain beats the expected all-in cost of at least one listing the investor may
+use that is open, quoted and feasible (the seller holds the units, the buyer has the cash; only
+onboarded accounts use tokenized venues). The all-in cost includes the cost the group puts on
+waiting for settlement. Among those listings the investor picks by a logit on net gain, and
+sends an immediate-or-cancel order limited to the price at which the gain would be used up.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
 
 from sim.market.ledger import Ledger
-from sim.market.nav import NavPath
 from sim.market.orderbook import BUY, SELL
 from sim.market.random_streams import rows_in_blocks
 from sim.market.trading import Market
-from sim.market.venue import Venue
+from sim.market.values import FairValue
+from sim.market.venue import Listing
 from sim.recorder import Recorder
 from sim.scenario.schema import InvestorGroup as GroupParams
 
 CASH_MARGIN_CENTS = 100  # kept free so that per-charge rounding can never overdraw an account
+
+
+class Interest:
+    """One instrument a group trades: its fair value, minimum size and the listings open to the group."""
+
+    def __init__(self, value: FairValue, min_units: int, listings: list[Listing]) -> None:
+        self.value = value
+        self.min_units = min_units
+        self.listings = listings
 
 
 class InvestorGroup:
@@ -35,25 +47,28 @@ class InvestorGroup:
         index: int,
         params: GroupParams,
         first_account: int,
-        channels: list[Venue],
+        interests: list[Interest],
+        onboarded_shares: list[float],
         market: Market,
         ledger: Ledger,
-        nav: NavPath,
         recorder: Recorder,
         rng: np.random.Generator,
     ) -> None:
         self.index = index
         self.params = params
         self.first_account = first_account
-        self.channels = channels
+        self.interests = interests
+        weights = list(params.interest.values())
+        self._cumulative = [sum(weights[: k + 1]) / sum(weights) for k in range(len(weights))]
+        self.onboarded_shares = onboarded_shares
+        self._onboarded = [math.floor(share * params.accounts + 1e-9) for share in onboarded_shares]
         self.market = market
         self.ledger = ledger
-        self.nav = nav
         self.recorder = recorder
         self._rng = rng
 
     def _draw_block(self, n: int) -> np.ndarray:
-        """Per need: waiting time, gain, side, size, account and channel-choice draws."""
+        """Per need: waiting time, gain, side, size, account, channel choice and instrument draws."""
         rng = self._rng
         return np.column_stack(
             (
@@ -61,6 +76,7 @@ class InvestorGroup:
                 rng.standard_exponential(n),
                 rng.random(n),
                 rng.standard_normal(n),
+                rng.random(n),
                 rng.random(n),
                 rng.random(n),
             )
@@ -77,7 +93,7 @@ class InvestorGroup:
             active_clock += row[0] / rate
             need_day = int(active_clock)
             while day < need_day and day < horizon_days:
-                self.recorder.needs.add(day, self.index, needs, traded)
+                self.recorder.groups.add(day, self.index, needs, traded, self.onboarded_shares[day])
                 day, needs, traded = day + 1, 0, 0
             if need_day >= horizon_days:
                 return
@@ -88,46 +104,55 @@ class InvestorGroup:
 
     def handle_need(self, t: float, day: int, row: list[float]) -> bool:
         """Decide whether and where the need trades, then send the order; True if anything filled."""
-        _, gain_draw, side_draw, size_draw, account_draw, choice_draw = row
+        _, gain_draw, side_draw, size_draw, account_draw, choice_draw, instrument_draw = row
         params = self.params
+        interest = self.interests[bisect.bisect_right(self._cumulative, instrument_draw)]
         side = BUY if side_draw < 0.5 else SELL
-        account = self.first_account + int(account_draw * params.accounts)
-        wanted = max(1, int(params.trade_size_median_units * math.exp(params.trade_size_sigma * size_draw) + 0.5))
+        local_account = int(account_draw * params.accounts)
+        account = self.first_account + local_account
+        onboarded = local_account < self._onboarded[day]
+        fair = interest.value.at(t)
+        if fair <= 0:
+            return False
+        wanted = params.trade_size_median_hkd * math.exp(params.trade_size_sigma * size_draw) / fair
+        wanted = max(interest.min_units, int(wanted / interest.min_units) * interest.min_units)
         gain = gain_draw * params.gain_mean_bps
-        nav = self.nav.at(t)
+        delay_cost = params.settlement_delay_cost_bps_per_day
         options = []
-        for venue in self.channels:
-            if not venue.is_open(t):
+        for listing in interest.listings:
+            venue = listing.venue
+            if (venue.form == "tokenized" and not onboarded) or not venue.is_open(t):
                 continue
-            crossing = venue.crossing_cost_bps(side, nav)
-            if crossing is None:
-                continue
-            quantity = self._feasible_quantity(venue, account, side, wanted, nav, gain, day)
+            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, day, interest.min_units)
             if quantity <= 0:
                 continue
-            cost = venue.costs.expected_cost_bps(quantity * nav * 100.0, day, crossing, side == SELL)
-            if gain > cost:
-                options.append((gain - cost, cost - crossing, venue, quantity))
+            crossing = listing.crossing_cost_bps(side, fair, quantity, day)
+            if crossing is None:
+                continue
+            charges = listing.costs.expected_cost_bps(quantity * fair * 100.0, day, 0.0, side == SELL)
+            charges += venue.cycle_on(day) * delay_cost
+            if gain > charges + crossing:
+                options.append((gain - charges - crossing, charges, listing, quantity))
         if not options:
             return False
-        _, charges_bps, venue, quantity = self._choose(options, choice_draw)
-        room = (gain - charges_bps) / 10_000.0
+        _, charges, listing, quantity = self._choose(options, choice_draw)
+        room = (gain - charges) / 10_000.0
         if side == BUY:
-            limit = math.floor(venue.ticks(nav) * (1.0 + room))
+            limit = math.floor(listing.ticks(fair) * (1.0 + room))
         else:
-            limit = max(1, math.ceil(venue.ticks(nav) * (1.0 - room)))
-        return self.market.take(venue, account, side, quantity, limit, t) > 0
+            limit = max(1, math.ceil(listing.ticks(fair) * (1.0 - room)))
+        return self.market.take(listing, account, side, quantity, limit, t) > 0
 
     def _feasible_quantity(
-        self, venue: Venue, account: int, side: int, wanted: int, nav: float, gain: float, day: int
+        self, listing: Listing, account: int, side: int, wanted: int, fair: float, gain: float, day: int, lot: int
     ) -> int:
-        """No short selling and no credit: cap the order by free units or by free cash."""
+        """No short selling and no credit: cap the order by free units or by free cash, in whole lots."""
         if side == SELL:
-            return min(wanted, self.ledger.free_units(venue.asset, account))
-        rate = venue.costs.duty.rate_on(day) + venue.costs.fee_rate
-        worst_unit_cents = nav * 100.0 * (1.0 + gain / 10_000.0) * (1.0 + rate) + 1.0
-        affordable = int((self.ledger.free_cash(account) - CASH_MARGIN_CENTS) // worst_unit_cents)
-        return min(wanted, affordable)
+            quantity = min(wanted, self.ledger.free_units(listing.asset, account))
+        else:
+            worst_unit_cents = fair * 100.0 * (1.0 + gain / 10_000.0) * (1.0 + listing.costs.investor_rate(day)) + 1.0
+            quantity = min(wanted, int((self.ledger.free_cash(account) - CASH_MARGIN_CENTS) // worst_unit_cents))
+        return quantity // lot * lot
 
     def _choose(self, options: list[tuple], draw: float) -> tuple:
         """Logit choice on net gain among the channels worth using."""

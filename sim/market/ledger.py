@@ -34,6 +34,8 @@ class Ledger:
         self.cash: list[int] = []
         self.cash_pending_out: list[int] = []
         self.issued_units = [0] * n_assets
+        self.created_units = [0] * n_assets
+        self.redeemed_units = [0] * n_assets
         self.issued_cash = 0
 
     def open_account(self, name: str, group: str, cash_cents: int = 0, units: tuple[int, ...] = ()) -> int:
@@ -98,13 +100,31 @@ class Ledger:
         for collector, cents in charges:
             self.cash[collector] += cents
 
+    def create_units(self, asset: int, account: int, quantity: int) -> None:
+        """New units issued to an account (ETF creation), counted so conservation still holds."""
+        self.units[asset][account] += quantity
+        self.created_units[asset] += quantity
+
+    def redeem_units(self, asset: int, account: int, quantity: int) -> None:
+        """Units cancelled from an account's free units (ETF redemption)."""
+        if quantity > self.free_units(asset, account):
+            raise AccountingError(f"{self.accounts[account].name} redeems {quantity} units it does not hold free")
+        self.units[asset][account] -= quantity
+        self.redeemed_units[asset] += quantity
+
+    def pay(self, payer: int, payee: int, cents: int) -> None:
+        """An immediate cash transfer outside any trade (creation and redemption proceeds, fees)."""
+        self.cash[payer] -= cents
+        self.cash[payee] += cents
+
     def check(self, allow_negative: bool = False) -> None:
         """Fail loudly unless units and cash are conserved, nothing is pending and nothing is negative."""
         problems: list[str] = []
         for asset in range(self.n_assets):
             total = sum(self.units[asset])
-            if total != self.issued_units[asset]:
-                problems.append(f"asset {asset}: {total} units held but {self.issued_units[asset]} issued")
+            expected = self.issued_units[asset] + self.created_units[asset] - self.redeemed_units[asset]
+            if total != expected:
+                problems.append(f"asset {asset}: {total} units held but {expected} outstanding")
             if any(self.units_pending_out[asset]) or any(self.units_pending_in[asset]):
                 problems.append(f"asset {asset}: units still pending after the last settlement")
             if not allow_negative and min(self.units[asset], default=0) < 0:

@@ -1,9 +1,10 @@
-"""A market maker: a ladder of quotes around NAV on one venue, skewed and capped by inventory.
+"""A market maker: a ladder of quotes around fair value in one listing, skewed and capped by inventory.
 
-Its half-spread covers its own per-side costs (fees, and duty unless policy exempts it) plus
-a base margin; its quote mid leans against its inventory so that flow brings it back; it never
-quotes more than its inventory limit, its free units or its free cash allow. It requotes on a
-fixed clock while the venue is open, and at once when a side of its ladder is used up.
+Its half-spread covers its own per-side costs (fees after any rebate, and duty unless policy
+exempts it) plus a base margin for inventory risk; its quote mid leans against its inventory so
+that flow brings it back; it never quotes more than its inventory limit, its free units or its
+free cash allow. It requotes on a fixed clock while the venue is open, and at once when a side
+of its ladder is used up.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from __future__ import annotations
 import math
 
 from sim.market.ledger import Ledger
-from sim.market.nav import NavPath
 from sim.market.orderbook import BUY, SELL
-from sim.market.venue import Venue
+from sim.market.venue import Listing
 from sim.recorder import Recorder
 from sim.scenario.schema import MarketMaker as MarketMakerParams
 
@@ -21,25 +21,16 @@ MINUTES_PER_DAY = 24 * 60
 
 
 class MarketMaker:
-    """Quotes on one venue for one account."""
+    """Quotes in one listing for one account."""
 
     def __init__(
-        self,
-        account: int,
-        venue: Venue,
-        params: MarketMakerParams,
-        ledger: Ledger,
-        nav: NavPath,
-        recorder: Recorder,
-        duty_exempt: bool,
+        self, account: int, listing: Listing, params: MarketMakerParams, ledger: Ledger, recorder: Recorder
     ) -> None:
         self.account = account
-        self.venue = venue
+        self.listing = listing
         self.params = params
         self.ledger = ledger
-        self.nav = nav
         self.recorder = recorder
-        self.duty_exempt = duty_exempt
         self.target_units = params.initial_units
         self._orders: list[int] = []
 
@@ -47,7 +38,7 @@ class MarketMaker:
         """Requote every `requote_minutes` within each session; withdraw quotes at each close."""
         step = self.params.requote_minutes / MINUTES_PER_DAY
         for day in range(horizon_days):
-            for open_at, close_at in self.venue.sessions:
+            for open_at, close_at in self.listing.venue.sessions:
                 n_quotes = math.ceil((close_at - open_at) / step)
                 for k in range(n_quotes):
                     yield env.timeout(day + open_at + k * step - env.now)
@@ -57,29 +48,30 @@ class MarketMaker:
 
     def after_trade(self, t: float) -> None:
         """Refill the ladder when a taker has used up one side of it."""
-        book = self.venue.book
+        book = self.listing.book
         if book.best_bid() is None or book.best_ask() is None:
             self.requote(t, sample=False)
 
     def withdraw(self) -> None:
         for order in self._orders:
-            self.venue.book.cancel(order)
+            self.listing.book.cancel(order)
         self._orders.clear()
 
     def requote(self, t: float, sample: bool) -> None:
-        """Replace the ladder with one priced off the current NAV and inventory."""
+        """Replace the ladder with one priced off the current fair value and inventory."""
         self.withdraw()
-        venue, params, ledger = self.venue, self.params, self.ledger
+        listing, params, ledger = self.listing, self.params, self.ledger
+        book = listing.book
         day = int(t)
-        nav = self.nav.at(t)
-        excess = ledger.position(venue.asset, self.account) - self.target_units
+        fair = listing.value.at(t)
+        excess = ledger.position(listing.asset, self.account) - self.target_units
         lean = max(-1.0, min(1.0, excess / params.inventory_limit_units))
-        mid = venue.ticks(nav) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0)
-        cost_rate = venue.costs.fee_rate + (0.0 if self.duty_exempt else venue.costs.duty.rate_on(day))
+        mid = listing.ticks(fair) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0)
+        cost_rate = listing.costs.provider_rate(day)
         half = params.base_half_spread_bps / 10_000.0 + cost_rate
         step = params.level_step_bps / 10_000.0
         buy_room = params.inventory_limit_units - excess
-        sell_room = min(params.inventory_limit_units + excess, ledger.free_units(venue.asset, self.account))
+        sell_room = min(params.inventory_limit_units + excess, ledger.free_units(listing.asset, self.account))
         cash_room = ledger.free_cash(self.account)
         bid = ask = None
         for level in range(params.levels):
@@ -89,24 +81,24 @@ class MarketMaker:
             if ask <= bid:
                 ask = bid + 1
             if bid >= 1:
-                unit_cost = bid * venue.tick_cents * (1.0 + cost_rate) + 1.0
+                unit_cost = bid * listing.tick_cents * (1.0 + cost_rate) + 1.0
                 size = min(params.quote_size_units, buy_room, int(cash_room // unit_cost))
                 if size > 0:
-                    self._orders.append(venue.book.submit_limit(BUY, bid, size, self.account)[0])
+                    self._orders.append(book.submit_limit(BUY, bid, size, self.account)[0])
                     buy_room -= size
                     cash_room -= size * unit_cost
             size = min(params.quote_size_units, sell_room)
             if size > 0:
-                self._orders.append(venue.book.submit_limit(SELL, ask, size, self.account)[0])
+                self._orders.append(book.submit_limit(SELL, ask, size, self.account)[0])
                 sell_room -= size
         if sample:
-            self._record_quotes(t, day, nav)
+            self._record_quotes(t, day, fair)
 
-    def _record_quotes(self, t: float, day: int, nav: float) -> None:
-        book, tick = self.venue.book, self.venue.tick_cents
+    def _record_quotes(self, t: float, day: int, fair: float) -> None:
+        book, tick = self.listing.book, self.listing.tick_cents
         bid, ask = book.best_bid(), book.best_ask()
         self.recorder.quotes.add(
-            t, day, self.venue.index,
+            t, day, self.listing.index,
             -1 if bid is None else bid * tick, -1 if ask is None else ask * tick,
-            book.depth_at_best(BUY), book.depth_at_best(SELL), nav,
+            book.depth_at_best(BUY), book.depth_at_best(SELL), fair,
         )

@@ -26,3 +26,9 @@ def rows_in_blocks(draw_block: Callable[[int], np.ndarray], block_size: int = 40
     """Endless iterator over the rows of blocks drawn by `draw_block(n)` (an n-by-k array)."""
     while True:
         yield from draw_block(block_size).tolist()
+
+
+def uniforms(rng: np.random.Generator, block_size: int = 4096) -> Iterator[float]:
+    """Endless iterator over uniform draws in [0, 1), drawn in blocks."""
+    while True:
+        yield from rng.random(block_size).tolist()

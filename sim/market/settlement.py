@@ -1,9 +1,11 @@
-"""Settlement: delivery versus payment after each venue's cycle, or atomically at T+0.
+"""Settlement: delivery versus payment after each venue's cycle, atomically, or failed and retried.
 
-A trade agreed on business day d on a venue with cycle L settles at the end of day d + L
-(T+L); with L = 0 it settles the moment it is agreed (atomic delivery versus payment, as with
-tokenized cash on a ledger). Until then its value is outstanding: the daily exposure record is
-that value per venue at each day's end, which Little's law puts near daily value times L.
+A trade agreed on business day d on a venue with cycle L is due at the end of day d + L (T+L).
+Each attempt fails with the venue's fail probability (a break that needs fixing); a failed trade
+stays outstanding and is retried at the end of the next business day. With tokenized cash in
+force on a tokenized venue a trade settles the moment it is agreed (atomic delivery versus
+payment: both legs or neither, so it cannot fail). Each day's end records, per listing, the
+value still outstanding (Little's law puts it near daily value times L) and the fails.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import NamedTuple
 
+import numpy as np
+
 from sim.market.ledger import Ledger
+from sim.market.random_streams import uniforms
 from sim.recorder import Recorder
 
 
 class PendingTrade(NamedTuple):
     trade: int
-    venue: int
+    listing: int
     asset: int
     seller: int
     buyer: int
@@ -29,37 +34,59 @@ class PendingTrade(NamedTuple):
 
 
 class Settlement:
-    """The settlement queue of all venues, run as one SimPy process at each day's end."""
+    """The settlement queue of all listings, run as one SimPy process at each day's end."""
 
-    def __init__(self, ledger: Ledger, recorder: Recorder, n_venues: int, horizon_days: int) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        recorder: Recorder,
+        fail_probabilities: list[float],
+        rngs: list[np.random.Generator],
+        horizon_days: int,
+    ) -> None:
+        """`fail_probabilities` and `rngs` are per listing (the venue's rate, the venue's stream)."""
         self.ledger = ledger
         self.recorder = recorder
         self.horizon_days = horizon_days
+        self.fail_probabilities = fail_probabilities
+        self._uniforms = [uniforms(rng) for rng in rngs]
+        n = len(fail_probabilities)
         self._due: dict[int, list[PendingTrade]] = defaultdict(list)
-        self.outstanding_cents = [0] * n_venues
-        self.outstanding_trades = [0] * n_venues
+        self.outstanding_cents = [0] * n
+        self.outstanding_trades = [0] * n
 
     def submit(self, pending: PendingTrade, trade_day: int, cycle_days: int) -> None:
-        """Queue a committed trade for settlement on day trade_day + cycle_days."""
+        """Queue a committed trade for settlement at the end of day trade_day + cycle_days."""
         if cycle_days == 0:
             self._deliver(pending, trade_day)
             return
         self._due[trade_day + cycle_days].append(pending)
-        self.outstanding_cents[pending.venue] += pending.value_cents
-        self.outstanding_trades[pending.venue] += 1
+        self.outstanding_cents[pending.listing] += pending.value_cents
+        self.outstanding_trades[pending.listing] += 1
 
     def process(self, env):
-        """At the end of each business day settle what is due, then record what is outstanding."""
+        """At the end of each business day settle or fail what is due, then record per listing."""
         day = 0
         while day < self.horizon_days or self._due:
             yield env.timeout(day + 1 - env.now)
+            fails = [0] * len(self.outstanding_cents)
+            failed_cents = [0] * len(self.outstanding_cents)
             for pending in self._due.pop(day, ()):
-                self.outstanding_cents[pending.venue] -= pending.value_cents
-                self.outstanding_trades[pending.venue] -= 1
+                listing = pending.listing
+                if self.fail_probabilities[listing] and next(self._uniforms[listing]) < self.fail_probabilities[listing]:
+                    fails[listing] += 1
+                    failed_cents[listing] += pending.value_cents
+                    self.recorder.mark_failed(pending.trade)
+                    self._due[day + 1].append(pending)
+                    continue
+                self.outstanding_cents[listing] -= pending.value_cents
+                self.outstanding_trades[listing] -= 1
                 self._deliver(pending, day)
             if day < self.horizon_days:
-                for venue, cents in enumerate(self.outstanding_cents):
-                    self.recorder.exposure.add(day, venue, cents, self.outstanding_trades[venue])
+                for listing, cents in enumerate(self.outstanding_cents):
+                    self.recorder.settlement.add(
+                        day, listing, cents, self.outstanding_trades[listing], fails[listing], failed_cents[listing]
+                    )
             day += 1
 
     def _deliver(self, p: PendingTrade, day: int) -> None:

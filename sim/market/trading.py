@@ -1,8 +1,8 @@
-"""Where a taker's order meets a venue's book and each fill becomes a committed, recorded trade.
+"""Where a taker's order meets a listing's book or dealer, and each fill becomes a trade.
 
-A fill is charged at once (duty and fees per side, from the venue's cost schedule, with the
-market maker's exemption where policy grants it), committed in the ledger, queued for
-settlement and appended to the trade table.
+A fill is charged at once (duty and fees per side from the listing's cost schedule, with the
+exemptions and rebates policy grants liquidity providers), committed in the ledger, queued for
+settlement on the venue's cycle (or settled atomically) and appended to the trade table.
 """
 
 from __future__ import annotations
@@ -10,55 +10,62 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sim.market.ledger import Ledger
-from sim.market.nav import NavPath
 from sim.market.orderbook import BUY, Fill
 from sim.market.settlement import PendingTrade, Settlement
-from sim.market.venue import Venue
+from sim.market.venue import Listing
 from sim.recorder import Recorder
 
 
 class Market:
-    """Executes immediate-or-cancel orders and books the trades."""
+    """Executes immediate-or-cancel orders and requests for quote, and books the trades."""
 
-    def __init__(
-        self, ledger: Ledger, recorder: Recorder, settlement: Settlement, nav: NavPath, duty_exempt: set[int]
-    ) -> None:
+    def __init__(self, ledger: Ledger, recorder: Recorder, settlement: Settlement, providers: set[int]) -> None:
+        """`providers` are the accounts of market makers, dealers and authorised participants."""
         self.ledger = ledger
         self.recorder = recorder
         self.settlement = settlement
-        self.nav = nav
-        self.duty_exempt = duty_exempt
+        self.providers = providers
         self.after_trade: dict[int, Callable[[float], None]] = {}
 
-    def take(self, venue: Venue, taker: int, side: int, quantity: int, limit_ticks: int, t: float) -> int:
-        """Send an immediate-or-cancel order; return the quantity filled."""
-        fills = venue.book.submit_ioc(side, limit_ticks, quantity, taker)
-        if not fills:
-            return 0
+    def take(self, listing: Listing, taker: int, side: int, quantity: int, limit_ticks: int, t: float) -> int:
+        """Buy (side +1) or sell (-1) up to `quantity` at `limit_ticks` or better; return the quantity filled."""
         day = int(t)
-        nav = self.nav.at(t)
+        fair = listing.value.at(t)
+        if listing.book is None:
+            price = listing.dealer.quote(side, quantity, fair, day)
+            if price is None or side * (price - limit_ticks) > 0:
+                return 0
+            fills = [Fill(0, listing.dealer.account, price, quantity)]
+        else:
+            fills = listing.book.submit_ioc(side, limit_ticks, quantity, taker)
+            if not fills:
+                return 0
         for fill in fills:
-            self._book(venue, taker, side, fill, t, day, nav)
-        hook = self.after_trade.get(venue.index)
+            self._book(listing, taker, side, fill, t, day, fair)
+        hook = self.after_trade.get(listing.index)
         if hook is not None:
             hook(t)
         return sum(fill.qty for fill in fills)
 
-    def _book(self, venue: Venue, taker: int, side: int, fill: Fill, t: float, day: int, nav: float) -> None:
+    def _book(self, listing: Listing, taker: int, side: int, fill: Fill, t: float, day: int, fair: float) -> None:
         buyer, seller = (taker, fill.maker_owner) if side == BUY else (fill.maker_owner, taker)
-        price_cents = fill.price * venue.tick_cents
-        value = price_cents * fill.qty
-        costs = venue.costs
-        buyer_duty, buyer_fees = costs.side_charges(value, day, buyer in self.duty_exempt, selling=False)
-        seller_duty, seller_fees = costs.side_charges(value, day, seller in self.duty_exempt, selling=True)
-        buyer_pays = value + buyer_duty + buyer_fees
+        value = fill.price * listing.tick_cents * fill.qty
+        costs = listing.costs
+        buyer_duty, buyer_fees = costs.side_charges(value, day, buyer in self.providers, selling=False)
+        seller_duty, seller_fees = costs.side_charges(value, day, seller in self.providers, selling=True)
+        buyer_fee_total = sum(cents for _, cents in buyer_fees)
+        seller_fee_total = sum(cents for _, cents in seller_fees)
+        buyer_pays = value + buyer_duty + buyer_fee_total
         trade = self.recorder.trades.add(
-            t, day, venue.index, price_cents, fill.qty, buyer, seller, side, nav,
-            buyer_duty, seller_duty, buyer_fees, seller_fees, -1,
+            t, day, listing.index, fill.price * listing.tick_cents, fill.qty, buyer, seller, side, fair,
+            buyer_duty, seller_duty, buyer_fee_total, seller_fee_total, -1, 0,
         )
-        self.ledger.commit(venue.asset, seller, buyer, fill.qty, buyer_pays)
+        self.ledger.commit(listing.asset, seller, buyer, fill.qty, buyer_pays)
+        credits = buyer_fees + seller_fees
+        if buyer_duty or seller_duty:
+            credits.append((costs.government, buyer_duty + seller_duty))
         pending = PendingTrade(
-            trade, venue.index, venue.asset, seller, buyer, fill.qty, value,
-            buyer_pays, value - seller_duty - seller_fees, costs.credits(value, buyer_duty, seller_duty),
+            trade, listing.index, listing.asset, seller, buyer, fill.qty, value,
+            buyer_pays, value - seller_duty - seller_fee_total, credits,
         )
-        self.settlement.submit(pending, day, venue.settlement_cycle_days)
+        self.settlement.submit(pending, day, listing.venue.cycle_on(day))

@@ -1,31 +1,37 @@
-"""A trading venue: an order book with opening hours, a settlement cycle and its charges.
+"""Venues and listings: where an instrument trades, when, at what charges and how it settles.
 
-Exchange and digital-asset platform differ only in their parameters (hours, fees, cycle, which
-unit class they list), so one class serves both. Prices on the book are integer ticks.
+A venue (exchange, digital-asset platform or OTC dealer market) owns the hours, the fees, the
+settlement cycle and the fail rate. A listing is one instrument on one venue: it owns the
+order book (or the dealer), the tick, the cost schedule and the fair value its liquidity
+provider prices against. Investors choose among listings.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sim.market.costs import CostSchedule
 from sim.market.orderbook import BUY, OrderBook
+from sim.market.values import FairValue
+from sim.scenario.schema import SwitchLever
 from sim.scenario.schema import Venue as VenueParams
+
+if TYPE_CHECKING:
+    from sim.market.dealer import Dealer
 
 
 class Venue:
-    """One venue's book and rules; knows nothing of SimPy."""
+    """A venue's rules; knows nothing of SimPy."""
 
-    def __init__(
-        self, name: str, index: int, params: VenueParams, asset: int, tick_cents: int, costs: CostSchedule
-    ) -> None:
+    def __init__(self, name: str, index: int, params: VenueParams, tokenized_cash: SwitchLever) -> None:
         self.name = name
         self.index = index
+        self.kind = params.kind
         self.form = params.form
-        self.asset = asset
-        self.tick_cents = tick_cents
-        self.costs = costs
         self.settlement_cycle_days = params.settlement_cycle_days
+        self.fail_probability = params.fail_probability
         self.sessions = [(open_hour / 24.0, close_hour / 24.0) for open_hour, close_hour in params.sessions_hours]
-        self.book = OrderBook()
+        self._tokenized_cash = tokenized_cash if params.form == "tokenized" else None
 
     def is_open(self, t: float) -> bool:
         """Is the venue in a trading session at time t (business days)?"""
@@ -35,13 +41,49 @@ class Venue:
                 return True
         return False
 
-    def crossing_cost_bps(self, side: int, nav: float) -> float | None:
-        """Premium over NAV a taker pays at the touch on `side`, bps; None if nothing is quoted."""
-        if side == BUY:
-            ask = self.book.best_ask()
-            return None if ask is None else (ask * self.tick_cents / 100.0 / nav - 1.0) * 10_000.0
-        bid = self.book.best_bid()
-        return None if bid is None else (1.0 - bid * self.tick_cents / 100.0 / nav) * 10_000.0
+    def atomic(self, day: int) -> bool:
+        """Does a trade agreed on `day` settle atomically (tokenized cash in force on a tokenized venue)?"""
+        return self._tokenized_cash is not None and self._tokenized_cash.on(day)
+
+    def cycle_on(self, day: int) -> int:
+        """Business days to settlement for a trade agreed on `day`."""
+        return 0 if self.atomic(day) else self.settlement_cycle_days
+
+
+class Listing:
+    """One instrument on one venue, with its book or dealer."""
+
+    def __init__(
+        self,
+        index: int,
+        venue: Venue,
+        instrument: str,
+        instrument_type: str,
+        asset: int,
+        tick_cents: int,
+        costs: CostSchedule,
+        value: FairValue,
+    ) -> None:
+        self.index = index
+        self.venue = venue
+        self.instrument = instrument
+        self.instrument_type = instrument_type
+        self.asset = asset
+        self.tick_cents = tick_cents
+        self.costs = costs
+        self.value = value
+        self.book: OrderBook | None = None if venue.kind == "dealer" else OrderBook()
+        self.dealer: Dealer | None = None
+
+    def crossing_cost_bps(self, side: int, fair: float, quantity: int, day: int) -> float | None:
+        """Premium over fair value a taker of `quantity` pays at the touch or the dealer's quote, bps."""
+        if self.book is None:
+            price = self.dealer.quote(side, quantity, fair, day)
+        else:
+            price = self.book.best_ask() if side == BUY else self.book.best_bid()
+        if price is None:
+            return None
+        return side * (price * self.tick_cents / 100.0 / fair - 1.0) * 10_000.0
 
     def ticks(self, price_hkd: float) -> float:
         """A price in (fractional) ticks."""

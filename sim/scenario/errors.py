@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 
 Loc = tuple[str | int, ...]
 """A location in the scenario data: mapping keys, and list positions as integers."""
@@ -131,6 +131,7 @@ def from_validation_error(
     for detail in error.errors(include_url=False):
         loc = tuple(detail["loc"])
         path, message, value = _misnamed_entry(model, data, loc) or _explain(detail, model, loc)
+        path = _without_tags(model, path)
         issue = Issue(blame(provenance, path, default_source), dotted(path), message, value)
         if issue not in issues:
             issues.append(issue)
@@ -242,7 +243,10 @@ def _schema_type_at(model: type[BaseModel], path: Loc) -> Any:
     node: Any = model
     for part in path:
         node = _unwrap(node)
-        if _is_model(node):
+        choices = _tagged_choices(node)
+        if part in choices:
+            node = choices[part]
+        elif _is_model(node):
             field = node.model_fields.get(part) if isinstance(part, str) else None
             node = field.annotation if field else None
         elif get_origin(node) is dict:
@@ -253,6 +257,25 @@ def _schema_type_at(model: type[BaseModel], path: Loc) -> Any:
         else:
             return None
     return _unwrap(node)
+
+
+def _tagged_choices(node: Any) -> dict[str, Any]:
+    """The models of a tagged union by tag (`instruments.<name>` is an Etf or a Bond), else {}."""
+    if get_origin(node) not in (Union, types.UnionType):
+        return {}
+    choices = {}
+    for arg in get_args(node):
+        if get_origin(arg) is Annotated:
+            for meta in get_args(arg)[1:]:
+                if isinstance(meta, Tag):
+                    choices[meta.tag] = get_args(arg)[0]
+    return choices
+
+
+def _without_tags(model: type[BaseModel], path: Loc) -> Loc:
+    """The path as the user wrote it: pydantic inserts the union tag (`etf`) after the entry name."""
+    kept = [part for end, part in enumerate(path) if part not in _tagged_choices(_schema_type_at(model, path[:end]))]
+    return tuple(kept)
 
 
 def _unwrap(node: Any) -> Any:

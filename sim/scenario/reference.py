@@ -8,6 +8,7 @@ The output depends only on the schema, so regenerating it is a no-op unless the 
 from __future__ import annotations
 
 import inspect
+import datetime
 import json
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -129,6 +130,8 @@ def _inline(value: Any) -> str:
         return "[" + ", ".join(_inline(item) for item in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{key}: {_inline(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     return json.dumps(value, ensure_ascii=False)
 
 

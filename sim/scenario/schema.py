@@ -9,14 +9,18 @@ silently ignored setting. Models are frozen: a validated scenario is a value, no
 
 from __future__ import annotations
 
+import datetime
+import difflib
 import types
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 
 Form = Literal["conventional", "tokenized"]
 FORMS: tuple[Form, ...] = ("conventional", "tokenized")
 
+InstrumentType = Literal["etf", "bond"]
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
 NonNegativeBps = Annotated[float, Field(ge=0.0, lt=10_000.0)]
 Hour = Annotated[float, Field(ge=0.0, le=24.0)]
@@ -57,34 +61,111 @@ def _check_window(start: float, end: float, what: str) -> None:
         raise ValueError(f"{what} must start before it ends (got {start} to {end})")
 
 
-class NavProcess(Strict):
-    """Geometric random walk of the ETF's net asset value (its underlying basket)."""
+class Calendar(Strict):
+    """Business days: the run's clock skips weekends and the listed holidays."""
 
-    initial_nav_hkd: float = Field(25.0, gt=0, description="NAV per unit on day 0, HKD.")
-    drift_per_year: float = Field(0.0, ge=-1.0, le=1.0, description="Annual drift of log NAV.")
+    start_date: datetime.date = Field(
+        datetime.date(2026, 1, 5), description="First day of the run (day 0 is the first business day on or after it)."
+    )
+    holidays: list[datetime.date] = Field(default_factory=list, description="Public holidays (YYYY-MM-DD).")
+
+
+class GbmProcess(Strict):
+    """Geometric random walk of an ETF's underlying basket, per unit of the ETF."""
+
+    initial_value_hkd: float = Field(25.0, gt=0, description="Basket value per ETF unit on day 0, HKD.")
+    drift_per_year: float = Field(0.0, ge=-1.0, le=1.0, description="Annual drift of the log value.")
+    volatility_per_year: float = Field(0.20, ge=0.0, lt=5.0, description="Annualised volatility of the log value.")
+
+
+class YieldProcess(Strict):
+    """Mean-reverting (Vasicek) yield to maturity of a bond."""
+
+    initial_yield: float = Field(0.025, gt=-0.05, lt=0.5, description="Yield on day 0 (0.025 = 2.5%).")
+    long_run_yield: float = Field(0.025, gt=-0.05, lt=0.5, description="Level the yield reverts to.")
+    reversion_per_year: float = Field(0.5, ge=0.0, le=50.0, description="Speed of mean reversion, per year.")
     volatility_per_year: float = Field(
-        0.20, ge=0.0, lt=5.0, description="Annualised volatility of log NAV."
+        0.008, ge=0.0, lt=0.2, description="Absolute yield volatility per year (0.008 = 80 bp)."
     )
-    steps_per_day: int = Field(
-        96, ge=1, le=1440, description="NAV updates per business day (96 = every 15 minutes)."
+
+
+class AuthorisedParticipant(Strict):
+    """Creates and redeems ETF units against the basket when the price strays from NAV."""
+
+    creation_fee_hkd: float = Field(
+        5_000.0, ge=0, lt=1e7, description="Fee per creation or redemption order, HKD."
     )
+    basket_cost_bps: NonNegativeBps = Field(5.0, description="Cost of trading the basket, bps of value.")
+    check_minutes: float = Field(15.0, gt=0, le=1440, description="Minutes between arbitrage checks.")
+    initial_units: dict[Form, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=lambda: {"conventional": 500_000, "tokenized": 200_000},
+        description="Units held at the start, by form.",
+    )
+    initial_cash_hkd: float = Field(100_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
 
 
 class Etf(Strict):
-    """One exchange-traded fund, issued in a conventional and a tokenized unit class."""
+    """An exchange-traded fund whose units may exist in conventional and tokenized form."""
 
+    type: Literal["etf"] = Field(description="`etf`.")
     name: str = Field("HK equity tracker ETF", min_length=1, description="Display name.")
-    nav: NavProcess = Field(default_factory=NavProcess, description="NAV process.")
-    tick_size_hkd: float = Field(
-        0.01, gt=0, le=10.0, description="Price increment, HKD; a whole number of cents."
+    underlying: GbmProcess = Field(default_factory=GbmProcess, description="Value of the underlying basket.")
+    management_fee_bps_per_year: NonNegativeBps = Field(
+        10.0, description="Management fee, bps a year, accrued daily into the NAV."
+    )
+    creation_unit_units: int = Field(100_000, gt=0, le=10**9, description="Units per creation or redemption.")
+    tick_size_hkd: float = Field(0.01, gt=0, le=10.0, description="Price increment, HKD; a whole number of cents.")
+    authorised_participant: AuthorisedParticipant = Field(
+        default_factory=AuthorisedParticipant, description="The ETF's authorised participant."
     )
 
-    @model_validator(mode="after")
-    def _tick_in_cents(self) -> Etf:
-        cents = self.tick_size_hkd * 100
-        if abs(cents - round(cents)) > 1e-9:
-            raise ValueError(f"tick_size_hkd must be a whole number of cents (got {self.tick_size_hkd})")
-        return self
+    _check_tick = model_validator(mode="after")(lambda self: _tick_in_cents(self))
+
+
+class Bond(Strict):
+    """A fixed-coupon bond; one unit is HK$100 of face value and trades at its clean price."""
+
+    type: Literal["bond"] = Field(description="`bond`.")
+    name: str = Field("HKSAR government green bond", min_length=1, description="Display name.")
+    coupon_rate: float = Field(ge=0.0, lt=0.5, description="Annual coupon rate (0.025 = 2.5%).")
+    coupon_frequency_per_year: Literal[1, 2, 4, 12] = Field(2, description="Coupons a year.")
+    tenor_years: float = Field(gt=0, le=50, description="Years from issue to maturity.")
+    issue_date: datetime.date = Field(description="Issue date (YYYY-MM-DD).")
+    min_denomination_units: int = Field(
+        1, gt=0, le=10**7, description="Smallest tradable amount, units of HK$100 face."
+    )
+    tick_size_hkd: float = Field(0.01, gt=0, le=10.0, description="Price increment per HK$100 face, HKD.")
+    yield_process: YieldProcess = Field(default_factory=YieldProcess, description="The bond's yield.")
+
+    _check_tick = model_validator(mode="after")(lambda self: _tick_in_cents(self))
+
+
+def _instrument_type(value: Any) -> str | None:
+    return value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+
+
+Instrument = Annotated[
+    Annotated[Etf, Tag("etf")] | Annotated[Bond, Tag("bond")],
+    Discriminator(
+        _instrument_type,
+        custom_error_type="instrument_type",
+        custom_error_message="needs `type: etf` or `type: bond`",
+    ),
+]
+
+
+def _tick_in_cents(model: Etf | Bond) -> Etf | Bond:
+    cents = model.tick_size_hkd * 100
+    if abs(cents - round(cents)) > 1e-9:
+        raise ValueError(f"tick_size_hkd must be a whole number of cents (got {model.tick_size_hkd})")
+    return model
+
+
+class Correlation(Strict):
+    """Correlation of two instruments' value shocks (ETF basket return, bond yield change)."""
+
+    between: tuple[Name, Name] = Field(description="The two instruments, by name.")
+    coefficient: float = Field(ge=-1.0, le=1.0, description="Correlation coefficient.")
 
 
 class Fees(Strict):
@@ -102,34 +183,61 @@ class Fees(Strict):
 
 
 class MarketMaker(Strict):
-    """A quoting market maker: a ladder around NAV, skewed and capped by its inventory."""
+    """A quoting market maker on an order book: a ladder around fair value, capped by inventory."""
 
     base_half_spread_bps: NonNegativeBps = Field(
-        4.0, description="Half-spread earned on top of the maker's own per-side costs, bps."
+        4.0, description="Half-spread for inventory risk, on top of the maker's own per-side costs, bps."
     )
     levels: int = Field(3, ge=1, le=50, description="Price levels quoted on each side.")
     level_step_bps: NonNegativeBps = Field(5.0, description="Distance between quoted levels, bps.")
-    quote_size_units: int = Field(20_000, gt=0, description="Units quoted at each level.")
+    quote_size_units: int = Field(20_000, gt=0, le=10**9, description="Units quoted at each level.")
     inventory_limit_units: int = Field(
-        400_000, gt=0, description="Largest position away from the starting inventory, units."
+        1_000_000, gt=0, le=10**10, description="Largest position away from the starting inventory, units."
     )
     skew_bps_at_limit: NonNegativeBps = Field(
-        10.0, description="Shift of the quote mid against the inventory when at the limit, bps."
+        15.0, description="Shift of the quote mid against the inventory when at the limit, bps."
     )
     requote_minutes: float = Field(
         5.0, gt=0, le=1440, description="Minutes between scheduled requotes while the venue is open."
     )
-    initial_units: int = Field(1_000_000, ge=0, description="Units held at the start.")
-    initial_cash_hkd: float = Field(50_000_000.0, ge=0, description="Cash held at the start, HKD.")
+    initial_units: int = Field(5_000_000, ge=0, le=10**11, description="Units held at the start.")
+    initial_cash_hkd: float = Field(300_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
+
+
+class Dealer(Strict):
+    """An OTC dealer answering requests for quote: spread widens with size and leans with inventory."""
+
+    base_half_spread_bps: NonNegativeBps = Field(8.0, description="Half-spread on a small request, bps.")
+    size_impact_bps_per_million_hkd: NonNegativeBps = Field(
+        0.5, description="Extra half-spread per HK$1m of request size, bps."
+    )
+    skew_bps_at_limit: NonNegativeBps = Field(15.0, description="Quote shift against inventory at the limit, bps.")
+    inventory_limit_units: int = Field(
+        2_000_000, gt=0, le=10**10, description="Largest position away from the starting inventory, units."
+    )
+    initial_units: int = Field(5_000_000, ge=0, le=10**11, description="Units held at the start.")
+    initial_cash_hkd: float = Field(1_000_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
+
+
+class Listing(Strict):
+    """One instrument on one venue, with its liquidity provider."""
+
+    market_maker: MarketMaker = Field(
+        default_factory=MarketMaker, description="Market maker (exchange and platform venues)."
+    )
+    dealer: Dealer = Field(default_factory=Dealer, description="Dealer (dealer venues).")
 
 
 class Venue(Strict):
-    """A trading venue with its own order book, hours, fees and settlement cycle."""
+    """A trading venue: an order book or a dealer market, with hours, fees and a settlement cycle."""
 
-    kind: Literal["exchange", "platform"] = Field(
-        description="`exchange` (licensed stock exchange) or `platform` (licensed digital-asset platform)."
+    kind: Literal["exchange", "platform", "dealer"] = Field(
+        description="`exchange` (stock exchange), `platform` (licensed digital-asset platform) or `dealer` (OTC)."
     )
-    form: Form = Field(description="Which unit class trades here: `conventional` or `tokenized`.")
+    form: Form = Field(description="Which form trades here: `conventional` or `tokenized`.")
+    listings: dict[Name, Listing] = Field(
+        min_length=1, description="Instruments traded here, by instrument name, with their liquidity provider."
+    )
     sessions_hours: list[tuple[Hour, Hour]] = Field(
         default_factory=lambda: [(9.5, 12.0), (13.0, 16.0)],
         min_length=1,
@@ -138,18 +246,33 @@ class Venue(Strict):
     settlement_cycle_days: int = Field(
         2, ge=0, le=30, description="Business days from trade to settlement; 0 settles atomically at the trade."
     )
+    fail_probability: float = Field(
+        0.0, ge=0.0, le=0.5, description="Chance that a settlement attempt fails (retried next business day)."
+    )
     fees: Fees = Field(default_factory=Fees, description="Per-side fees and levies.")
-    market_maker: MarketMaker = Field(default_factory=MarketMaker, description="The venue's market maker.")
 
     @model_validator(mode="after")
-    def _sessions_ordered(self) -> Venue:
+    def _check(self) -> Venue:
         previous_close = 0.0
         for open_hour, close_hour in self.sessions_hours:
             _check_window(open_hour, close_hour, "a trading session")
             if open_hour < previous_close:
                 raise ValueError("trading sessions must be in order and must not overlap")
             previous_close = close_hour
+        provider = "dealer" if self.kind == "dealer" else "market_maker"
+        for name, listing in self.listings.items():
+            wrong = ({"dealer", "market_maker"} - {provider}) & listing.model_fields_set
+            if wrong:
+                raise ValueError(f"listing {name}: a {self.kind} venue has a {provider}, not a {wrong.pop()}")
         return self
+
+
+class Adoption(Strict):
+    """Bass diffusion of a group's onboarding to tokenized channels."""
+
+    initial_share: float = Field(1.0, ge=0.0, le=1.0, description="Share onboarded on day 0.")
+    innovation_per_year: float = Field(0.0, ge=0.0, le=10.0, description="Bass innovation coefficient p, per year.")
+    imitation_per_year: float = Field(0.0, ge=0.0, le=10.0, description="Bass imitation coefficient q, per year.")
 
 
 class InvestorGroup(Strict):
@@ -160,7 +283,10 @@ class InvestorGroup(Strict):
     active_hours: tuple[Hour, Hour] = Field(
         (9.0, 18.0), description="Hours of the day in which the group's needs arrive, [start, end]."
     )
-    trade_size_median_units: float = Field(gt=0, description="Median trade size, units (lognormal).")
+    interest: dict[Name, Annotated[float, Field(gt=0)]] = Field(
+        min_length=1, description="Instruments the needs concern, by name, with relative weights."
+    )
+    trade_size_median_hkd: float = Field(gt=0, lt=1e11, description="Median trade size, HKD (lognormal).")
     trade_size_sigma: float = Field(1.0, ge=0, le=5, description="Log-standard deviation of trade size.")
     gain_mean_bps: float = Field(
         gt=0,
@@ -170,13 +296,16 @@ class InvestorGroup(Strict):
     channel_logit_scale_bps: float = Field(
         2.0, gt=0, lt=10_000, description="Logit scale of channel choice on net gain, bps; small = picky."
     )
+    settlement_delay_cost_bps_per_day: NonNegativeBps = Field(
+        0.5, description="Cost the group puts on each business day a trade waits to settle, bps."
+    )
     tokenized_access: bool = Field(description="May the group trade tokenized units?")
     conventional_access: bool = Field(True, description="May the group trade conventional units?")
-    initial_units: dict[Form, Annotated[int, Field(ge=0)]] = Field(
-        default_factory=lambda: {"conventional": 0, "tokenized": 0},
-        description="Units held per account at the start, by form.",
+    adoption: Adoption = Field(default_factory=Adoption, description="Onboarding to tokenized channels over time.")
+    holdings: dict[Name, dict[Form, Annotated[int, Field(ge=0)]]] = Field(
+        default_factory=dict, description="Units held per account at the start: instrument -> form -> units."
     )
-    initial_cash_hkd: float = Field(1_000_000.0, ge=0, description="Cash held per account at the start, HKD.")
+    initial_cash_hkd: float = Field(1_000_000.0, ge=0, lt=1e13, description="Cash held per account at the start, HKD.")
 
     @model_validator(mode="after")
     def _hours_ordered(self) -> InvestorGroup:
@@ -189,7 +318,7 @@ class DutyLever(Strict):
 
     rate_per_side: Rate = Field(0.0, description="Duty paid by buyer and by seller, fraction of value.")
     from_day: int = Field(0, ge=0, description="First business day the rate is in force.")
-    to_day: int | None = Field(None, gt=0, description="First business day it no longer is (none: to the end).")
+    to_day: int | None = Field(None, gt=0, description="First business day it no longer is (null: to the end).")
     otherwise_rate_per_side: Rate = Field(0.0, description="Rate outside [from_day, to_day).")
 
     @model_validator(mode="after")
@@ -200,8 +329,11 @@ class DutyLever(Strict):
 
     def rate_on(self, day: int) -> float:
         """The rate in force on business day `day`."""
-        in_force = day >= self.from_day and (self.to_day is None or day < self.to_day)
-        return self.rate_per_side if in_force else self.otherwise_rate_per_side
+        return self.rate_per_side if _in_window(day, self.from_day, self.to_day) else self.otherwise_rate_per_side
+
+
+def _in_window(day: int, from_day: int, to_day: int | None) -> bool:
+    return day >= from_day and (to_day is None or day < to_day)
 
 
 class StampDuty(Strict):
@@ -213,13 +345,53 @@ class StampDuty(Strict):
     tokenized_etf: DutyLever = Field(
         default_factory=DutyLever, description="Duty on tokenized ETF unit transfers (exempt in HK; IRD FAQ)."
     )
-    market_maker_exempt: bool = Field(True, description="Are market makers' own trades exempt?")
+    conventional_bond: DutyLever = Field(
+        default_factory=DutyLever, description="Duty on conventional bond transfers (none in HK)."
+    )
+    tokenized_bond: DutyLever = Field(
+        default_factory=DutyLever, description="Duty on tokenized bond transfers (none in HK)."
+    )
+    market_maker_exempt: bool = Field(
+        True, description="Are market makers', dealers' and authorised participants' own trades exempt?"
+    )
+
+    def lever(self, instrument_type: str, form: str) -> DutyLever:
+        return getattr(self, f"{form}_{instrument_type}")
+
+
+class SwitchLever(Strict):
+    """A policy switched on from `from_day` until `to_day`."""
+
+    enabled: bool = Field(False, description="Is the policy on at all?")
+    from_day: int = Field(0, ge=0, description="First business day it is on.")
+    to_day: int | None = Field(None, gt=0, description="First business day it is off again (null: to the end).")
+
+    def on(self, day: int) -> bool:
+        return self.enabled and _in_window(day, self.from_day, self.to_day)
+
+
+class RebateLever(Strict):
+    """A share of venue fees rebated to market makers and dealers, in force in a window."""
+
+    share: float = Field(0.0, ge=0.0, le=1.0, description="Share of their per-side fees waived.")
+    from_day: int = Field(0, ge=0, description="First business day it applies.")
+    to_day: int | None = Field(None, gt=0, description="First business day it no longer does (null: to the end).")
+
+    def share_on(self, day: int) -> float:
+        return self.share if _in_window(day, self.from_day, self.to_day) else 0.0
 
 
 class Policy(Strict):
     """The policy levers in force."""
 
     stamp_duty: StampDuty = Field(default_factory=StampDuty, description="Stamp duty levers.")
+    tokenized_cash: SwitchLever = Field(
+        default_factory=SwitchLever,
+        description="Settlement in tokenized cash (licensed stablecoin, tokenized deposits): tokenized venues settle atomically at T+0 and cannot fail.",
+    )
+    market_maker_fee_rebate: RebateLever = Field(
+        default_factory=RebateLever, description="Fee rebate for market makers and dealers."
+    )
 
 
 class Scenario(Strict):
@@ -232,7 +404,51 @@ class Scenario(Strict):
     description: str = Field("", max_length=2000, description="One or two sentences for the report.")
     seed: int = Field(1, ge=0, le=999_999_999_999, description="Seed of the run's random streams.")
     horizon_days: int = Field(250, gt=0, le=10_000, description="Business days simulated.")
-    etf: Etf = Field(default_factory=Etf, description="The ETF.")
+    calendar: Calendar = Field(default_factory=Calendar, description="Business-day calendar.")
+    value_steps_per_day: int = Field(
+        96, ge=1, le=1440, description="Updates of fair values per business day (96 = every 15 minutes)."
+    )
+    instruments: dict[Name, Instrument] = Field(min_length=1, description="Instruments by name.")
+    correlations: list[Correlation] = Field(
+        default_factory=list, description="Correlations between instruments' value shocks."
+    )
     venues: dict[Name, Venue] = Field(min_length=1, description="Venues by name.")
     investors: dict[Name, InvestorGroup] = Field(min_length=1, description="Investor groups by name.")
     policy: Policy = Field(default_factory=Policy, description="Policy levers.")
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> Scenario:
+        known = set(self.instruments)
+        for venue_name, venue in self.venues.items():
+            _known_names(venue.listings, known, f"venues.{venue_name}.listings")
+        for group_name, group in self.investors.items():
+            _known_names(group.interest, known, f"investors.{group_name}.interest")
+            _known_names(group.holdings, known, f"investors.{group_name}.holdings")
+        for correlation in self.correlations:
+            _known_names(correlation.between, known, "correlations")
+            if correlation.between[0] == correlation.between[1]:
+                raise ValueError(f"correlations: {correlation.between[0]} is paired with itself")
+        _check_correlations_possible(self.correlations, list(self.instruments))
+        listed = {name for venue in self.venues.values() for name in venue.listings}
+        unlisted = sorted(known - listed)
+        if unlisted:
+            raise ValueError(f"instrument {unlisted[0]} is listed on no venue; add it to a venue's listings")
+        return self
+
+
+def _check_correlations_possible(correlations: list[Correlation], names: list[str]) -> None:
+    """The pairwise correlations must form a positive semi-definite matrix."""
+    matrix = np.eye(len(names))
+    for correlation in correlations:
+        i, j = (names.index(name) for name in correlation.between)
+        matrix[i, j] = matrix[j, i] = correlation.coefficient
+    if correlations and np.linalg.eigvalsh(matrix).min() < -1e-10:
+        raise ValueError("correlations: these coefficients cannot hold together (the matrix is not positive semi-definite)")
+
+
+def _known_names(names, known: set[str], where: str) -> None:
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (instruments: {', '.join(sorted(known))})"
+            raise ValueError(f"{where}: unknown instrument '{name}'{hint}")

@@ -1,0 +1,112 @@
+"""An ETF's authorised participant: creation and redemption keep the price near NAV.
+
+When units trade at a premium to NAV wider than the participant's costs (basket trading cost,
+the creation fee, and its own per-side charges on the venue), it creates units against cash at
+NAV and sells them into the bid; at a discount beyond its costs it buys units from the ask and
+redeems them for NAV. That bounds the premium and discount to an arbitrage band. Creation and
+redemption are primary-market operations with the fund, settled at once, and every unit created
+or redeemed is counted by the ledger, so conservation still holds.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.market.ledger import Ledger
+from sim.market.orderbook import BUY, SELL
+from sim.market.trading import Market
+from sim.market.values import FairValue
+from sim.market.venue import Listing
+from sim.recorder import Recorder
+from sim.scenario.schema import AuthorisedParticipant as ParticipantParams
+
+MINUTES_PER_DAY = 24 * 60
+
+
+class AuthorisedParticipant:
+    """Arbitrages one ETF across its order-book listings."""
+
+    def __init__(
+        self,
+        account: int,
+        fund: int,
+        basket_collector: int,
+        params: ParticipantParams,
+        creation_unit: int,
+        listings: list[Listing],
+        value: FairValue,
+        market: Market,
+        ledger: Ledger,
+        recorder: Recorder,
+        target_units: dict[int, int],
+    ) -> None:
+        """`target_units` is the inventory per asset the participant keeps; it redeems any surplus."""
+        self.account = account
+        self.fund = fund
+        self.basket_collector = basket_collector
+        self.params = params
+        self.creation_unit = creation_unit
+        self.listings = listings
+        self.value = value
+        self.market = market
+        self.ledger = ledger
+        self.recorder = recorder
+        self.target_units = target_units
+
+    def process(self, env, horizon_days: int):
+        """Check every listing that is open every `check_minutes`."""
+        step = self.params.check_minutes / MINUTES_PER_DAY
+        for k in range(math.ceil(horizon_days / step)):
+            yield env.timeout(k * step - env.now)
+            for listing in self.listings:
+                if listing.venue.is_open(env.now):
+                    self.arbitrage(listing, env.now)
+
+    def band(self, listing: Listing, day: int, nav: float) -> float:
+        """Premium or discount (fraction of NAV) beyond which arbitrage pays."""
+        fee = self.params.creation_fee_hkd / (self.creation_unit * nav)
+        return self.params.basket_cost_bps / 10_000.0 + fee + listing.costs.provider_rate(day)
+
+    def arbitrage(self, listing: Listing, t: float) -> None:
+        day = int(t)
+        nav = self.value.at(t)
+        band = self.band(listing, day, nav)
+        book, asset, unit = listing.book, listing.asset, self.creation_unit
+        bid, ask = book.best_bid(), book.best_ask()
+        if bid is not None and bid >= listing.ticks(nav) * (1.0 + band):
+            if self.ledger.free_units(asset, self.account) < unit:
+                self._create(listing, nav, t)
+            quantity = min(unit, self.ledger.free_units(asset, self.account))
+            if quantity > 0:
+                self.market.take(listing, self.account, SELL, quantity, math.ceil(listing.ticks(nav) * (1.0 + band)), t)
+        elif ask is not None and ask <= listing.ticks(nav) * (1.0 - band):
+            limit = math.floor(listing.ticks(nav) * (1.0 - band))
+            affordable = int(self.ledger.free_cash(self.account) // (limit * listing.tick_cents * 1.01 + 1))
+            if min(unit, affordable) > 0:
+                self.market.take(listing, self.account, BUY, min(unit, affordable), limit, t)
+        if self.ledger.free_units(asset, self.account) >= self.target_units[asset] + unit:
+            self._redeem(listing, nav, t)
+
+    def _basket_and_fee(self, nav: float) -> tuple[int, int, int]:
+        value = round(nav * 100.0 * self.creation_unit)
+        basket = round(value * self.params.basket_cost_bps / 10_000.0)
+        return value, basket, round(self.params.creation_fee_hkd * 100.0)
+
+    def _create(self, listing: Listing, nav: float, t: float) -> None:
+        value, basket, fee = self._basket_and_fee(nav)
+        if self.ledger.free_cash(self.account) < value + basket + fee:
+            return
+        self.ledger.pay(self.account, self.fund, value + fee)
+        self.ledger.pay(self.account, self.basket_collector, basket)
+        self.ledger.create_units(listing.asset, self.account, self.creation_unit)
+        self.recorder.etf_flows.add(t, int(t), listing.index, self.creation_unit, nav)
+
+    def _redeem(self, listing: Listing, nav: float, t: float) -> None:
+        value, basket, fee = self._basket_and_fee(nav)
+        if self.ledger.free_cash(self.fund) < value:
+            return
+        self.ledger.redeem_units(listing.asset, self.account, self.creation_unit)
+        self.ledger.pay(self.fund, self.account, value)
+        self.ledger.pay(self.account, self.fund, fee)
+        self.ledger.pay(self.account, self.basket_collector, basket)
+        self.recorder.etf_flows.add(t, int(t), listing.index, -self.creation_unit, nav)

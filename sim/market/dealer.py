@@ -1,0 +1,49 @@
+"""An OTC dealer: answers each request for quote with a firm price for that size.
+
+The quoted half-spread grows with the request's size (a larger ticket costs the dealer more to
+lay off), covers the dealer's own per-side costs, and its mid leans against the dealer's
+inventory. The dealer declines a request that would take it past its inventory limit or beyond
+its free units or cash.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.market.ledger import Ledger
+from sim.market.orderbook import BUY
+from sim.scenario.schema import Dealer as DealerParams
+
+
+class Dealer:
+    """The dealer of one listing, trading for one account."""
+
+    def __init__(self, account: int, listing, params: DealerParams, ledger: Ledger) -> None:
+        self.account = account
+        self.listing = listing
+        self.params = params
+        self.ledger = ledger
+        self.target_units = params.initial_units
+
+    def quote(self, taker_side: int, quantity: int, fair: float, day: int) -> int | None:
+        """Price in ticks at which the dealer takes the other side of `quantity`, or None."""
+        params, listing, ledger = self.params, self.listing, self.ledger
+        excess = ledger.position(listing.asset, self.account) - self.target_units
+        if taker_side == BUY:  # the dealer sells
+            if quantity > min(params.inventory_limit_units + excess, ledger.free_units(listing.asset, self.account)):
+                return None
+        elif quantity > params.inventory_limit_units - excess:
+            return None
+        lean = max(-1.0, min(1.0, excess / params.inventory_limit_units))
+        value_millions = quantity * fair / 1e6
+        half = (
+            params.base_half_spread_bps / 10_000.0
+            + params.size_impact_bps_per_million_hkd * value_millions / 10_000.0
+            + listing.costs.provider_rate(day)
+        )
+        mid = listing.ticks(fair) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0)
+        if taker_side == BUY:
+            return math.ceil(mid * (1.0 + half))
+        price = math.floor(mid * (1.0 - half))
+        cost = price * listing.tick_cents * quantity * (1.0 + listing.costs.provider_rate(day)) + 1.0
+        return price if price >= 1 and cost <= ledger.free_cash(self.account) else None

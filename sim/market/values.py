@@ -1,0 +1,93 @@
+"""Fair values of every instrument along the run, drawn once and looked up by time.
+
+An ETF's fair value is its NAV: the underlying basket's geometric random walk less the
+management fee accrued over calendar time. A bond's fair value is its clean price per HK$100
+of face at its Vasicek yield and remaining maturity. Each instrument's shocks come from its own
+named stream, mixed by the scenario's correlations (with none, each instrument keeps exactly its
+own stream, so adding an instrument never changes another's path).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.market.calendar import DAYS_PER_YEAR, BusinessCalendar
+from sim.market.random_streams import stream
+from sim.market.value_processes import bond_price, gbm_path, vasicek_path
+from sim.scenario.schema import Bond, Etf, Scenario
+
+TRADING_DAYS_PER_YEAR = 250  # assumption: business days in a Hong Kong year, scales annual rates
+
+
+class FairValue:
+    """Fair value per unit, in HKD, at any time of the run (constant between grid steps)."""
+
+    def __init__(self, values: np.ndarray, steps_per_day: int) -> None:
+        self.steps_per_day = steps_per_day
+        self._values: list[float] = values.tolist()
+        self._last = len(self._values) - 1
+
+    def at(self, t: float) -> float:
+        """Value at time t (business days); after the drawn horizon it stays at its last value."""
+        step = int(t * self.steps_per_day)
+        return self._values[step if step < self._last else self._last]
+
+    def path(self) -> list[float]:
+        return self._values
+
+
+def fair_values(scenario: Scenario, calendar: BusinessCalendar, seed: int) -> dict[str, FairValue]:
+    """One FairValue per instrument, by name."""
+    steps = scenario.value_steps_per_day
+    n_steps = scenario.horizon_days * steps
+    names = list(scenario.instruments)
+    shocks = np.column_stack([stream(seed, f"value:{name}").standard_normal(n_steps) for name in names])
+    if scenario.correlations:
+        shocks = shocks @ _cholesky(scenario, names).T
+    grid_years = _calendar_years(calendar, scenario.horizon_days, steps)
+    dt_years = 1.0 / (TRADING_DAYS_PER_YEAR * steps)
+    values = {}
+    for column, name in enumerate(names):
+        instrument = scenario.instruments[name]
+        if isinstance(instrument, Etf):
+            path = _nav_path(instrument, shocks[:, column], dt_years, grid_years)
+        else:
+            path = _bond_path(instrument, shocks[:, column], dt_years, grid_years, calendar)
+        values[name] = FairValue(path, steps)
+    return values
+
+
+def _nav_path(etf: Etf, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray) -> np.ndarray:
+    basket = etf.underlying
+    values = gbm_path(basket.initial_value_hkd, basket.drift_per_year, basket.volatility_per_year, dt_years, shocks)
+    return values * np.exp(-etf.management_fee_bps_per_year / 10_000.0 * grid_years)
+
+
+def _bond_path(
+    bond: Bond, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray, calendar: BusinessCalendar
+) -> np.ndarray:
+    process = bond.yield_process
+    yields = vasicek_path(
+        process.initial_yield, process.long_run_yield, process.reversion_per_year,
+        process.volatility_per_year, dt_years, shocks,
+    )
+    years_at_start = (calendar.date_of(0) - bond.issue_date).days / DAYS_PER_YEAR
+    remaining = bond.tenor_years - years_at_start - grid_years
+    return bond_price(yields, bond.coupon_rate, bond.coupon_frequency_per_year, remaining)
+
+
+def _calendar_years(calendar: BusinessCalendar, days: int, steps: int) -> np.ndarray:
+    """Calendar years since day 0 at each grid point (a business day counts as one calendar day)."""
+    day_starts = np.array([calendar.calendar_days_before(day) for day in range(days + 1)], dtype=float)
+    within = np.arange(steps) / steps
+    grid = (day_starts[:-1, None] + within[None, :]).ravel()
+    return np.append(grid, day_starts[-1]) / DAYS_PER_YEAR
+
+
+def _cholesky(scenario: Scenario, names: list[str]) -> np.ndarray:
+    matrix = np.eye(len(names))
+    for correlation in scenario.correlations:
+        i, j = (names.index(name) for name in correlation.between)
+        matrix[i, j] = matrix[j, i] = correlation.coefficient
+    jitter = max(0.0, 1e-10 - np.linalg.eigvalsh(matrix).min())  # the schema has checked it is >= -1e-10
+    return np.linalg.cholesky(matrix + jitter * np.eye(len(names)))
