@@ -50,6 +50,7 @@ class Model:
     """The wired components of one run (exposed so tests can inspect and tamper with them)."""
 
     env: simpy.Environment
+    calendar: BusinessCalendar
     ledger: Ledger
     recorder: Recorder
     settlement: Settlement
@@ -180,7 +181,7 @@ def build(scenario: Scenario, seed: int) -> Model:
     for group in groups:
         env.process(group.process(env, horizon))
     env.process(settlement.process(env))
-    return Model(env, ledger, recorder, settlement, listings, makers, participants, groups)
+    return Model(env, calendar, ledger, recorder, settlement, listings, makers, participants, groups)
 
 
 def check_invariants(model: Model) -> None:

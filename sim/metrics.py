@@ -59,10 +59,7 @@ def trades_table(recorder: Recorder, listings: pd.DataFrame, groups: np.ndarray)
 def daily_table(recorder: Recorder, trades: pd.DataFrame, listings: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
     """One row per business day and listing: flows, spreads, depth, value, premium, settlement."""
     index = pd.MultiIndex.from_product([range(horizon_days), range(len(listings))], names=["day", "listing"])
-    trades = trades.assign(
-        premium_value=trades["premium_bps"] * trades["value_hkd"],
-        effective_value=2.0 * trades["taker_side"] * trades["premium_bps"] * trades["value_hkd"],
-    )
+    trades = trades.assign(effective_value=2.0 * trades["taker_side"] * trades["premium_bps"] * trades["value_hkd"])
     by_day = trades.groupby(["day", "listing"])
     volume_hkd = by_day["value_hkd"].sum()
     daily = pd.DataFrame(
@@ -71,7 +68,6 @@ def daily_table(recorder: Recorder, trades: pd.DataFrame, listings: pd.DataFrame
             "volume_hkd": volume_hkd,
             "trades": by_day["quantity"].size(),
             "last_price_hkd": by_day["price_cents"].last() / 100.0,
-            "premium_bps": by_day["premium_value"].sum() / volume_hkd,
             "effective_spread_bps": by_day["effective_value"].sum() / volume_hkd,
         }
     ).reindex(index)
@@ -79,6 +75,7 @@ def daily_table(recorder: Recorder, trades: pd.DataFrame, listings: pd.DataFrame
         daily[column] = daily[column].fillna(0).astype("int64" if column != "volume_hkd" else "float64")
     quotes = two_sided_quotes(recorder).groupby(["day", "listing"])
     daily["quoted_spread_bps"] = quotes["spread_bps"].mean().reindex(index)
+    daily["premium_bps"] = quotes["premium_bps"].mean().reindex(index)
     daily["depth_at_best_units"] = quotes["depth_units"].mean().reindex(index)
     settlement = recorder.settlement.frame().set_index(["day", "listing"]).reindex(index)
     daily["unsettled_hkd"] = settlement["unsettled_cents"].to_numpy() / 100.0
@@ -105,6 +102,7 @@ def two_sided_quotes(recorder: Recorder) -> pd.DataFrame:
     quotes = quotes[(quotes["bid_cents"] > 0) & (quotes["ask_cents"] > 0)].copy()
     mid = (quotes["bid_cents"] + quotes["ask_cents"]) / 2.0
     quotes["spread_bps"] = (quotes["ask_cents"] - quotes["bid_cents"]) / mid * 10_000.0
+    quotes["premium_bps"] = (mid / 100.0 / quotes["fair_value_hkd"] - 1.0) * 10_000.0
     quotes["depth_units"] = (quotes["bid_depth"] + quotes["ask_depth"]) / 2.0
     return quotes
 
@@ -135,7 +133,11 @@ class RunTables:
         fair = fair_value_table(model, scenario.horizon_days)
         daily.insert(daily.columns.get_loc("last_price_hkd"), "fair_value_hkd", fair.to_numpy().ravel())
         quotes = two_sided_quotes(model.recorder).merge(listings, left_on="listing", right_index=True)
-        return cls(trades, daily, group_table(model.recorder, list(scenario.investors)), quotes, scenario)
+        groups = group_table(model.recorder, list(scenario.investors))
+        dates = np.array([d.isoformat() for d in model.calendar.dates], dtype=object)
+        daily.insert(1, "date", dates[daily["day"]])
+        groups.insert(1, "date", dates[groups["day"]])
+        return cls(trades, daily, groups, quotes, scenario)
 
 
 @dataclass(frozen=True)
@@ -167,9 +169,8 @@ def _mean_spread(r: RunTables, form: str) -> float:
 
 
 def _etf_abs_premium(r: RunTables) -> float:
-    etf = r.trades[r.trades["instrument_type"] == "etf"]
-    total = etf["value_hkd"].sum()
-    return float((etf["premium_bps"].abs() * etf["value_hkd"]).sum() / total) if total > 0 else float("nan")
+    premiums = r.quotes.loc[r.quotes["instrument_type"] == "etf", "premium_bps"]
+    return float(premiums.abs().mean()) if len(premiums) else float("nan")
 
 
 def _duty(trades: pd.DataFrame) -> float:
@@ -199,7 +200,7 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
         Kpi("needs", "count", "Trading needs that arose", lambda r: float(r.groups["needs"].sum())),
         Kpi("needs_traded_share", "fraction", "Share of needs that traded at all",
             lambda r: _share(float(r.groups["traded"].sum()), float(r.groups["needs"].sum()))),
-        Kpi("etf_mean_abs_premium_bps", "bps", "Value-weighted mean absolute premium of ETF trades to NAV", _etf_abs_premium),
+        Kpi("etf_mean_abs_premium_bps", "bps", "Mean absolute premium of ETF mid quotes to NAV", _etf_abs_premium),
         Kpi("etf_units_created", "units", "ETF units created less units redeemed", lambda r: float(r.daily["created_units"].sum())),
         Kpi("avg_unsettled_hkd", "HKD", "Mean end-of-day value awaiting settlement, all venues",
             lambda r: float(r.daily.groupby("day")["unsettled_hkd"].sum().mean())),

@@ -68,7 +68,8 @@ class MarketMaker:
         lean = max(-1.0, min(1.0, excess / params.inventory_limit_units))
         mid = listing.ticks(fair) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0)
         cost_rate = listing.costs.provider_rate(day)
-        half = params.base_half_spread_bps / 10_000.0 + cost_rate
+        risk = params.base_half_spread_bps + params.inventory_spread_bps_at_limit * abs(lean)
+        half = risk / 10_000.0 + cost_rate
         step = params.level_step_bps / 10_000.0
         buy_room = params.inventory_limit_units - excess
         sell_room = min(params.inventory_limit_units + excess, ledger.free_units(listing.asset, self.account))

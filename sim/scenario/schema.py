@@ -93,9 +93,9 @@ class AuthorisedParticipant(Strict):
     """Creates and redeems ETF units against the basket when the price strays from NAV."""
 
     creation_fee_hkd: float = Field(
-        5_000.0, ge=0, lt=1e7, description="Fee per creation or redemption order, HKD."
+        1_000.0, ge=0, lt=1e7, description="Fee per creation or redemption order, HKD."
     )
-    basket_cost_bps: NonNegativeBps = Field(5.0, description="Cost of trading the basket, bps of value.")
+    basket_cost_bps: NonNegativeBps = Field(3.0, description="Cost of trading the basket, bps of value.")
     check_minutes: float = Field(15.0, gt=0, le=1440, description="Minutes between arbitrage checks.")
     initial_units: dict[Form, Annotated[int, Field(ge=0)]] = Field(
         default_factory=lambda: {"conventional": 500_000, "tokenized": 200_000},
@@ -196,6 +196,9 @@ class MarketMaker(Strict):
     )
     skew_bps_at_limit: NonNegativeBps = Field(
         15.0, description="Shift of the quote mid against the inventory when at the limit, bps."
+    )
+    inventory_spread_bps_at_limit: NonNegativeBps = Field(
+        5.0, description="Extra half-spread for inventory risk, growing linearly to this at the limit, bps."
     )
     requote_minutes: float = Field(
         5.0, gt=0, le=1440, description="Minutes between scheduled requotes while the venue is open."
