@@ -55,7 +55,8 @@ def test_duty_is_charged_exactly_in_its_window():
         "policy.stamp_duty.tokenized_etf={rate_per_side: 0.0, from_day: 3, to_day: 6, otherwise_rate_per_side: 0.001}",
     )
     trades = run(scenario, seed=4).trades
-    tokenized = trades[(trades["form"] == "tokenized") & (trades["instrument_type"] == "etf") & (trades["buyer_group"] != "market_maker")]
+    investors_buy = trades["buyer_group"].isin(list(scenario.investors))
+    tokenized = trades[(trades["form"] == "tokenized") & (trades["instrument_type"] == "etf") & investors_buy]
     duty_days = set(tokenized.loc[tokenized["buyer_duty_cents"] > 0, "day"])
     free_days = set(tokenized.loc[tokenized["buyer_duty_cents"] == 0, "day"])
     assert duty_days and free_days
