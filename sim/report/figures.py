@@ -1,4 +1,4 @@
-"""Figures of one run: turnover over time by form and quoted spread by form.
+"""Figures of one run: turnover and quoted spread over time, per instrument and form.
 
 One house style for every figure: a title, axis labels with units, and a source line naming
 the scenario, the seed and the package version, so a figure pasted into a slide keeps its
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sim.engine import RunResult
 
 FORM_COLOURS = {"conventional": "#4C72B0", "tokenized": "#DD8452"}
+INSTRUMENT_STYLES = ("-", "--", ":", "-.")
 PNG_METADATA = {"Software": None}  # keeps the PNG bytes free of the matplotlib version string
 
 
@@ -40,18 +41,25 @@ def _finish(fig, ax, title: str, ylabel: str, result: RunResult, path: Path) -> 
     plt.close(fig)
 
 
+def _plot_by_instrument_and_form(ax, series) -> None:
+    """One line per (instrument, form): colour for the form, line style for the instrument."""
+    instruments = list(dict.fromkeys(series.columns.get_level_values("instrument")))
+    for instrument, form in series.columns:
+        style = INSTRUMENT_STYLES[instruments.index(instrument) % len(INSTRUMENT_STYLES)]
+        ax.plot(series.index, series[(instrument, form)], style, label=f"{instrument}, {form}",
+                color=FORM_COLOURS.get(form), linewidth=1.1)
+
+
 def save_run_figures(result: RunResult, folder: Path) -> None:
     """Write turnover.png and spread.png into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    by_form = result.daily.groupby(["day", "form"])
-    turnover = by_form["volume_hkd"].sum().unstack("form") / 1e6
+    by_line = result.daily.groupby(["day", "instrument", "form"])
+    turnover = by_line["volume_hkd"].sum().unstack(["instrument", "form"]) / 1e6
     fig, ax = plt.subplots(figsize=(8, 4))
-    for form in turnover.columns:
-        ax.plot(turnover.index, turnover[form], label=form, color=FORM_COLOURS.get(form), linewidth=1.2)
-    _finish(fig, ax, "Daily turnover by form", "Turnover (HKD million per day)", result, folder / "turnover.png")
+    _plot_by_instrument_and_form(ax, turnover)
+    _finish(fig, ax, "Daily turnover by instrument and form", "Turnover (HKD million per day)", result, folder / "turnover.png")
 
-    spread = by_form["quoted_spread_bps"].mean().unstack("form")
+    spread = by_line["quoted_spread_bps"].mean().unstack(["instrument", "form"]).dropna(axis=1, how="all")
     fig, ax = plt.subplots(figsize=(8, 4))
-    for form in spread.columns:
-        ax.plot(spread.index, spread[form], label=form, color=FORM_COLOURS.get(form), linewidth=1.2)
-    _finish(fig, ax, "Mean quoted spread by form", "Quoted spread (bps of mid)", result, folder / "spread.png")
+    _plot_by_instrument_and_form(ax, spread)
+    _finish(fig, ax, "Mean quoted spread on order books", "Quoted spread (bps of mid)", result, folder / "spread.png")
