@@ -49,6 +49,7 @@ class RunResult:
 class Model:
     """The wired components of one run (exposed so tests can inspect and tamper with them)."""
 
+    scenario: Scenario
     env: simpy.Environment
     calendar: BusinessCalendar
     ledger: Ledger
@@ -143,7 +144,11 @@ def build(scenario: Scenario, seed: int) -> Model:
             Interest(
                 values[instrument],
                 getattr(scenario.instruments[instrument], "min_denomination_units", 1),
-                [l for l in listings if l.instrument == instrument and allowed[l.venue.form]],
+                [
+                    l for l in listings
+                    if l.instrument == instrument and allowed[l.venue.form]
+                    and (params.venues is None or l.venue.name in params.venues)
+                ],
             )
             for instrument in params.interest
         ]
@@ -181,12 +186,13 @@ def build(scenario: Scenario, seed: int) -> Model:
     for group in groups:
         env.process(group.process(env, horizon))
     env.process(settlement.process(env))
-    return Model(env, calendar, ledger, recorder, settlement, listings, makers, participants, groups)
+    return Model(scenario, env, calendar, ledger, recorder, settlement, listings, makers, participants, groups)
 
 
 def check_invariants(model: Model) -> None:
     """Units and cash conserved, nothing negative, every trade settled: otherwise fail loudly."""
-    model.ledger.check()
+    short_sellers = {name for name, group in model.scenario.investors.items() if group.short_selling}
+    model.ledger.check(negative_units_allowed=short_sellers)
     unsettled = model.recorder.unsettled_trades()
     if unsettled:
         raise AccountingError(f"accounting check failed: {unsettled} trades neither settled nor failed")
@@ -198,5 +204,5 @@ def run(scenario: Scenario, seed: int | None = None) -> RunResult:
     model = build(scenario, seed)
     model.env.run()
     check_invariants(model)
-    tables = RunTables.from_model(model, scenario)
+    tables = RunTables.from_model(model)
     return RunResult(scenario, seed, tables.trades, tables.daily, tables.groups, compute_kpis(tables))

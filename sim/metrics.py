@@ -125,7 +125,8 @@ class RunTables:
     scenario: Scenario
 
     @classmethod
-    def from_model(cls, model: Model, scenario: Scenario) -> RunTables:
+    def from_model(cls, model: Model) -> RunTables:
+        scenario = model.scenario
         listings = listing_frame(model)
         account_groups = np.array([account.group for account in model.ledger.accounts], dtype=object)
         trades = trades_table(model.recorder, listings, account_groups)

@@ -170,3 +170,23 @@ def test_conservation_holds_in_random_small_markets(case):
     assert sum(ledger.cash[i] for i in collectors) == trades["buyer_fees_cents"].sum() + trades["seller_fees_cents"].sum()
     assert (trades["settled_day"] >= trades["day"]).all()
     assert (trades["quantity"] > 0).all() and (trades["price_cents"] > 0).all()
+
+
+def test_short_selling_only_where_the_scenario_allows_it():
+    no_holdings = "investors.retail.holdings={}"
+    base = run(quick("baseline", SHORT, no_holdings), seed=8).trades
+    retail_sales = base[base["seller_group"] == "retail"]
+    assert retail_sales["day"].min() >= 3, "nothing to sell before the first purchases settle (T+2)"
+    shorting = quick("baseline", SHORT, no_holdings, "investors.retail.short_selling=true")
+    model = build(shorting, seed=8)
+    model.env.run()
+    check_invariants(model)  # negative holdings allowed for the short sellers only
+    asset = model.listings[0].asset
+    retail = [i for i, a in enumerate(model.ledger.accounts) if a.group == "retail"]
+    assert min(model.ledger.units[asset][i] for i in retail) < 0
+
+
+def test_investors_use_only_the_venues_they_may():
+    result = run(quick("baseline", SHORT, "investors.institutional.venues=[exchange, otc]"), seed=8)
+    institutional = result.trades[result.trades["taker_group"] == "institutional"]
+    assert set(institutional["venue_name"]) == {"exchange", "otc"}

@@ -148,7 +148,7 @@ class InvestorGroup:
     ) -> int:
         """No short selling and no credit: cap the order by free units or by free cash, in whole lots."""
         if side == SELL:
-            quantity = min(wanted, self.ledger.free_units(listing.asset, account))
+            quantity = wanted if self.params.short_selling else min(wanted, self.ledger.free_units(listing.asset, account))
         else:
             worst_unit_cents = fair * 100.0 * (1.0 + gain / 10_000.0) * (1.0 + listing.costs.investor_rate(day)) + 1.0
             quantity = min(wanted, int((self.ledger.free_cash(account) - CASH_MARGIN_CENTS) // worst_unit_cents))

@@ -117,8 +117,11 @@ class Ledger:
         self.cash[payer] -= cents
         self.cash[payee] += cents
 
-    def check(self, allow_negative: bool = False) -> None:
-        """Fail loudly unless units and cash are conserved, nothing is pending and nothing is negative."""
+    def check(self, negative_units_allowed: set[str] = frozenset()) -> None:
+        """Fail loudly unless units and cash are conserved, nothing is pending and nothing is negative.
+
+        Accounts of the groups in `negative_units_allowed` (short sellers) may hold negative units.
+        """
         problems: list[str] = []
         for asset in range(self.n_assets):
             total = sum(self.units[asset])
@@ -127,14 +130,18 @@ class Ledger:
                 problems.append(f"asset {asset}: {total} units held but {expected} outstanding")
             if any(self.units_pending_out[asset]) or any(self.units_pending_in[asset]):
                 problems.append(f"asset {asset}: units still pending after the last settlement")
-            if not allow_negative and min(self.units[asset], default=0) < 0:
-                problems.append(f"asset {asset}: negative holdings in {self._negatives(self.units[asset])}")
+            holdings = [
+                units if self.accounts[account].group not in negative_units_allowed else 0
+                for account, units in enumerate(self.units[asset])
+            ]
+            if min(holdings, default=0) < 0:
+                problems.append(f"asset {asset}: negative holdings in {self._negatives(holdings)}")
         total_cash = sum(self.cash)
         if total_cash != self.issued_cash:
             problems.append(f"cash: {total_cash} cents held but {self.issued_cash} issued")
         if any(self.cash_pending_out):
             problems.append("cash still pending after the last settlement")
-        if not allow_negative and min(self.cash, default=0) < 0:
+        if min(self.cash, default=0) < 0:
             problems.append(f"negative cash in {self._negatives(self.cash)}")
         if problems:
             raise AccountingError("accounting check failed: " + "; ".join(problems))

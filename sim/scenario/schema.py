@@ -304,6 +304,12 @@ class InvestorGroup(Strict):
     )
     tokenized_access: bool = Field(description="May the group trade tokenized units?")
     conventional_access: bool = Field(True, description="May the group trade conventional units?")
+    venues: list[Name] | None = Field(
+        None, description="Venues the group may use, by name (null: every venue its access allows)."
+    )
+    short_selling: bool = Field(
+        False, description="May the group sell units it does not hold (its holdings may then go negative)?"
+    )
     adoption: Adoption = Field(default_factory=Adoption, description="Onboarding to tokenized channels over time.")
     holdings: dict[Name, dict[Form, Annotated[int, Field(ge=0)]]] = Field(
         default_factory=dict, description="Units held per account at the start: instrument -> form -> units."
@@ -427,6 +433,9 @@ class Scenario(Strict):
         for group_name, group in self.investors.items():
             _known_names(group.interest, known, f"investors.{group_name}.interest")
             _known_names(group.holdings, known, f"investors.{group_name}.holdings")
+            for venue_name in group.venues or ():
+                if venue_name not in self.venues:
+                    raise ValueError(f"investors.{group_name}.venues: unknown venue '{venue_name}'")
         for correlation in self.correlations:
             _known_names(correlation.between, known, "correlations")
             if correlation.between[0] == correlation.between[1]:
