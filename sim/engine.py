@@ -1,15 +1,18 @@
 """Scenario + seed -> a wired SimPy model -> a checked RunResult.
 
-The engine opens the accounts, builds venues and listings, liquidity providers (market makers,
-dealers, authorised participants) and investor groups from the validated scenario, runs the
-SimPy environment to the horizon and on until every trade has settled, checks the accounting
-invariants, and hands the recorded tables to `metrics`.
+The engine opens the accounts and builds, from the validated scenario: venues and listings
+with their liquidity providers (market makers, dealers), the planned bond issues of every
+programme (each with its own ledger asset and a listing that opens when it settles), authorised
+participants for ETFs, investor groups, and the issuance desk. It runs the SimPy environment to
+the horizon and on until every trade has settled, checks the accounting invariants, and hands
+the recorded tables to `metrics`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import simpy
 
@@ -18,19 +21,21 @@ from sim.market.authorised_participant import AuthorisedParticipant
 from sim.market.calendar import BusinessCalendar
 from sim.market.costs import CostSchedule
 from sim.market.dealer import Dealer
-from sim.market.investors import Interest, InvestorGroup
+from sim.market.investors import Interest, InvestorGroup, Line
+from sim.market.issuance import announcement_days
+from sim.market.issuer import IssuanceDesk, PlannedIssue, Subscriber, expected_grant_hkd, issue_cost_hkd
 from sim.market.ledger import AccountingError, Ledger
 from sim.market.market_maker import MarketMaker
 from sim.market.random_streams import stream
 from sim.market.settlement import Settlement
 from sim.market.trading import Market
-from sim.market.values import TRADING_DAYS_PER_YEAR, fair_values
+from sim.market.values import TRADING_DAYS_PER_YEAR, FairValue, calendar_years, fair_values, programme_yields
 from sim.market.venue import Listing, Venue
 from sim.metrics import RunTables, compute_kpis
 from sim.recorder import Recorder
-from sim.scenario.schema import FORMS, Etf, Scenario
+from sim.scenario.schema import FORMS, Etf, Listing as ListingParams, Scenario
 
-SHARED_COLLECTORS = ("government", "SFC", "AFRC", "network", "basket_costs")
+SHARED_COLLECTORS = ("government", "SFC", "AFRC", "network", "basket_costs", "issuance_services")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class RunResult:
     trades: pd.DataFrame
     daily: pd.DataFrame
     groups: pd.DataFrame
+    issuance: pd.DataFrame
     kpis: dict[str, float]
 
 
@@ -59,134 +65,219 @@ class Model:
     market_makers: list[MarketMaker]
     participants: list[AuthorisedParticipant]
     groups: list[InvestorGroup]
+    issues: list[PlannedIssue]
 
 
-def _assets(scenario: Scenario) -> dict[tuple[str, str], int]:
-    """One ledger asset per instrument and form that is listed somewhere."""
-    pairs = {(name, venue.form) for venue in scenario.venues.values() for name in venue.listings}
-    ordered = [(name, form) for name in scenario.instruments for form in FORMS if (name, form) in pairs]
-    return {pair: index for index, pair in enumerate(ordered)}
+@dataclass(frozen=True)
+class IssuePlan:
+    """An issue decided before the run: which programme, when, in which form."""
+
+    name: str
+    programme_name: str
+    issuer_name: str
+    announce_day: int
+    form: str
+
+
+def plan_issues(scenario: Scenario) -> list[IssuePlan]:
+    """Every issue of every programme in the horizon; `cheaper` picks the form with the lower net cost."""
+    plans = []
+    for issuer_name, issuer in scenario.issuers.items():
+        grants = 0
+        for name, programme in issuer.programmes.items():
+            for k, day in enumerate(announcement_days(programme, scenario.horizon_days)):
+                form = programme.form
+                if form == "cheaper":
+                    tokenized = issue_cost_hkd(programme, "tokenized") - expected_grant_hkd(scenario.policy, programme, day, grants)
+                    form = "tokenized" if tokenized < issue_cost_hkd(programme, "conventional") else "conventional"
+                grants += form == "tokenized"
+                plans.append(IssuePlan(f"{name}_{k + 1}", name, issuer_name, day, form))
+    return plans
+
+
+class _Wiring:
+    """Builds one run's components step by step; `build` reads as the list of steps."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.env = simpy.Environment()
+        self.horizon = scenario.horizon_days
+        self.calendar = BusinessCalendar(scenario.calendar.start_date, scenario.calendar.holidays, self.horizon)
+        self.plans = plan_issues(scenario)
+        pairs = {(name, venue.form) for venue in scenario.venues.values() for name in venue.listings}
+        ordered = [(name, form) for name in scenario.instruments for form in FORMS if (name, form) in pairs]
+        ordered += [(plan.name, plan.form) for plan in self.plans]
+        self.assets = {pair: index for index, pair in enumerate(ordered)}
+        self.ledger = Ledger(n_assets=len(self.assets))
+        self.recorder = Recorder()
+        self.collectors = {name: self.ledger.open_account(name, "collector") for name in SHARED_COLLECTORS}
+        self.values = fair_values(scenario, self.calendar, seed)
+        self.listings: list[Listing] = []
+        self.providers: set[int] = set()
+        self.makers: list[MarketMaker] = []
+        self.venues: dict[str, tuple[Venue, dict[str, int]]] = {}
+        self.fail_rates: list[float] = []
+        self.fail_rngs: list[np.random.Generator] = []
+
+    def open_account(self, name: str, group: str, cash_hkd: float, units: list[tuple[int, int]] = ()) -> int:
+        vector = [0] * len(self.assets)
+        for asset, quantity in units:
+            vector[asset] += quantity
+        return self.ledger.open_account(name, group, round(cash_hkd * 100), tuple(vector))
+
+    def holding(self, units_by_form: dict[str, int], instrument: str) -> list[tuple[int, int]]:
+        return [(self.assets[(instrument, f)], n) for f, n in units_by_form.items() if (instrument, f) in self.assets]
+
+    def open_venues(self) -> None:
+        policy = self.scenario.policy
+        for index, (name, params) in enumerate(self.scenario.venues.items()):
+            fee_collectors = {
+                "trading_fee_bps": self.ledger.open_account(f"{name}:operator", "collector"),
+                "settlement_fee_bps": self.ledger.open_account(f"{name}:settlement", "collector"),
+                "sfc_levy_bps": self.collectors["SFC"],
+                "afrc_levy_bps": self.collectors["AFRC"],
+            }
+            self.venues[name] = (Venue(name, index, params, policy.tokenized_cash), fee_collectors)
+
+    def add_listing(self, venue_name: str, instrument: str, kind: str, tick_hkd: float, value: FairValue,
+                    provider: ListingParams, initial_units: int | None = None) -> Listing:
+        """One instrument on one venue, with its market maker or dealer and its own account."""
+        venue, fee_collectors = self.venues[venue_name]
+        params = self.scenario.venues[venue_name]
+        policy = self.scenario.policy
+        costs = CostSchedule(
+            params.fees, policy.stamp_duty.lever(kind, venue.form), policy.stamp_duty.market_maker_exempt,
+            policy.market_maker_fee_rebate, fee_collectors, self.collectors["government"], self.collectors["network"],
+        )
+        asset = self.assets[(instrument, venue.form)]
+        listing = Listing(len(self.listings), venue, instrument, kind, asset, round(tick_hkd * 100), costs, value)
+        self.listings.append(listing)
+        self.fail_rates.append(params.fail_probability)
+        self.fail_rngs.append(stream(self.seed, f"settlement:{venue_name}"))
+        role = "dealer" if venue.kind == "dealer" else "market_maker"
+        terms = getattr(provider, role)
+        units = terms.initial_units if initial_units is None else initial_units
+        account = self.open_account(f"{venue_name}:{instrument}:{role}", role, terms.initial_cash_hkd, [(asset, units)])
+        self.providers.add(account)
+        if venue.kind == "dealer":
+            listing.dealer = Dealer(account, listing, terms, self.ledger)
+        else:
+            self.makers.append(MarketMaker(account, listing, terms, self.ledger, self.recorder))
+        return listing
+
+    def open_instrument_listings(self) -> None:
+        for venue_name, params in self.scenario.venues.items():
+            for name, provider in params.listings.items():
+                instrument = self.scenario.instruments[name]
+                self.add_listing(venue_name, name, instrument.type, instrument.tick_size_hkd, self.values[name], provider)
+
+    def plan_new_issues(self) -> list[PlannedIssue]:
+        """A dormant listing per planned issue; it opens when the issue settles."""
+        issues = []
+        issuers = {name: self.open_account(f"{name}:issuer", "issuer", issuer.initial_cash_hkd)
+                   for name, issuer in self.scenario.issuers.items()}
+        n_values = self.horizon * self.scenario.value_steps_per_day + 1
+        programmes = self.scenario.programmes()
+        for number, plan in enumerate(self.plans):
+            programme = programmes[plan.programme_name]
+            value = FairValue(np.zeros(n_values), self.scenario.value_steps_per_day)
+            self.values[plan.name] = value
+            listing = self.add_listing(programme.venue[plan.form], plan.name, "bond", 0.01, value, programme.listing, 0)
+            listing.active = False
+            provider = next(m.account for m in self.makers if m.listing is listing) if listing.book else listing.dealer.account
+            issuer = self.scenario.issuers[plan.issuer_name]
+            issues.append(PlannedIssue(number, plan.name, plan.programme_name, programme, issuers[plan.issuer_name],
+                                       issuer.affiliated_platforms, plan.announce_day, plan.form, listing, provider))
+        return issues
+
+    def open_participants(self, market: Market) -> list[AuthorisedParticipant]:
+        participants = []
+        for name, instrument in self.scenario.instruments.items():
+            if not isinstance(instrument, Etf):
+                continue
+            params = instrument.authorised_participant
+            units = self.holding(params.initial_units, name)
+            account = self.open_account(f"{name}:authorised_participant", "authorised_participant", params.initial_cash_hkd, units)
+            self.providers.add(account)
+            etf_assets = [asset for (held, _), asset in self.assets.items() if held == name]
+            basket_hkd = sum(self.ledger.issued_units[a] for a in etf_assets) * self.values[name].at(0.0)
+            fund = self.open_account(f"{name}:fund", "fund", basket_hkd)  # holds the basket, as cash at NAV
+            books = [l for l in self.listings if l.instrument == name and l.book is not None]
+            participants.append(AuthorisedParticipant(
+                account, fund, self.collectors["basket_costs"], params, instrument.creation_unit_units,
+                books, self.values[name], market, self.ledger, self.recorder, dict(units),
+            ))
+        return participants
+
+    def open_investors(self, market: Market, issues: list[PlannedIssue]) -> list[InvestorGroup]:
+        groups = []
+        for index, (name, params) in enumerate(self.scenario.investors.items()):
+            units = [pair for instrument, by_form in params.holdings.items() for pair in self.holding(by_form, instrument)]
+            first = len(self.ledger.accounts)
+            for k in range(params.accounts):
+                self.open_account(f"{name}:{k}", name, params.initial_cash_hkd, units)
+            allowed = {"conventional": params.conventional_access, "tokenized": params.tokenized_access}
+
+            def usable(instrument: str) -> list[Listing]:
+                return [l for l in self.listings if l.instrument == instrument and allowed[l.venue.form]
+                        and (params.venues is None or l.venue.name in params.venues)]
+
+            interests = []
+            for target in params.interest:
+                if target in self.scenario.instruments:
+                    lot = getattr(self.scenario.instruments[target], "min_denomination_units", 1)
+                    interests.append(Interest([Line(self.values[target], lot, usable(target))]))
+                else:
+                    interests.append(Interest([
+                        Line(issue.listing.value, issue.programme.costs[issue.form].min_denomination_units, usable(issue.name))
+                        for issue in issues if issue.programme_name == target
+                    ]))
+            adoption = params.adoption
+            shares = daily_shares(self.horizon, 1.0 / TRADING_DAYS_PER_YEAR, adoption.initial_share,
+                                  adoption.innovation_per_year, adoption.imitation_per_year)
+            if not params.tokenized_access:
+                shares = [0.0] * self.horizon
+            groups.append(InvestorGroup(index, params, first, interests, shares, market, self.ledger,
+                                        self.recorder, stream(self.seed, f"needs:{name}")))
+        return groups
+
+    def issuance_desk(self, issues: list[PlannedIssue], groups: list[InvestorGroup]) -> IssuanceDesk:
+        budget = self.scenario.policy.issuance_grant.budget_hkd if self.scenario.policy.issuance_grant.enabled else 0.0
+        grant_scheme = self.open_account("grant_scheme", "government_budget", budget)
+        subscribers = [
+            Subscriber(g.index, name, g.first_account, g.params.accounts, g.params, g.onboarded_accounts)
+            for g, name in zip(groups, self.scenario.investors)
+        ]
+        steps = self.scenario.value_steps_per_day
+        return IssuanceDesk(
+            issues, subscribers, programme_yields(self.scenario, self.seed),
+            calendar_years(self.calendar, self.horizon, steps), steps, self.ledger, self.recorder, self.calendar,
+            self.scenario.policy, self.collectors["issuance_services"], grant_scheme,
+            {name: stream(self.seed, f"issuance:{name}") for name in self.scenario.programmes()},
+        )
 
 
 def build(scenario: Scenario, seed: int) -> Model:
     """Open accounts and wire every component into a fresh SimPy environment."""
-    env = simpy.Environment()
-    horizon = scenario.horizon_days
-    calendar = BusinessCalendar(scenario.calendar.start_date, scenario.calendar.holidays, horizon)
-    assets = _assets(scenario)
-    ledger = Ledger(n_assets=len(assets))
-    recorder = Recorder()
-    policy = scenario.policy
-    collectors = {name: ledger.open_account(name, "collector") for name in SHARED_COLLECTORS}
-    values = fair_values(scenario, calendar, seed)
-
-    def holding(units_by_form: dict[str, int], instrument: str) -> list[tuple[int, int]]:
-        return [(assets[(instrument, f)], n) for f, n in units_by_form.items() if (instrument, f) in assets]
-
-    def open_account(name: str, group: str, cash_hkd: float, units: list[tuple[int, int]]) -> int:
-        vector = [0] * len(assets)
-        for asset, quantity in units:
-            vector[asset] += quantity
-        return ledger.open_account(name, group, round(cash_hkd * 100), tuple(vector))
-
-    listings: list[Listing] = []
-    providers: set[int] = set()
-    makers: list[MarketMaker] = []
-    fail_rates, fail_rngs = [], []
-    for venue_index, (venue_name, params) in enumerate(scenario.venues.items()):
-        venue = Venue(venue_name, venue_index, params, policy.tokenized_cash)
-        fee_collectors = {
-            "trading_fee_bps": ledger.open_account(f"{venue_name}:operator", "collector"),
-            "settlement_fee_bps": ledger.open_account(f"{venue_name}:settlement", "collector"),
-            "sfc_levy_bps": collectors["SFC"],
-            "afrc_levy_bps": collectors["AFRC"],
-        }
-        venue_rng = stream(seed, f"settlement:{venue_name}")
-        for instrument_name, listing_params in params.listings.items():
-            instrument = scenario.instruments[instrument_name]
-            costs = CostSchedule(
-                params.fees, policy.stamp_duty.lever(instrument.type, params.form),
-                policy.stamp_duty.market_maker_exempt, policy.market_maker_fee_rebate,
-                fee_collectors, collectors["government"], collectors["network"],
-            )
-            listing = Listing(
-                len(listings), venue, instrument_name, instrument.type, assets[(instrument_name, params.form)],
-                round(instrument.tick_size_hkd * 100), costs, values[instrument_name],
-            )
-            listings.append(listing)
-            fail_rates.append(params.fail_probability)
-            fail_rngs.append(venue_rng)
-            provider = listing_params.dealer if params.kind == "dealer" else listing_params.market_maker
-            account = open_account(
-                f"{venue_name}:{instrument_name}:{'dealer' if params.kind == 'dealer' else 'market_maker'}",
-                "dealer" if params.kind == "dealer" else "market_maker",
-                provider.initial_cash_hkd, [(listing.asset, provider.initial_units)],
-            )
-            providers.add(account)
-            if params.kind == "dealer":
-                listing.dealer = Dealer(account, listing, listing_params.dealer, ledger)
-            else:
-                makers.append(MarketMaker(account, listing, listing_params.market_maker, ledger, recorder))
-
-    settlement = Settlement(ledger, recorder, fail_rates, fail_rngs, horizon)
-    market = Market(ledger, recorder, settlement, providers)
-    market.after_trade = {maker.listing.index: maker.after_trade for maker in makers}
-
-    groups = []
-    years_per_day = 1.0 / TRADING_DAYS_PER_YEAR
-    for index, (name, params) in enumerate(scenario.investors.items()):
-        units = [pair for instrument, by_form in params.holdings.items() for pair in holding(by_form, instrument)]
-        first = len(ledger.accounts)
-        for k in range(params.accounts):
-            open_account(f"{name}:{k}", name, params.initial_cash_hkd, units)
-        allowed = {"conventional": params.conventional_access, "tokenized": params.tokenized_access}
-        interests = [
-            Interest(
-                values[instrument],
-                getattr(scenario.instruments[instrument], "min_denomination_units", 1),
-                [
-                    l for l in listings
-                    if l.instrument == instrument and allowed[l.venue.form]
-                    and (params.venues is None or l.venue.name in params.venues)
-                ],
-            )
-            for instrument in params.interest
-        ]
-        adoption = params.adoption
-        shares = daily_shares(horizon, years_per_day, adoption.initial_share, adoption.innovation_per_year, adoption.imitation_per_year)
-        if not params.tokenized_access:
-            shares = [0.0] * horizon
-        groups.append(
-            InvestorGroup(index, params, first, interests, shares, market, ledger, recorder, stream(seed, f"needs:{name}"))
-        )
-
-    participants = []
-    for name, instrument in scenario.instruments.items():
-        if not isinstance(instrument, Etf):
-            continue
-        params = instrument.authorised_participant
-        units = holding(params.initial_units, name)
-        account = open_account(f"{name}:authorised_participant", "authorised_participant", params.initial_cash_hkd, units)
-        providers.add(account)
-        etf_assets = [asset for (held, _), asset in assets.items() if held == name]
-        basket_cents = round(sum(ledger.issued_units[a] for a in etf_assets) * values[name].at(0.0) * 100)
-        fund = ledger.open_account(f"{name}:fund", "fund", basket_cents)  # holds the basket, as cash at NAV
-        participants.append(
-            AuthorisedParticipant(
-                account, fund, collectors["basket_costs"], params, instrument.creation_unit_units,
-                [l for l in listings if l.instrument == name and l.book is not None], values[name],
-                market, ledger, recorder, dict(units),
-            )
-        )
-
-    for maker in makers:
-        env.process(maker.process(env, horizon))
-    for participant in participants:
-        env.process(participant.process(env, horizon))
-    for group in groups:
-        env.process(group.process(env, horizon))
-    env.process(settlement.process(env))
-    return Model(scenario, env, calendar, ledger, recorder, settlement, listings, makers, participants, groups)
+    w = _Wiring(scenario, seed)
+    w.open_venues()
+    w.open_instrument_listings()
+    issues = w.plan_new_issues()
+    settlement = Settlement(w.ledger, w.recorder, w.fail_rates, w.fail_rngs, w.horizon)
+    market = Market(w.ledger, w.recorder, settlement, w.providers)
+    market.after_trade = {maker.listing.index: maker.after_trade for maker in w.makers}
+    participants = w.open_participants(market)
+    groups = w.open_investors(market, issues)
+    desk = w.issuance_desk(issues, groups)
+    env = w.env
+    for process in [maker.process(env, w.horizon) for maker in w.makers] + [
+        participant.process(env, w.horizon) for participant in participants
+    ] + [group.process(env, w.horizon) for group in groups] + [settlement.process(env)]:
+        env.process(process)
+    desk.start(env)
+    return Model(scenario, env, w.calendar, w.ledger, w.recorder, settlement, w.listings, w.makers,
+                 participants, groups, issues)
 
 
 def check_invariants(model: Model) -> None:
@@ -205,4 +296,5 @@ def run(scenario: Scenario, seed: int | None = None) -> RunResult:
     model.env.run()
     check_invariants(model)
     tables = RunTables.from_model(model)
-    return RunResult(scenario, seed, tables.trades, tables.daily, tables.groups, compute_kpis(tables))
+    return RunResult(scenario, seed, tables.trades, tables.daily, tables.groups, tables.issuance,
+                     compute_kpis(tables))

@@ -114,6 +114,34 @@ def group_table(recorder: Recorder, names: list[str]) -> pd.DataFrame:
     return groups
 
 
+def issuance_table(model: Model) -> pd.DataFrame:
+    """One row per issue that closed: terms, dates, book, allocation by group, holders, costs, grant."""
+    issues = model.recorder.issues.frame()
+    planned = model.issues
+    issues.insert(1, "name", [planned[i].name for i in issues["issue"]])
+    issues.insert(2, "programme", [planned[i].programme_name for i in issues["issue"]])
+    issues.insert(3, "issuer", [model.ledger.accounts[planned[i].issuer_account].name.split(":")[0] for i in issues["issue"]])
+    issues.insert(4, "form", [planned[i].form for i in issues["issue"]])
+    issues.insert(5, "currency", [planned[i].programme.currency for i in issues["issue"]])
+    issues["size_hkd"] = issues["allocated_units"] * 100.0
+    issues["oversubscription"] = issues["demand_units"] / issues["offered_units"]
+    issues["days_to_settle"] = issues["settle_day"] - issues["close_day"]
+    issues["cost_hkd"] = (issues["fixed_cost_cents"] + issues["proportional_cost_cents"]) / 100.0
+    issues["grant_hkd"] = issues["grant_cents"] / 100.0
+    issues["net_cost_bps"] = (issues["cost_hkd"] - issues["grant_hkd"]) / issues["size_hkd"] * 10_000.0
+    allocations = model.recorder.allocations.frame()
+    names = ["market_maker"] + list(model.scenario.investors)
+    allocations["group_name"] = [names[g + 1] for g in allocations["group"]]
+    by_group = allocations.pivot_table(index="issue", columns="group_name", values="units", aggfunc="sum", fill_value=0)
+    for name in names:
+        column = by_group[name] if name in by_group else pd.Series(0, index=by_group.index)
+        issues[f"allocated_units_{name}"] = column.reindex(issues["issue"]).fillna(0).astype("int64").to_numpy()
+    dates = [d.isoformat() for d in model.calendar.dates]
+    for column in ("announce_day", "close_day", "settle_day"):
+        issues[column.replace("_day", "_date")] = [dates[d] for d in issues[column]]
+    return issues
+
+
 @dataclass(frozen=True)
 class RunTables:
     """Everything KPI formulas read."""
@@ -121,6 +149,7 @@ class RunTables:
     trades: pd.DataFrame
     daily: pd.DataFrame
     groups: pd.DataFrame
+    issuance: pd.DataFrame
     quotes: pd.DataFrame
     scenario: Scenario
 
@@ -138,7 +167,7 @@ class RunTables:
         dates = np.array([d.isoformat() for d in model.calendar.dates], dtype=object)
         daily.insert(1, "date", dates[daily["day"]])
         groups.insert(1, "date", dates[groups["day"]])
-        return cls(trades, daily, groups, quotes, scenario)
+        return cls(trades, daily, groups, issuance_table(model), quotes, scenario)
 
 
 @dataclass(frozen=True)
@@ -218,11 +247,43 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
         for form in FORMS:
             kpis.append(Kpi(f"turnover_hkd_{name}_{form}", "HKD", f"Value traded in {name}, {form} form",
                             lambda r, n=name, f=form: _value(r.trades, instrument=n, form=f)))
+    if scenario.issuers:
+        kpis.extend(_issuance_kpis())
     for group in scenario.investors:
         kpis.append(Kpi(f"turnover_hkd_tokenized_{group}", "HKD", f"Tokenized value traded by {group} investors",
                         lambda r, g=group: _value(r.trades, form="tokenized", taker_group=g)))
         kpis.append(Kpi(f"adoption_share_{group}", "fraction", f"Share of {group} accounts onboarded at the end",
                         lambda r, g=group: float(r.groups.loc[r.groups["group_name"] == g, "onboarded_share"].iloc[-1])))
+    return kpis
+
+
+def _issued(r: RunTables, form: str) -> pd.DataFrame:
+    return r.issuance[r.issuance["form"] == form]
+
+
+def _mean_or_nan(values: pd.Series) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def _issuance_kpis() -> list[Kpi]:
+    kpis = [
+        Kpi("grants_paid_hkd", "HKD", "Issuance grants paid (a fiscal cost)", lambda r: float(r.issuance["grant_hkd"].sum())),
+        Kpi("retail_allocation_share", "fraction", "Retail share of all units allocated in new issues",
+            lambda r: _share(float(r.issuance.get("allocated_units_retail", pd.Series(dtype=float)).sum()),
+                             float(r.issuance["allocated_units"].sum()))),
+    ]
+    for form in FORMS:
+        kpis += [
+            Kpi(f"issued_hkd_{form}", "HKD", f"Face value issued in {form} form", lambda r, f=form: float(_issued(r, f)["size_hkd"].sum())),
+            Kpi(f"issue_cost_bps_{form}", "bps", f"Mean issuer cost net of grants, {form} issues",
+                lambda r, f=form: _mean_or_nan(_issued(r, f)["net_cost_bps"])),
+            Kpi(f"days_to_settle_{form}", "days", f"Mean business days from allocation to settlement, {form} issues",
+                lambda r, f=form: _mean_or_nan(_issued(r, f)["days_to_settle"])),
+            Kpi(f"distinct_holders_{form}", "count", f"Mean distinct holders per {form} issue",
+                lambda r, f=form: _mean_or_nan(_issued(r, f)["distinct_holders"])),
+            Kpi(f"cash_locked_hkd_days_{form}", "HKD-days", f"Investor cash locked from allocation to settlement, {form} issues",
+                lambda r, f=form: float(_issued(r, f)["cash_locked_hkd_days"].sum())),
+        ]
     return kpis
 
 

@@ -47,6 +47,25 @@ SETTLEMENT_COLUMNS = {
     "failed_cents": "q",
 }
 GROUP_COLUMNS = {"day": "i", "group": "b", "needs": "q", "traded": "q", "onboarded_share": "d"}
+ISSUE_COLUMNS = {
+    "issue": "i",
+    "announce_day": "i",
+    "close_day": "i",
+    "settle_day": "i",
+    "offered_units": "q",
+    "allocated_units": "q",
+    "orders": "q",
+    "demand_units": "q",
+    "market_yield": "d",
+    "clearing_yield": "d",
+    "distinct_holders": "q",
+    "fixed_cost_cents": "q",
+    "proportional_cost_cents": "q",
+    "grant_cents": "q",
+    "cash_locked_hkd_days": "d",
+}
+ALLOCATION_COLUMNS = {"issue": "i", "group": "b", "units": "q"}
+PAYMENT_COLUMNS = {"day": "i", "issue": "i", "principal": "b", "holders": "q", "units": "q", "cents": "q"}
 ETF_FLOW_COLUMNS = {"time": "d", "day": "i", "listing": "b", "created_units": "q", "nav_hkd": "d"}
 
 
@@ -80,6 +99,9 @@ class Recorder:
         self.settlement = Table(SETTLEMENT_COLUMNS)
         self.groups = Table(GROUP_COLUMNS)
         self.etf_flows = Table(ETF_FLOW_COLUMNS)
+        self.issues = Table(ISSUE_COLUMNS)
+        self.allocations = Table(ALLOCATION_COLUMNS)
+        self.payments = Table(PAYMENT_COLUMNS)
         self._settled_day = self.trades.columns["settled_day"]
         self._fails = self.trades.columns["fails"]
 

@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from sim.market.adoption import onboarded_accounts
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
 from sim.market.random_streams import rows_in_blocks
@@ -30,13 +31,28 @@ from sim.scenario.schema import InvestorGroup as GroupParams
 CASH_MARGIN_CENTS = 100  # kept free so that per-charge rounding can never overdraw an account
 
 
-class Interest:
-    """One instrument a group trades: its fair value, minimum size and the listings open to the group."""
+class Line:
+    """One bond or ETF a need may concern: its fair value, minimum size and the listings open to the group."""
 
     def __init__(self, value: FairValue, min_units: int, listings: list[Listing]) -> None:
         self.value = value
         self.min_units = min_units
         self.listings = listings
+
+    def tradable(self) -> bool:
+        return any(listing.active for listing in self.listings)
+
+
+class Interest:
+    """What one interest weight stands for: an instrument (one line) or a programme (its issues)."""
+
+    def __init__(self, lines: list[Line]) -> None:
+        self.lines = lines
+
+    def pick(self, draw: float) -> Line | None:
+        """A line among those currently tradable (new issues open and mature); draw in [0, 1)."""
+        tradable = [line for line in self.lines if line.tradable()]
+        return tradable[int(draw * len(tradable))] if tradable else None
 
 
 class InvestorGroup:
@@ -61,7 +77,7 @@ class InvestorGroup:
         weights = list(params.interest.values())
         self._cumulative = [sum(weights[: k + 1]) / sum(weights) for k in range(len(weights))]
         self.onboarded_shares = onboarded_shares
-        self._onboarded = [math.floor(share * params.accounts + 1e-9) for share in onboarded_shares]
+        self.onboarded_accounts = [onboarded_accounts(share, params.accounts) for share in onboarded_shares]
         self.market = market
         self.ledger = ledger
         self.recorder = recorder
@@ -106,24 +122,28 @@ class InvestorGroup:
         """Decide whether and where the need trades, then send the order; True if anything filled."""
         _, gain_draw, side_draw, size_draw, account_draw, choice_draw, instrument_draw = row
         params = self.params
-        interest = self.interests[bisect.bisect_right(self._cumulative, instrument_draw)]
+        k = bisect.bisect_right(self._cumulative, instrument_draw)
+        low = self._cumulative[k - 1] if k else 0.0
+        line = self.interests[k].pick((instrument_draw - low) / (self._cumulative[k] - low))
+        if line is None:
+            return False
         side = BUY if side_draw < 0.5 else SELL
         local_account = int(account_draw * params.accounts)
         account = self.first_account + local_account
-        onboarded = local_account < self._onboarded[day]
-        fair = interest.value.at(t)
+        onboarded = local_account < self.onboarded_accounts[day]
+        fair = line.value.at(t)
         if fair <= 0:
             return False
         wanted = params.trade_size_median_hkd * math.exp(params.trade_size_sigma * size_draw) / fair
-        wanted = max(interest.min_units, int(wanted / interest.min_units) * interest.min_units)
+        wanted = max(line.min_units, int(wanted / line.min_units) * line.min_units)
         gain = gain_draw * params.gain_mean_bps
         delay_cost = params.settlement_delay_cost_bps_per_day
         options = []
-        for listing in interest.listings:
+        for listing in line.listings:
             venue = listing.venue
             if (venue.form == "tokenized" and not onboarded) or not venue.is_open(t):
                 continue
-            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, day, interest.min_units)
+            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, day, line.min_units)
             if quantity <= 0:
                 continue
             crossing = listing.crossing_cost_bps(side, fair, quantity, day)
@@ -146,7 +166,7 @@ class InvestorGroup:
     def _feasible_quantity(
         self, listing: Listing, account: int, side: int, wanted: int, fair: float, gain: float, day: int, lot: int
     ) -> int:
-        """No short selling and no credit: cap the order by free units or by free cash, in whole lots."""
+        """No short selling (unless allowed) and no credit: cap the order by free units or cash, in whole lots."""
         if side == SELL:
             quantity = wanted if self.params.short_selling else min(wanted, self.ledger.free_units(listing.asset, account))
         else:

@@ -112,6 +112,15 @@ class Ledger:
         self.units[asset][account] -= quantity
         self.redeemed_units[asset] += quantity
 
+    def lock_cash(self, account: int, cents: int) -> None:
+        """Commit cash to a future payment (a primary-market allocation awaiting settlement)."""
+        self.cash_pending_out[account] += cents
+
+    def pay_locked(self, payer: int, payee: int, cents: int) -> None:
+        """Pay cash that was locked with `lock_cash`."""
+        self.cash_pending_out[payer] -= cents
+        self.pay(payer, payee, cents)
+
     def pay(self, payer: int, payee: int, cents: int) -> None:
         """An immediate cash transfer outside any trade (creation and redemption proceeds, fees)."""
         self.cash[payer] -= cents

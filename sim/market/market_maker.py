@@ -60,6 +60,8 @@ class MarketMaker:
     def requote(self, t: float, sample: bool) -> None:
         """Replace the ladder with one priced off the current fair value and inventory."""
         self.withdraw()
+        if not self.listing.active:
+            return
         listing, params, ledger = self.listing, self.params, self.ledger
         book = listing.book
         day = int(t)

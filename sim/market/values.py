@@ -32,8 +32,25 @@ class FairValue:
         step = int(t * self.steps_per_day)
         return self._values[step if step < self._last else self._last]
 
-    def path(self) -> list[float]:
-        return self._values
+    def reprice(self, values: np.ndarray) -> None:
+        """Replace the path (a new bond's value is known only once its coupon is set at pricing)."""
+        self._values = values.tolist()
+        self._last = len(self._values) - 1
+
+
+def programme_yields(scenario: Scenario, seed: int) -> dict[str, np.ndarray]:
+    """The market yield at each programme's tenor along the run, one named stream per programme."""
+    steps = scenario.value_steps_per_day
+    n_steps = scenario.horizon_days * steps
+    dt_years = 1.0 / (TRADING_DAYS_PER_YEAR * steps)
+    paths = {}
+    for name, programme in scenario.programmes().items():
+        process = programme.yield_process
+        paths[name] = vasicek_path(
+            process.initial_yield, process.long_run_yield, process.reversion_per_year,
+            process.volatility_per_year, dt_years, stream(seed, f"value:{name}").standard_normal(n_steps),
+        )
+    return paths
 
 
 def fair_values(scenario: Scenario, calendar: BusinessCalendar, seed: int) -> dict[str, FairValue]:
@@ -44,7 +61,7 @@ def fair_values(scenario: Scenario, calendar: BusinessCalendar, seed: int) -> di
     shocks = np.column_stack([stream(seed, f"value:{name}").standard_normal(n_steps) for name in names])
     if scenario.correlations:
         shocks = shocks @ _cholesky(scenario, names).T
-    grid_years = _calendar_years(calendar, scenario.horizon_days, steps)
+    grid_years = calendar_years(calendar, scenario.horizon_days, steps)
     dt_years = 1.0 / (TRADING_DAYS_PER_YEAR * steps)
     values = {}
     for column, name in enumerate(names):
@@ -76,7 +93,7 @@ def _bond_path(
     return bond_price(yields, bond.coupon_rate, bond.coupon_frequency_per_year, remaining)
 
 
-def _calendar_years(calendar: BusinessCalendar, days: int, steps: int) -> np.ndarray:
+def calendar_years(calendar: BusinessCalendar, days: int, steps: int) -> np.ndarray:
     """Calendar years since day 0 at each grid point (a business day counts as one calendar day)."""
     day_starts = np.array([calendar.calendar_days_before(day) for day in range(days + 1)], dtype=float)
     within = np.arange(steps) / steps

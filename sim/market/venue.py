@@ -74,9 +74,12 @@ class Listing:
         self.value = value
         self.book: OrderBook | None = None if venue.kind == "dealer" else OrderBook()
         self.dealer: Dealer | None = None
+        self.active = True  # a new issue's listing opens when it settles and closes at maturity
 
     def crossing_cost_bps(self, side: int, fair: float, quantity: int, day: int) -> float | None:
         """Premium over fair value a taker of `quantity` pays at the touch or the dealer's quote, bps."""
+        if not self.active:
+            return None
         if self.book is None:
             price = self.dealer.quote(side, quantity, fair, day)
         else:

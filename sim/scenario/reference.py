@@ -132,6 +132,8 @@ def _inline(value: Any) -> str:
         return "{" + ", ".join(f"{key}: {_inline(item)}" for key, item in value.items()) + "}"
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, BaseModel):
+        return _inline(value.model_dump(mode="json"))
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -123,7 +123,10 @@ class Etf(Strict):
 
 
 class Bond(Strict):
-    """A fixed-coupon bond; one unit is HK$100 of face value and trades at its clean price."""
+    """A bond already outstanding at the start; one unit is HK$100 of face, trading at its clean price.
+
+    Its coupons fall outside the run's cash flows (new issues from `issuers` pay theirs).
+    """
 
     type: Literal["bond"] = Field(description="`bond`.")
     name: str = Field("HKSAR government green bond", min_length=1, description="Display name.")
@@ -270,6 +273,18 @@ class Venue(Strict):
         return self
 
 
+class Subscription(Strict):
+    """How a group subscribes to new bond issues during bookbuilding."""
+
+    orders_per_issue: float = Field(0.0, ge=0, le=100_000, description="Mean number of orders per issue it can reach.")
+    order_size_median_hkd: float = Field(1_000_000.0, gt=0, lt=1e12, description="Median order size, HKD (lognormal).")
+    order_size_sigma: float = Field(1.0, ge=0, le=5, description="Log-standard deviation of order size.")
+    reservation_spread_bps_mean: float = Field(
+        0.0, ge=-500, le=500, description="Mean of the lowest yield an order accepts, over the market yield, bps."
+    )
+    reservation_spread_bps_sd: float = Field(5.0, ge=0, le=500, description="Its standard deviation, bps.")
+
+
 class Adoption(Strict):
     """Bass diffusion of a group's onboarding to tokenized channels."""
 
@@ -311,6 +326,7 @@ class InvestorGroup(Strict):
         False, description="May the group sell units it does not hold (its holdings may then go negative)?"
     )
     adoption: Adoption = Field(default_factory=Adoption, description="Onboarding to tokenized channels over time.")
+    subscription: Subscription = Field(default_factory=Subscription, description="Orders for new bond issues.")
     holdings: dict[Name, dict[Form, Annotated[int, Field(ge=0)]]] = Field(
         default_factory=dict, description="Units held per account at the start: instrument -> form -> units."
     )
@@ -320,6 +336,87 @@ class InvestorGroup(Strict):
     def _hours_ordered(self) -> InvestorGroup:
         _check_window(*self.active_hours, "active_hours")
         return self
+
+
+class FormCosts(Strict):
+    """An issuer's costs for one form of issue."""
+
+    fixed_cost_hkd: float = Field(0.0, ge=0, lt=1e10, description="Legal, arranger, listing or platform onboarding, per issue, HKD.")
+    proportional_cost_bps: NonNegativeBps = Field(0.0, description="Underwriting and distribution, bps of size.")
+    servicing_cost_hkd_per_payment: float = Field(0.0, ge=0, lt=1e9, description="Cost of each coupon or principal payment, HKD.")
+    settlement_days: int = Field(5, ge=0, le=30, description="Business days from allocation to settlement (primary market).")
+    payment_lag_days: int = Field(0, ge=0, le=30, description="Business days from a payment date until holders are paid.")
+    min_denomination_units: int = Field(1, gt=0, le=10**7, description="Smallest allocation, units of HK$100 face.")
+
+
+class Programme(Strict):
+    """A series of bond issues: one-off dates, or a regular rule."""
+
+    form: Literal["conventional", "tokenized", "cheaper"] = Field(
+        description="Form of every issue, or `cheaper`: the form with the lower cost after grants."
+    )
+    issue_days: list[Annotated[int, Field(ge=0)]] = Field(
+        default_factory=list, description="Business days on which one-off issues are announced."
+    )
+    every_days: int | None = Field(None, gt=0, le=10_000, description="Regular rule: announce an issue every N business days.")
+    first_day: int = Field(0, ge=0, description="Regular rule: day of the first announcement.")
+    count: int | None = Field(None, gt=0, le=1000, description="Regular rule: number of issues (null: until the horizon).")
+    size_hkd: float = Field(gt=0, lt=1e13, description="Face value offered per issue, HKD.")
+    tenor_years: float = Field(gt=0, le=50, description="Years from settlement to maturity.")
+    coupon_frequency_per_year: Literal[1, 2, 4, 12] = Field(2, description="Coupons a year.")
+    currency: Literal["HKD"] = Field("HKD", description="Currency of the issues (HKD only for now).")
+    bookbuilding_days: int = Field(2, ge=0, le=60, description="Business days from announcement to the close of the book.")
+    new_issue_premium_bps: NonNegativeBps = Field(2.0, description="Yield offered over the market yield when the book opens, bps.")
+    market_maker_share: Rate = Field(0.1, description="Share of each issue allocated first to the secondary-market maker or dealer.")
+    retail_priority_share: Rate = Field(0.0, description="Share of each issue allocated first to retail orders.")
+    yield_process: YieldProcess = Field(default_factory=YieldProcess, description="Market yield at this tenor.")
+    venue: dict[Form, Name] = Field(description="Venue listing the issues, by form.")
+    listing: Listing = Field(default_factory=Listing, description="Liquidity provider of each issue on that venue.")
+    costs: dict[Form, FormCosts] = Field(
+        default_factory=lambda: {"conventional": FormCosts(), "tokenized": FormCosts(settlement_days=1)},
+        description="Issuer's costs and settlement terms by form.",
+    )
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Programme:
+        if bool(self.issue_days) == (self.every_days is not None):
+            raise ValueError("give either issue_days (one-off issues) or every_days (a regular rule), not both or neither")
+        for form in self.forms():
+            if form not in self.venue:
+                raise ValueError(f"venue: name the venue that lists {form} issues")
+            if form not in self.costs:
+                raise ValueError(f"costs: give the costs of {form} issues")
+        return self
+
+    def forms(self) -> tuple[str, ...]:
+        """The forms an issue of this programme may take."""
+        return FORMS if self.form == "cheaper" else (self.form,)
+
+
+class Issuer(Strict):
+    """A bond issuer: the government or a corporate."""
+
+    initial_cash_hkd: float = Field(1e11, ge=0, lt=1e14, description="Cash held at the start, HKD.")
+    affiliated_platforms: list[Name] = Field(default_factory=list, description="Venues affiliated with the issuer (no grant).")
+    programmes: dict[Name, Programme] = Field(default_factory=dict, description="Issuance programmes by name.")
+
+
+class GrantLever(Strict):
+    """A grant for digital (tokenized) bond issues: the Digital Bond Grant Scheme's shape by default."""
+
+    enabled: bool = Field(False, description="Is the grant scheme in force at all?")
+    share_of_eligible_cost: Rate = Field(0.5, description="Share of eligible costs paid.")
+    full_grant_cap_hkd: float = Field(2_500_000.0, ge=0, lt=1e10, description="Cap of a full grant, HKD.")
+    half_grant_cap_hkd: float = Field(1_250_000.0, ge=0, lt=1e10, description="Cap of a half grant, HKD.")
+    full_grant_min_size_hkd: float = Field(1e9, ge=0, lt=1e13, description="Smallest issue size for a full grant, HKD.")
+    min_unaffiliated_investors: int = Field(5, ge=0, le=10_000, description="Distinct investors needed for a full grant.")
+    max_grants_per_issuer: int = Field(2, ge=0, le=1000, description="Grants one issuer may receive.")
+    budget_hkd: float = Field(1e9, ge=0, lt=1e13, description="Money set aside to pay grants, HKD.")
+    from_day: int = Field(0, ge=0, description="First business day of the scheme.")
+    to_day: int | None = Field(None, gt=0, description="First business day it no longer applies (null: to the end).")
+
+    def open_on(self, day: int) -> bool:
+        return self.enabled and _in_window(day, self.from_day, self.to_day)
 
 
 class DutyLever(Strict):
@@ -401,6 +498,7 @@ class Policy(Strict):
     market_maker_fee_rebate: RebateLever = Field(
         default_factory=RebateLever, description="Fee rebate for market makers and dealers."
     )
+    issuance_grant: GrantLever = Field(default_factory=GrantLever, description="Grants for tokenized bond issues.")
 
 
 class Scenario(Strict):
@@ -423,15 +521,31 @@ class Scenario(Strict):
     )
     venues: dict[Name, Venue] = Field(min_length=1, description="Venues by name.")
     investors: dict[Name, InvestorGroup] = Field(min_length=1, description="Investor groups by name.")
+    issuers: dict[Name, Issuer] = Field(default_factory=dict, description="Bond issuers and their programmes.")
     policy: Policy = Field(default_factory=Policy, description="Policy levers.")
+
+    def programmes(self) -> dict[str, Programme]:
+        """Every issuance programme by name (names are unique across issuers)."""
+        return {name: p for issuer in self.issuers.values() for name, p in issuer.programmes.items()}
 
     @model_validator(mode="after")
     def _names_resolve(self) -> Scenario:
+        programmes = [name for issuer in self.issuers.values() for name in issuer.programmes]
+        clash = sorted({n for n in programmes if programmes.count(n) > 1} | (set(programmes) & set(self.instruments)))
+        if clash:
+            raise ValueError(f"programme name '{clash[0]}' is used twice (programmes and instruments need distinct names)")
+        for programme_name, programme in self.programmes().items():
+            for venue_name in programme.venue.values():
+                if venue_name not in self.venues:
+                    raise ValueError(f"programme {programme_name}: unknown venue '{venue_name}'")
+            for form, venue_name in programme.venue.items():
+                if self.venues[venue_name].form != form:
+                    raise ValueError(f"programme {programme_name}: venue '{venue_name}' does not trade the {form} form")
         known = set(self.instruments)
         for venue_name, venue in self.venues.items():
             _known_names(venue.listings, known, f"venues.{venue_name}.listings")
         for group_name, group in self.investors.items():
-            _known_names(group.interest, known, f"investors.{group_name}.interest")
+            _known_names(group.interest, known | set(programmes), f"investors.{group_name}.interest")
             _known_names(group.holdings, known, f"investors.{group_name}.holdings")
             for venue_name in group.venues or ():
                 if venue_name not in self.venues:

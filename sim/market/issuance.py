@@ -1,0 +1,97 @@
+"""The primary market's arithmetic: issue dates, the book's clearing yield, allocation, grants.
+
+Pure functions, so that each rule can be checked by hand. A programme's issues are announced
+on fixed days or by a regular rule. During bookbuilding, orders arrive with the lowest yield
+each accepts; at the close the issuer sets the lowest yield at which the book still covers the
+issue (never above the yield it offered), every order at or below that yield is allocated
+pro-rata (after any priority share), and the coupon is set at that yield so the bond prices at
+par. Grants follow the Digital Bond Grant Scheme's shape: a share of eligible costs, a full
+grant with a higher cap for large, widely placed issues on an unaffiliated platform, a half
+grant otherwise, at most a few grants per issuer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.scenario.schema import GrantLever, Programme
+
+FACE_HKD_PER_UNIT = 100.0
+
+
+def announcement_days(programme: Programme, horizon_days: int) -> list[int]:
+    """Business days on which the programme announces an issue within the horizon."""
+    if programme.issue_days:
+        return sorted(day for day in set(programme.issue_days) if day < horizon_days)
+    days = range(programme.first_day, horizon_days, programme.every_days)
+    return list(days)[: programme.count] if programme.count else list(days)
+
+
+@dataclass(frozen=True)
+class Order:
+    """A subscription order: who, how many units, and the lowest yield accepted."""
+
+    group: int
+    account: int
+    units: int
+    reservation_yield: float
+
+
+def clearing_yield(orders: list[Order], size_units: int, offer_yield: float) -> float:
+    """The lowest yield, at most the offer, at which orders accepting it cover the issue.
+
+    If even the offer does not cover it, the issue clears at the offer, undersubscribed.
+    """
+    covered = 0
+    for order in sorted(orders, key=lambda o: o.reservation_yield):
+        if order.reservation_yield > offer_yield:
+            break
+        covered += order.units
+        if covered >= size_units:
+            return order.reservation_yield
+    return offer_yield
+
+
+def pro_rata(requests: list[int], available: int, lot: int) -> list[int]:
+    """Allocate `available` units over `requests` in proportion, in whole lots, summing exactly.
+
+    Each request gets at most what it asked for; lots left over by rounding go to the largest
+    remainders (ties to the earlier request), so the result is deterministic.
+    """
+    wanted = [request // lot for request in requests]
+    lots = min(available // lot, sum(wanted))
+    total = sum(wanted)
+    if total == 0 or lots == 0:
+        return [0] * len(requests)
+    shares = [w * lots / total for w in wanted]
+    given = [int(share) for share in shares]
+    leftover = lots - sum(given)
+    order = sorted(range(len(requests)), key=lambda i: (-(shares[i] - given[i]), i))
+    for i in order[:leftover]:
+        given[i] += 1
+    return [g * lot for g in given]
+
+
+def allocate(
+    orders: list[Order], size_units: int, lot: int, priority_groups: set[int], priority_share: float
+) -> list[int]:
+    """Units allocated to each order: the priority groups' orders first up to their share, then all pro-rata."""
+    priority = [i for i, order in enumerate(orders) if order.group in priority_groups]
+    first = pro_rata([orders[i].units for i in priority], int(size_units * priority_share), lot)
+    allocation = [0] * len(orders)
+    for i, units in zip(priority, first):
+        allocation[i] = units
+    rest = pro_rata([order.units - allocation[i] for i, order in enumerate(orders)], size_units - sum(first), lot)
+    return [a + b for a, b in zip(allocation, rest)]
+
+
+def grant(
+    lever: GrantLever, day: int, eligible_cost_hkd: float, size_hkd: float, distinct_investors: int,
+    grants_so_far: int, affiliated_platform: bool,
+) -> float:
+    """The grant for one tokenized issue: min(share of eligible cost, cap), or 0 when ineligible."""
+    if not lever.open_on(day) or affiliated_platform or grants_so_far >= lever.max_grants_per_issuer:
+        return 0.0
+    full = size_hkd >= lever.full_grant_min_size_hkd and distinct_investors >= lever.min_unaffiliated_investors
+    cap = lever.full_grant_cap_hkd if full else lever.half_grant_cap_hkd
+    return min(lever.share_of_eligible_cost * eligible_cost_hkd, cap)

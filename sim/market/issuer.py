@@ -1,0 +1,249 @@
+"""Bond issuers in the run: bookbuilding, allocation, settlement and minting, coupons, redemption.
+
+Each planned issue is one SimPy process that tells its life as a story: announce, wait for the
+book to close, take the orders, price and allocate, lock the investors' cash, wait for the
+primary settlement cycle (T+0 with tokenized cash), then pay the issuer, book its costs and any
+grant, mint the units to the allocated accounts and open the issue's secondary listing; then
+pay each coupon to the holders of record (after the form's payment lag) and, at maturity,
+repay the principal and cancel every unit.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.market.calendar import BusinessCalendar
+from sim.market.issuance import FACE_HKD_PER_UNIT, Order, allocate, clearing_yield, grant
+from sim.market.ledger import Ledger
+from sim.market.value_processes import dirty_price
+from sim.market.values import FairValue
+from sim.market.venue import Listing
+from sim.recorder import Recorder
+from sim.scenario.schema import FormCosts, Policy, Programme
+
+BOOK_CLOSE_HOUR = 16.0
+
+
+@dataclass
+class PlannedIssue:
+    """One issue of a programme, wired to its ledger asset and secondary listing."""
+
+    number: int
+    name: str
+    programme_name: str
+    programme: Programme
+    issuer_account: int
+    affiliated_venues: list[str]
+    announce_day: int
+    form: str
+    listing: Listing
+    provider_account: int
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """What the desk needs to know of an investor group to take its orders."""
+
+    index: int
+    name: str
+    first_account: int
+    accounts: int
+    params: object  # InvestorGroup params (subscription, access)
+    onboarded: list[int]  # accounts onboarded to tokenized channels, by day
+
+
+class IssuanceDesk:
+    """Runs every planned issue; one process per issue."""
+
+    def __init__(
+        self,
+        issues: list[PlannedIssue],
+        subscribers: list[Subscriber],
+        yields: dict[str, np.ndarray],
+        grid_years: np.ndarray,
+        steps_per_day: int,
+        ledger: Ledger,
+        recorder: Recorder,
+        calendar: BusinessCalendar,
+        policy: Policy,
+        services: int,
+        grant_scheme: int,
+        rngs: dict[str, np.random.Generator],
+    ) -> None:
+        self.issues = issues
+        self.subscribers = subscribers
+        self.yields = yields
+        self.grid_years = grid_years
+        self.steps_per_day = steps_per_day
+        self.ledger = ledger
+        self.recorder = recorder
+        self.calendar = calendar
+        self.policy = policy
+        self.services = services
+        self.grant_scheme = grant_scheme
+        self.rngs = rngs
+        self.grants_by_issuer: dict[int, int] = {}
+
+    def start(self, env) -> None:
+        for issue in self.issues:
+            env.process(self.life(env, issue))
+
+    def life(self, env, issue: PlannedIssue):
+        """Announce, build the book, allocate, settle and mint; then coupons and redemption."""
+        programme = issue.programme
+        close = issue.announce_day + programme.bookbuilding_days + BOOK_CLOSE_HOUR / 24.0
+        yield env.timeout(close - env.now)
+        market_yield = self._market_yield(issue.programme_name, close)
+        offer = market_yield + programme.new_issue_premium_bps / 10_000.0
+        costs = programme.costs[issue.form]
+        size = int(programme.size_hkd / FACE_HKD_PER_UNIT) // costs.min_denomination_units * costs.min_denomination_units
+        maker_units = int(size * programme.market_maker_share) // costs.min_denomination_units * costs.min_denomination_units
+        orders = self._take_orders(issue, int(close), market_yield, costs)
+        coupon = clearing_yield(orders, size - maker_units, offer)
+        accepted = [order for order in orders if order.reservation_yield <= coupon]
+        retail = {s.index for s in self.subscribers if s.name == "retail"}
+        units = allocate(accepted, size - maker_units, costs.min_denomination_units, retail, programme.retail_priority_share)
+        holdings = [(issue.provider_account, -1, maker_units)] + [
+            (order.account, order.group, u) for order, u in zip(accepted, units) if u > 0
+        ]
+        for account, _, u in holdings[1:]:
+            self.ledger.lock_cash(account, u * 100 * int(FACE_HKD_PER_UNIT))
+        cycle = 0 if issue.form == "tokenized" and self.policy.tokenized_cash.on(int(close)) else costs.settlement_days
+        settle_day = int(close) + cycle
+        settle_time = float(settle_day) if cycle == 0 else settle_day + 1.0
+        yield env.timeout(max(0.0, settle_time - env.now) if cycle else 0.0)
+        self._settle(issue, holdings, coupon, settle_day, env.now)
+        proceeds = sum(u for _, _, u in holdings)
+        fixed, proportional, grant_cents = self._pay_costs(issue, costs, proceeds, len(holdings) - 1, settle_day)
+        locked_days = (env.now - close) if cycle else 0.0
+        self.recorder.issues.add(
+            issue.number, issue.announce_day, int(close), settle_day, size, proceeds, len(orders),
+            sum(o.units for o in orders), market_yield, coupon, len({a for a, _, u in holdings if u > 0}),
+            fixed, proportional, grant_cents,
+            sum(u for _, _, u in holdings[1:]) * FACE_HKD_PER_UNIT * locked_days,
+        )
+        for group, units_of_group in _by_group(holdings).items():
+            self.recorder.allocations.add(issue.number, group, units_of_group)
+        yield from self._service(env, issue, coupon, settle_day, costs)
+
+    def _market_yield(self, programme_name: str, t: float) -> float:
+        path = self.yields[programme_name]
+        return float(path[min(int(t * self.steps_per_day), len(path) - 1)])
+
+    def _take_orders(self, issue: PlannedIssue, day: int, market_yield: float, costs: FormCosts) -> list[Order]:
+        """Orders from every group the issue reaches: tokenized issues reach onboarded accounts only."""
+        rng = self.rngs[issue.programme_name]
+        orders = []
+        for subscriber in self.subscribers:
+            params = subscriber.params
+            reach = subscriber.onboarded[min(day, len(subscriber.onboarded) - 1)] if issue.form == "tokenized" else (
+                subscriber.accounts if params.conventional_access else 0
+            )
+            wish = params.subscription
+            count = int(rng.poisson(wish.orders_per_issue)) if reach and wish.orders_per_issue else 0
+            accounts = rng.integers(0, max(reach, 1), count)
+            sizes = wish.order_size_median_hkd * np.exp(wish.order_size_sigma * rng.standard_normal(count))
+            spreads = wish.reservation_spread_bps_mean + wish.reservation_spread_bps_sd * rng.standard_normal(count)
+            for local, size_hkd, spread in zip(accounts.tolist(), sizes.tolist(), spreads.tolist()):
+                account = subscriber.first_account + local
+                lot = costs.min_denomination_units
+                affordable = (self.ledger.free_cash(account) - 100) // int(FACE_HKD_PER_UNIT * 100)
+                units = min(int(size_hkd / FACE_HKD_PER_UNIT), affordable) // lot * lot
+                if units > 0:
+                    orders.append(Order(subscriber.index, account, units, market_yield + spread / 10_000.0))
+        return orders
+
+    def _settle(self, issue: PlannedIssue, holdings, coupon: float, settle_day: int, now: float) -> None:
+        """Delivery versus payment of the new issue: cash to the issuer, units minted to holders."""
+        cents_per_unit = int(FACE_HKD_PER_UNIT * 100)
+        for account, _, units in holdings:
+            if account == issue.provider_account:
+                self.ledger.pay(account, issue.issuer_account, units * cents_per_unit)
+            else:
+                self.ledger.pay_locked(account, issue.issuer_account, units * cents_per_unit)
+            self.ledger.create_units(issue.listing.asset, account, units)
+        issue.listing.value.reprice(self._price_path(issue, coupon, now))
+        issue.listing.active = True
+
+    def _price_path(self, issue: PlannedIssue, coupon: float, settled_at: float) -> np.ndarray:
+        """Invoice (dirty) price per HK$100 along the run: coupons are paid to holders, so trades carry accrued interest."""
+        yields = self.yields[issue.programme_name]
+        settled_years = self.grid_years[min(int(settled_at * self.steps_per_day), len(self.grid_years) - 1)]
+        remaining = issue.programme.tenor_years - np.maximum(self.grid_years - settled_years, 0.0)
+        return dirty_price(yields, coupon, issue.programme.coupon_frequency_per_year, remaining)
+
+    def _pay_costs(self, issue: PlannedIssue, costs: FormCosts, units: int, investors: int, day: int):
+        size_hkd = units * FACE_HKD_PER_UNIT
+        fixed = round(costs.fixed_cost_hkd * 100)
+        proportional = round(size_hkd * costs.proportional_cost_bps / 100.0)  # bps of size, in cents
+        self.ledger.pay(issue.issuer_account, self.services, fixed + proportional)
+        grant_cents = 0
+        if issue.form == "tokenized":
+            so_far = self.grants_by_issuer.get(issue.issuer_account, 0)
+            affiliated = issue.listing.venue.name in issue.affiliated_venues
+            amount = grant(self.policy.issuance_grant, day, (fixed + proportional) / 100.0, size_hkd, investors, so_far, affiliated)
+            grant_cents = min(round(amount * 100), self.ledger.free_cash(self.grant_scheme))
+            if grant_cents > 0:
+                self.ledger.pay(self.grant_scheme, issue.issuer_account, grant_cents)
+                self.grants_by_issuer[issue.issuer_account] = so_far + 1
+        return fixed, proportional, grant_cents
+
+    def _service(self, env, issue: PlannedIssue, coupon: float, settle_day: int, costs: FormCosts):
+        """Coupons to holders of record, then principal at maturity; each payment after the form's lag."""
+        frequency = issue.programme.coupon_frequency_per_year
+        start = self.calendar.date_of(settle_day)
+        n_coupons = round(issue.programme.tenor_years * frequency)
+        for k in range(1, n_coupons + 1):
+            record_day = self._business_day(start + datetime.timedelta(days=round(k / frequency * 365)))
+            if record_day is None:
+                return
+            yield env.timeout(max(0.0, record_day + 1.0 - env.now))
+            final = k == n_coupons
+            if final:
+                issue.listing.active = False
+                while any(self.ledger.units_pending_out[issue.listing.asset]):
+                    yield env.timeout(1.0)
+            record = [(a, u) for a, u in enumerate(self.ledger.units[issue.listing.asset]) if u > 0]
+            if costs.payment_lag_days:
+                yield env.timeout(costs.payment_lag_days)
+            per_unit = FACE_HKD_PER_UNIT * coupon / frequency + (FACE_HKD_PER_UNIT if final else 0.0)
+            self._pay_holders(issue, record, per_unit, final, costs, int(env.now))
+
+    def _pay_holders(self, issue: PlannedIssue, record, per_unit_hkd: float, final: bool, costs: FormCosts, day: int):
+        total = 0
+        for account, units in record:
+            cents = round(units * per_unit_hkd * 100)
+            self.ledger.pay(issue.issuer_account, account, cents)
+            total += cents
+            if final:
+                self.ledger.redeem_units(issue.listing.asset, account, units)
+        self.ledger.pay(issue.issuer_account, self.services, round(costs.servicing_cost_hkd_per_payment * 100))
+        self.recorder.payments.add(day, issue.number, int(final), len(record), sum(u for _, u in record), total)
+
+    def _business_day(self, when: datetime.date) -> int | None:
+        try:
+            return self.calendar.day_on_or_after(when)
+        except (IndexError, ValueError):
+            return None
+
+
+def _by_group(holdings) -> dict[int, int]:
+    totals: dict[int, int] = {}
+    for _, group, units in holdings:
+        totals[group] = totals.get(group, 0) + units
+    return totals
+
+
+def issue_cost_hkd(programme: Programme, form: str) -> float:
+    """The issuer's cost of one issue in a form, before grants."""
+    costs = programme.costs[form]
+    return costs.fixed_cost_hkd + programme.size_hkd * costs.proportional_cost_bps / 10_000.0
+
+
+def expected_grant_hkd(policy: Policy, programme: Programme, day: int, grants_so_far: int) -> float:
+    """The grant a tokenized issue would get if widely placed (used to choose the cheaper form)."""
+    return grant(policy.issuance_grant, day, issue_cost_hkd(programme, "tokenized"), programme.size_hkd, math.inf, grants_so_far, False)
