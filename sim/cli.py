@@ -16,6 +16,7 @@ import yaml
 
 from sim import __version__
 from sim.engine import run
+from sim.experiment.commands import add_commands, add_execution_options, command_run_experiment, wants_experiment
 from sim.market.ledger import AccountingError
 from sim.outputs import write_run
 from sim.scenario import Scenario, ScenarioError, load_scenario, render_reference, resolve_scenario_dict
@@ -46,6 +47,8 @@ def _sources(path: Path, overrides: list[str]) -> list[str]:
 
 def command_run(args: argparse.Namespace) -> int:
     files = scenario_files(args.files)
+    if wants_experiment(args):
+        return command_run_experiment(args, files)
     scenarios: list[tuple[Path, Scenario]] = [(f, load_scenario(f, args.set)) for f in files]
     names = [scenario.name for _, scenario in scenarios]
     duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -111,6 +114,7 @@ def parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--seed", type=int, default=None, help="seed (default: each scenario's own)")
     run_parser.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     add_overrides(run_parser)
+    add_execution_options(run_parser, reps=None)
     run_parser.set_defaults(handler=command_run)
 
     validate_parser = commands.add_parser("validate", help="check scenario files without running them")
@@ -125,6 +129,8 @@ def parser() -> argparse.ArgumentParser:
 
     reference_parser = commands.add_parser("reference", help="print the scenario key reference (Markdown)")
     reference_parser.set_defaults(handler=command_reference)
+
+    add_commands(commands, add_overrides)
     return main_parser
 
 

@@ -104,3 +104,10 @@ def test_missing_file_and_empty_folder_are_user_errors(tmp_path):
     empty.mkdir()
     done = tokensim("run", str(empty))
     assert done.returncode == 2 and "no .yaml scenario files" in done.stderr
+
+
+def test_leap_package_runs_and_writes_its_issuance_table(tmp_path):
+    done = tokensim("run", "scenarios/leap_package.yaml", "--out", str(tmp_path), *SETS, "--set", "horizon_days=30")
+    assert done.returncode == 0, done.stderr
+    issuance = (tmp_path / "leap_package" / "issuance.csv").read_text().splitlines()
+    assert issuance[0].startswith("issue,name,programme") and len(issuance) >= 2

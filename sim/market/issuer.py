@@ -138,6 +138,7 @@ class IssuanceDesk:
         """Orders from every group the issue reaches: tokenized issues reach onboarded accounts only."""
         rng = self.rngs[issue.programme_name]
         orders = []
+        ordered: dict[int, int] = {}  # units already ordered per account: one account may send several orders
         for subscriber in self.subscribers:
             params = subscriber.params
             reach = subscriber.onboarded[min(day, len(subscriber.onboarded) - 1)] if issue.form == "tokenized" else (
@@ -151,9 +152,10 @@ class IssuanceDesk:
             for local, size_hkd, spread in zip(accounts.tolist(), sizes.tolist(), spreads.tolist()):
                 account = subscriber.first_account + local
                 lot = costs.min_denomination_units
-                affordable = (self.ledger.free_cash(account) - 100) // int(FACE_HKD_PER_UNIT * 100)
+                affordable = (self.ledger.free_cash(account) - 100) // int(FACE_HKD_PER_UNIT * 100) - ordered.get(account, 0)
                 units = min(int(size_hkd / FACE_HKD_PER_UNIT), affordable) // lot * lot
                 if units > 0:
+                    ordered[account] = ordered.get(account, 0) + units
                     orders.append(Order(subscriber.index, account, units, market_yield + spread / 10_000.0))
         return orders
 

@@ -1,0 +1,202 @@
+"""The experiment subcommands of `tokensim`: `compare`, `sweep`, `sensitivity`, and the
+experiment options of `run` (`--reps`, `--until-ci`, ...), which turn it into replications.
+
+Each command parses its options, calls the Python API (`sim.experiment.api`) and prints where
+the tables went and what was computed. A user's mistake is a ScenarioError (one line, exit
+status 2, before anything is written); a run that fails is listed in failures.csv and makes the
+exit status 1; an interruption (Ctrl-C, SIGTERM) keeps the finished runs for the next attempt
+and exits with status 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sim.experiment import api
+from sim.experiment.runner import UntilCi
+from sim.experiment.sensitivity import METHODS
+from sim.scenario import ScenarioError
+
+INTERRUPTED = 130
+RUN_EXPERIMENT_OPTIONS = ("workers", "dask", "name", "quiet", "max_reps", "batch")
+SHOWN_KPIS = 12
+
+
+def add_execution_options(sub: argparse.ArgumentParser, reps: int | None, until_ci: bool = True) -> None:
+    """Options saying how many replications to run and where, shared by every experiment."""
+    shown = "" if reps is None else f" (default {reps})"
+    sub.add_argument("--reps", type=int, default=reps, metavar="N",
+                     help=f"replications of every scenario or point, with the same seeds for all{shown}")
+    if until_ci:
+        sub.add_argument("--until-ci", metavar="KPI=REL",
+                         help="add replications until the 95%% interval's half-width of KPI is at most REL x |mean|")
+        sub.add_argument("--max-reps", type=int, metavar="M", help="stop --until-ci at M replications (default 100)")
+        sub.add_argument("--batch", type=int, metavar="B", help="replications added per round of --until-ci (default 5)")
+    sub.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per core; 1: in process)")
+    sub.add_argument("--dask", metavar="ADDRESS", help="run on an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    sub.add_argument("--name", help="experiment name: the folder under --out (default: from the command and scenarios)")
+    sub.add_argument("--quiet", action="store_true", default=None, help="no progress bar or messages on stderr")
+
+
+def _add_place_options(sub: argparse.ArgumentParser, add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
+    sub.add_argument("--seed", type=int, default=None, help="base seed of the replication seeds (default: the scenario's own)")
+    sub.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    add_overrides(sub)
+
+
+def add_commands(commands: Any, add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register `compare`, `sweep` and `sensitivity` on the `tokensim` subcommand parser."""
+    compare = commands.add_parser("compare", help="compare policy scenarios with a baseline, replication by replication")
+    compare.add_argument("baseline", metavar="BASELINE", help="the baseline scenario file")
+    compare.add_argument("policies", nargs="+", metavar="POLICY", help="policy scenario files")
+    _add_place_options(compare, add_overrides)
+    add_execution_options(compare, reps=10)
+    compare.set_defaults(handler=command_compare)
+
+    sweep = commands.add_parser("sweep", help="run a scenario over a grid or Latin hypercube of key values")
+    sweep.add_argument("file", metavar="FILE", help="the scenario file")
+    sweep.add_argument("--param", action="append", default=[], metavar="KEY=SPEC",
+                       help="a varied key: KEY=V1,V2,... or KEY=LO:HI:N (grid), KEY=LO:HI (lhs); repeatable")
+    sweep.add_argument("--design", choices=api.DESIGNS, default="grid", help="full grid (default) or Latin hypercube")
+    sweep.add_argument("--samples", type=int, metavar="N", help="Latin hypercube points (with --design lhs)")
+    _add_place_options(sweep, add_overrides)
+    add_execution_options(sweep, reps=10)
+    sweep.set_defaults(handler=command_sweep)
+
+    sensitivity = commands.add_parser("sensitivity", help="Morris or Sobol' sensitivity indices of every KPI (needs SALib)")
+    sensitivity.add_argument("file", metavar="FILE", help="the scenario file")
+    sensitivity.add_argument("--param", action="append", default=[], metavar="KEY=LO:HI", help="a varied key's range; repeatable")
+    sensitivity.add_argument("--method", choices=list(METHODS), default="sobol", help="morris or sobol (default)")
+    sensitivity.add_argument("--samples", type=int, metavar="N",
+                             help="Morris trajectories (default 10) or Sobol' base samples, a power of two (default 64)")
+    _add_place_options(sensitivity, add_overrides)
+    add_execution_options(sensitivity, reps=1, until_ci=False)
+    sensitivity.set_defaults(handler=command_sensitivity)
+
+
+def wants_experiment(args: argparse.Namespace) -> bool:
+    """Whether `tokensim run` was asked for replications; experiment options need them."""
+    if args.reps is not None or args.until_ci is not None:
+        return True
+    given = [name for name in RUN_EXPERIMENT_OPTIONS if getattr(args, name) is not None]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise ScenarioError(option, "", "applies to replications: add --reps N or --until-ci KPI=REL")
+    return False
+
+
+def _until_ci(args: argparse.Namespace) -> UntilCi | None:
+    if args.until_ci is None:
+        for name in ("max_reps", "batch"):
+            if getattr(args, name) is not None:
+                raise ScenarioError("--" + name.replace("_", "-"), "", "applies only with --until-ci KPI=REL")
+        return None
+    return UntilCi.parse(args.until_ci, args.max_reps or 100, args.batch or 5)
+
+
+def _common(args: argparse.Namespace) -> dict[str, Any]:
+    return {"seed": args.seed, "overrides": list(args.set), "name": args.name, "out": args.out,
+            "workers": args.workers, "dask": args.dask, "quiet": bool(args.quiet)}
+
+
+def command_run_experiment(args: argparse.Namespace, files: list[Path]) -> int:
+    """`tokensim run FILE... --reps N`: replications of each scenario, same seeds for all."""
+    until_ci = _until_ci(args)
+    reps = args.reps or (until_ci.batch if until_ci else 1)
+    return _conduct(lambda: api.run(files, reps=reps, until_ci=until_ci, **_common(args)), _print_summary)
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    until_ci = _until_ci(args)
+    return _conduct(
+        lambda: api.compare(args.baseline, args.policies, reps=args.reps, until_ci=until_ci, **_common(args)),
+        _print_comparison,
+    )
+
+
+def command_sweep(args: argparse.Namespace) -> int:
+    until_ci = _until_ci(args)
+    return _conduct(lambda: api.sweep(args.file, args.param, design=args.design, samples=args.samples,
+                                      reps=args.reps, until_ci=until_ci, **_common(args)))
+
+
+def command_sensitivity(args: argparse.Namespace) -> int:
+    return _conduct(lambda: api.sensitivity(args.file, args.param, method=args.method, samples=args.samples,
+                                            reps=args.reps, **_common(args)))
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _conduct(experiment: Callable[[], api.ExperimentResult],
+             show: Callable[[api.ExperimentResult], None] = lambda result: None) -> int:
+    """Run the experiment with SIGTERM treated as Ctrl-C; report; the exit status."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result = experiment()
+    except KeyboardInterrupt:
+        print("interrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    total = result.computed + result.reused + result.failed
+    print(f"{result.name}: {len(result.seeds)} replications; runs: {result.computed} computed, "
+          f"{result.reused} reused from disk, {result.failed} failed (of {total}) -> {result.folder}")
+    _print_until_ci(result)
+    show(result)
+    if result.failed:
+        print(f"error: {result.failed} runs failed; see {result.folder / 'failures.csv'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_until_ci(result: api.ExperimentResult) -> None:
+    target = result.until_ci
+    if target is None:
+        return
+    rows = result.summary[result.summary["kpi"] == target.kpi]
+    widest = (rows["half_width"] / rows["mean"].abs()).max() if len(rows) else math.nan
+    if result.precise:
+        print(f"until-ci: reached: every 95% half-width of {target.kpi} is within {target.relative:g} x |mean| "
+              f"(widest {widest:.3g}) after {len(result.seeds)} replications")
+    else:
+        print(f"until-ci: not reached: stopped at --max-reps {target.max_reps}; the widest 95% half-width of "
+              f"{target.kpi} is {widest:.3g} x |mean|, wanted {target.relative:g}")
+
+
+def _print_summary(result: api.ExperimentResult) -> None:
+    """Mean ± 95% half-width of each KPI, scenarios side by side."""
+    summary = result.summary
+    scenarios = list(dict.fromkeys(summary["scenario"]))
+    kpis = list(dict.fromkeys(summary["kpi"]))[:SHOWN_KPIS]
+    width = max((len(k) for k in kpis), default=3)
+    print(f"\n{'KPI (mean ± 95% half-width)':<{width}}  " + "  ".join(f"{s:>26}" for s in scenarios))
+    cells = summary.set_index(["scenario", "kpi"])
+    for kpi in kpis:
+        values = [cells.loc[(s, kpi)] for s in scenarios]
+        print(f"{kpi:<{width}}  " + "  ".join(f"{v['mean']:>13,.4g} ± {v['half_width']:<10,.3g}" for v in values))
+    _more(summary["kpi"].nunique(), result, "summary.csv")
+
+
+def _print_comparison(result: api.ExperimentResult) -> None:
+    """Paired differences with their intervals, and the unpaired (Welch) half-width."""
+    table = result.comparison
+    kpis = list(dict.fromkeys(table["kpi"]))[:SHOWN_KPIS]
+    width = max((len(k) for k in kpis), default=3)
+    print(f"\n{'KPI':<{width}}  {'policy':<20} {'difference':>13} {'paired ±':>11} {'Welch ±':>11} {'relative':>9}")
+    for row in table[table["kpi"].isin(kpis)].itertuples():
+        print(f"{row.kpi:<{width}}  {row.policy:<20} {row.difference:>13,.4g} {row.half_width:>11,.3g} "
+              f"{row.welch_half_width:>11,.3g} {row.relative_change:>9.2%}")
+    _more(table["kpi"].nunique(), result, "comparison.csv")
+
+
+def _more(count: int, result: api.ExperimentResult, file: str) -> None:
+    if count > SHOWN_KPIS:
+        print(f"... and {count - SHOWN_KPIS} more KPIs in {result.folder / file}")
