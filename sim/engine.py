@@ -33,6 +33,7 @@ from sim.market.values import TRADING_DAYS_PER_YEAR, FairValue, calendar_years, 
 from sim.market.venue import Listing, Venue
 from sim.metrics import RunTables, compute_kpis
 from sim.recorder import Recorder
+from sim.settlement_economics import fail_probability_for_cycle
 from sim.scenario.schema import FORMS, Etf, Listing as ListingParams, Scenario
 
 SHARED_COLLECTORS = ("government", "SFC", "AFRC", "network", "basket_costs", "issuance_services")
@@ -48,6 +49,7 @@ class RunResult:
     daily: pd.DataFrame
     groups: pd.DataFrame
     issuance: pd.DataFrame
+    settlement: pd.DataFrame
     kpis: dict[str, float]
 
 
@@ -153,7 +155,9 @@ class _Wiring:
         asset = self.assets[(instrument, venue.form)]
         listing = Listing(len(self.listings), venue, instrument, kind, asset, round(tick_hkd * 100), costs, value)
         self.listings.append(listing)
-        self.fail_rates.append(params.fail_probability)
+        self.fail_rates.append(fail_probability_for_cycle(
+            params.fail_probability_at_t2, 2, params.settlement_cycle_days, self.scenario.settlement.fail_cycle_elasticity,
+        ))
         self.fail_rngs.append(stream(self.seed, f"settlement:{venue_name}"))
         role = "dealer" if venue.kind == "dealer" else "market_maker"
         terms = getattr(provider, role)
@@ -297,4 +301,4 @@ def run(scenario: Scenario, seed: int | None = None) -> RunResult:
     check_invariants(model)
     tables = RunTables.from_model(model)
     return RunResult(scenario, seed, tables.trades, tables.daily, tables.groups, tables.issuance,
-                     compute_kpis(tables))
+                     tables.settlement, compute_kpis(tables))

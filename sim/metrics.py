@@ -18,6 +18,7 @@ import pandas as pd
 from sim.market.orderbook import BUY
 from sim.recorder import Recorder
 from sim.scenario.schema import FORMS, Scenario
+from sim.settlement_economics import FundingTerms, MarginTerms, VenueSettlementTerms, settlement_economics, settlement_kpis
 
 if TYPE_CHECKING:
     from sim.engine import Model
@@ -90,6 +91,24 @@ def daily_table(recorder: Recorder, trades: pd.DataFrame, listings: pd.DataFrame
     return daily
 
 
+def settlement_table(model: Model, trades: pd.DataFrame) -> pd.DataFrame:
+    """Exposure, CCP margin, gross and netted funding need, funding cost and fails per day and venue."""
+    scenario = model.scenario
+    venues = {
+        name: VenueSettlementTerms(venue.form, venue.central_counterparty, venue.settlement_cycle_days)
+        for name, venue in scenario.venues.items()
+    }
+    terms = scenario.settlement
+    ends = [day + 1 - 1e-9 for day in range(scenario.horizon_days)]
+    values = {l.instrument: l.value for l in model.listings}
+    fair_close = pd.DataFrame({name: [value.at(t) for t in ends] for name, value in values.items()})
+    return settlement_economics(
+        trades, fair_close, venues,
+        MarginTerms(terms.margin_confidence, terms.margin_lookback_days),
+        FundingTerms(rate_per_year=terms.funding_rate_per_year, prefunding_lead_days=terms.prefunding_lead_days),
+    )
+
+
 def fair_value_table(model: Model, horizon_days: int) -> pd.DataFrame:
     """Fair value per instrument at each day's end, to attach to the daily rows."""
     ends = [day + 1 - 1e-9 for day in range(horizon_days)]
@@ -150,6 +169,7 @@ class RunTables:
     daily: pd.DataFrame
     groups: pd.DataFrame
     issuance: pd.DataFrame
+    settlement: pd.DataFrame
     quotes: pd.DataFrame
     scenario: Scenario
 
@@ -167,7 +187,9 @@ class RunTables:
         dates = np.array([d.isoformat() for d in model.calendar.dates], dtype=object)
         daily.insert(1, "date", dates[daily["day"]])
         groups.insert(1, "date", dates[groups["day"]])
-        return cls(trades, daily, groups, issuance_table(model), quotes, scenario)
+        settlement = settlement_table(model, trades)
+        settlement.insert(1, "date", dates[settlement["day"]])
+        return cls(trades, daily, groups, issuance_table(model), settlement, quotes, scenario)
 
 
 @dataclass(frozen=True)
@@ -288,5 +310,6 @@ def _issuance_kpis() -> list[Kpi]:
 
 
 def compute_kpis(tables: RunTables) -> dict[str, float]:
-    """Every declared KPI of one run, in declaration order."""
-    return {kpi.name: kpi.compute(tables) for kpi in declared_kpis(tables.scenario)}
+    """Every declared KPI of one run, in declaration order, then the settlement-economics KPIs."""
+    kpis = {kpi.name: kpi.compute(tables) for kpi in declared_kpis(tables.scenario)}
+    return kpis | settlement_kpis(tables.settlement)

@@ -20,7 +20,7 @@ from sim import __version__
 from sim.engine import RunResult
 from sim.report.figures import save_run_figures
 
-TABLES = ("trades.csv", "daily.csv", "groups.csv", "issuance.csv", "kpis.csv")
+TABLES = ("trades.csv", "daily.csv", "groups.csv", "issuance.csv", "settlement.csv", "kpis.csv")
 
 
 def scenario_hash(result: RunResult) -> str:
@@ -74,6 +74,7 @@ def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: l
         result.daily.to_csv(partial / "daily.csv", index=False)
         result.groups.to_csv(partial / "groups.csv", index=False)
         result.issuance.to_csv(partial / "issuance.csv", index=False)
+        result.settlement.to_csv(partial / "settlement.csv", index=False)
         kpi_frame(result).to_csv(partial / "kpis.csv", index=False)
         save_run_figures(result, partial / "figures")
         text = json.dumps(manifest(result, sources, overrides), indent=2, sort_keys=False)

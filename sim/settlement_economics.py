@@ -123,9 +123,10 @@ def daily_volatility(fair_close: pd.DataFrame, lookback_days: int) -> pd.DataFra
 
     The root mean square of the daily log returns in the `lookback_days` ending that day (zero
     mean, as in RiskMetrics-style value at risk). The window is shorter while the history is
-    shorter, and the volatility is 0 until two returns exist (days 0 and 1).
+    shorter, and the volatility is 0 until two returns exist (days 0 and 1). Days without a
+    positive value (a bond not yet issued, or redeemed) give no return.
     """
-    returns = np.log(fair_close).diff().iloc[1:]
+    returns = np.log(fair_close.where(fair_close > 0)).diff().iloc[1:]
     rms = (returns**2).rolling(lookback_days, min_periods=2).mean() ** 0.5
     return pd.concat([fair_close.iloc[:1] * 0.0, rms.fillna(0.0)])
 

@@ -30,7 +30,9 @@ def test_different_seeds_differ(baseline):
 def test_kpis_are_declared_and_finite(baseline):
     kpis = run(baseline, seed=3).kpis
     assert REQUIRED_KPIS <= set(kpis)
-    assert list(kpis) == [kpi.name for kpi in declared_kpis(baseline)]
+    declared = [kpi.name for kpi in declared_kpis(baseline)]
+    assert list(kpis)[: len(declared)] == declared
+    assert "margin_mean_hkd_exchange" in kpis and "exposure_mean_hkd_platform" in kpis
     assert kpis["turnover_hkd_tokenized"] > 0 and kpis["turnover_hkd_conventional"] > 0
     assert 0 < kpis["tokenized_share"] < 1
     assert kpis["avg_spread_bps_tokenized"] > kpis["avg_spread_bps_conventional"] > 0
@@ -86,7 +88,7 @@ def test_every_trade_settles_on_its_cycle_plus_its_fails(baseline):
 def test_unsettled_value_follows_littles_law():
     """With daily traded value V and a cycle of L days, about V * L is outstanding each night."""
     scenario = quick(
-        "baseline", "horizon_days=20", "venues.exchange.settlement_cycle_days=3", "venues.exchange.fail_probability=0"
+        "baseline", "horizon_days=20", "venues.exchange.settlement_cycle_days=3", "venues.exchange.fail_probability_at_t2=0"
     )
     daily = run(scenario, seed=8).daily
     exchange = daily[(daily["venue_name"] == "exchange") & (daily["day"] >= 3)]

@@ -123,7 +123,7 @@ def test_calendar_skips_weekends_and_holidays():
 
 
 def test_fails_delay_settlement_and_are_counted():
-    scenario = quick("baseline", SHORT, "venues.exchange.fail_probability=0.3")
+    scenario = quick("baseline", SHORT, "venues.exchange.fail_probability_at_t2=0.3")
     result = run(scenario, seed=7)
     exchange = result.trades[result.trades["venue_name"] == "exchange"]
     assert 0.2 < (exchange["fails"] > 0).mean() < 0.4
@@ -147,7 +147,7 @@ def small_scenarios(draw):
     overrides.append(f"policy.market_maker_fee_rebate.share={draw(st.sampled_from([0.0, 0.5, 1.0]))}")
     for venue in ("exchange", "otc", "platform"):
         overrides.append(f"venues.{venue}.settlement_cycle_days={draw(st.integers(0, 3))}")
-        overrides.append(f"venues.{venue}.fail_probability={draw(st.sampled_from([0.0, 0.1, 0.5]))}")
+        overrides.append(f"venues.{venue}.fail_probability_at_t2={draw(st.sampled_from([0.0, 0.1, 0.5]))}")
     overrides.append(f"investors.retail.tokenized_access={str(draw(st.booleans())).lower()}")
     overrides.append(f"investors.retail.initial_cash_hkd={draw(st.sampled_from([0, 10_000, 500_000]))}")
     overrides.append(f"investors.institutional.gain_mean_bps={draw(st.sampled_from([2, 15, 80]))}")

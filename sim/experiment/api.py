@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.experiment import sensitivity as sensitivity_analysis
+from sim.experiment import sensitivity_methods
 from sim.experiment.designs import grid, latin_hypercube
 from sim.experiment.params import parse_params
 from sim.experiment.runner import Conducted, Execution, Experiment, UntilCi, conduct, write_outputs
@@ -144,7 +144,7 @@ def sweep(
     if (samples is None) != (design == "grid"):
         raise ScenarioError("--samples", "", "--samples goes with --design lhs (and only with it)", samples)
     target = _target(model, overrides)
-    specs = parse_params(params, ranges_only=design == "lhs")
+    specs = target.typed(parse_params(params, ranges_only=design == "lhs"))
     base_seed = target.seed if seed is None else seed
     assignments = grid(specs) if design == "grid" else latin_hypercube(specs, samples, base_seed)
     experiment = Experiment(
@@ -160,12 +160,12 @@ def sensitivity(
     seed: int | None = None, overrides: Sequence[str] = (), name: str | None = None, **execution: Any,
 ) -> ExperimentResult:
     """Morris or Sobol' indices of every KPI with respect to `params` ("KEY=LO:HI" each)."""
-    chosen = sensitivity_analysis.method(method)
+    chosen = sensitivity_methods.method(method)
     target = _target(model, overrides)
-    specs = parse_params(params, ranges_only=True)
+    specs = target.typed(parse_params(params, ranges_only=True))
     base_seed = target.seed if seed is None else seed
     samples = chosen.default_samples if samples is None else samples
-    unit, assignments = sensitivity_analysis.design(chosen, specs, samples, base_seed)
+    unit, assignments = sensitivity_methods.design(chosen, specs, samples, base_seed)
     experiment = Experiment(
         name or f"sensitivity-{target.name}-{chosen.name}", "sensitivity", points(target, assignments),
         target.evaluate, base_seed, reps,
@@ -178,6 +178,6 @@ def sensitivity(
         means = conducted.runs.groupby("scenario", sort=False)[kpis].mean()
         rows = means.reindex([label(target.name, assignment) for assignment in assignments])
         outputs = {kpi: rows[kpi].to_numpy(dtype=float) for kpi in kpis}
-        return {"sensitivity.csv": sensitivity_analysis.analyze(chosen, specs, unit, outputs, base_seed)}
+        return {"sensitivity.csv": sensitivity_methods.analyze(chosen, specs, unit, outputs, base_seed)}
 
     return _finish(experiment, execution, analyse=analyse)

@@ -20,7 +20,7 @@ from typing import Any
 
 from sim.experiment import api
 from sim.experiment.runner import UntilCi
-from sim.experiment.sensitivity import METHODS
+from sim.experiment.sensitivity_methods import METHODS
 from sim.scenario import ScenarioError
 
 INTERRUPTED = 130

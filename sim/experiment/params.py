@@ -5,7 +5,8 @@
     KEY=LO:HI       a continuous range, for Latin hypercube and sensitivity designs
 
 Generated numbers are kept to 12 significant digits, so a grid step of 0.1 gives 0.3, not
-0.30000000000000004. A mistake is a ScenarioError with source "--param", so the command line
+0.30000000000000004, and are rounded to whole numbers for a key that holds a whole number in
+the scenario (`investors.retail.accounts`, say; see `ScenarioTarget.typed`). A mistake is a ScenarioError with source "--param", so the command line
 reports it in one line before anything runs; whether the key exists, and whether each value is
 allowed there, is checked by loading the scenario with the value as an override.
 """
@@ -35,15 +36,11 @@ class Param:
     low: float | None = None
     high: float | None = None
     count: int | None = None
+    integer: bool = False
 
     @property
     def is_range(self) -> bool:
         return self.low is not None
-
-    @property
-    def integer(self) -> bool:
-        """A range whose bounds were both written as integers: its values are integers too."""
-        return isinstance(self.low, int) and isinstance(self.high, int)
 
     def grid_values(self) -> tuple[Any, ...]:
         """The values a full grid takes: the listed ones, or N evenly spaced over LO:HI:N."""
@@ -54,7 +51,7 @@ class Param:
         return tuple(self.scale(np.linspace(0.0, 1.0, self.count)))
 
     def scale(self, unit: np.ndarray) -> list[Any]:
-        """Points in [0, 1] mapped onto LO..HI (rounded to integers for an integer range)."""
+        """Points in [0, 1] mapped onto LO..HI (rounded to whole numbers for an integer key)."""
         values = self.low + (self.high - self.low) * np.asarray(unit, dtype=float)
         if self.integer:
             return [int(round(v)) for v in values]

@@ -143,10 +143,10 @@ def paired_comparison(runs: pd.DataFrame, baseline: str, kpis: Sequence[str]) ->
     (policy - baseline) with its paired-t interval, the relative change (difference / baseline
     mean), and the Welch interval's half-width on the same values, as if they were unpaired.
     """
-    base = runs[runs["scenario"] == baseline].set_index("replication")
+    base = runs[runs["scenario"] == baseline]
     rows = []
     for policy, group in runs[runs["scenario"] != baseline].groupby("scenario", sort=False):
-        joined = base.join(group.set_index("replication"), how="inner", lsuffix="_base", rsuffix="_policy")
+        joined = base.merge(group, on="replication", how="inner", suffixes=("_base", "_policy"))
         for kpi in kpis:
             pair = joined[[f"{kpi}_base", f"{kpi}_policy"]].to_numpy(dtype=float)
             pair = pair[~np.isnan(pair).any(axis=1)]

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from sim.experiment.params import SOURCE, value_text
+from sim.experiment.params import SOURCE, Param, value_text
 from sim.experiment.tasks import CallFunction, Evaluator, Point, simulate
 from sim.metrics import declared_kpis
 from sim.outputs import scenario_hash
@@ -59,6 +59,11 @@ class ScenarioTarget:
     def kpi_names(self) -> list[str] | None:
         return [kpi.name for kpi in declared_kpis(self.scenario)]
 
+    def typed(self, params: list[Param]) -> list[Param]:
+        """`params`, those over keys that hold a whole number in the scenario marked integer."""
+        data = self.scenario.model_dump(mode="json")
+        return [replace(p, integer=type(_value_at(data, p.key)) is int) for p in params]
+
     def describe(self) -> dict[str, Any]:
         return {"scenario": self.name, "file": str(self.path), "overrides": self.overrides,
                 "scenario_hash": scenario_hash(SimpleNamespace(scenario=self.scenario))}
@@ -82,6 +87,9 @@ class FunctionTarget:
     def kpi_names(self) -> list[str] | None:
         return None
 
+    def typed(self, params: list[Param]) -> list[Param]:
+        return params
+
     def describe(self) -> dict[str, Any]:
         return {"function": f"{self.function.__module__}.{self.function.__qualname__}"}
 
@@ -96,6 +104,15 @@ def points(target: Target, assignments: Iterable[Mapping[str, Any]]) -> list[Poi
         point = target.point(params)
         unique.setdefault(point.label, point)
     return list(unique.values())
+
+
+def _value_at(data: Any, key: str) -> Any:
+    """The value at a dotted key path, or None where the data has no such key."""
+    for part in key.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data
 
 
 def _blame_params(error: ScenarioError, params: Mapping[str, Any]) -> ScenarioError:

@@ -29,7 +29,6 @@ class Venue:
         self.kind = params.kind
         self.form = params.form
         self.settlement_cycle_days = params.settlement_cycle_days
-        self.fail_probability = params.fail_probability
         self.sessions = [(open_hour / 24.0, close_hour / 24.0) for open_hour, close_hour in params.sessions_hours]
         self._tokenized_cash = tokenized_cash if params.form == "tokenized" else None
 

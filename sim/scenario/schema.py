@@ -252,8 +252,13 @@ class Venue(Strict):
     settlement_cycle_days: int = Field(
         2, ge=0, le=30, description="Business days from trade to settlement; 0 settles atomically at the trade."
     )
-    fail_probability: float = Field(
-        0.0, ge=0.0, le=0.5, description="Chance that a settlement attempt fails (retried next business day)."
+    fail_probability_at_t2: float = Field(
+        0.0, ge=0.0, le=0.5,
+        description="Chance that a settlement attempt fails at a T+2 cycle (retried next business day); "
+        "scaled to the venue's cycle by `settlement.fail_cycle_elasticity`, and 0 for atomic settlement.",
+    )
+    central_counterparty: bool = Field(
+        False, description="Does a central counterparty novate, net and margin this venue's trades?"
     )
     fees: Fees = Field(default_factory=Fees, description="Per-side fees and levies.")
 
@@ -501,6 +506,21 @@ class Policy(Strict):
     issuance_grant: GrantLever = Field(default_factory=GrantLever, description="Grants for tokenized bond issues.")
 
 
+class SettlementTerms(Strict):
+    """How settlement's risks and liquidity are measured: CCP margin, funding cost, fails by cycle."""
+
+    margin_confidence: float = Field(0.99, gt=0.5, lt=1.0, description="One-sided confidence of the CCP's initial margin.")
+    margin_lookback_days: int = Field(60, ge=2, le=1000, description="Business days of returns behind the margin volatility.")
+    funding_rate_per_year: float = Field(0.04, ge=0.0, lt=1.0, description="Cost of the liquidity settlement ties up, per year.")
+    prefunding_lead_days: float = Field(
+        0.0, ge=0.0, le=10.0, description="How long before its business day an atomic trade's cash must be on the ledger, days."
+    )
+    fail_cycle_elasticity: float = Field(
+        0.081, ge=-5.0, le=5.0,
+        description="Elasticity of the fail rate to the cycle: p(L) = p(T+2) x (L/2)^e; 0.081 joins the US 2.01% at T+2 and 1.90% at T+1.",
+    )
+
+
 class Scenario(Strict):
     """A complete, validated scenario: what is modelled, not how a run is executed."""
 
@@ -523,6 +543,7 @@ class Scenario(Strict):
     investors: dict[Name, InvestorGroup] = Field(min_length=1, description="Investor groups by name.")
     issuers: dict[Name, Issuer] = Field(default_factory=dict, description="Bond issuers and their programmes.")
     policy: Policy = Field(default_factory=Policy, description="Policy levers.")
+    settlement: SettlementTerms = Field(default_factory=SettlementTerms, description="Settlement risk and liquidity terms.")
 
     def programmes(self) -> dict[str, Programme]:
         """Every issuance programme by name (names are unique across issuers)."""
