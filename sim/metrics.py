@@ -92,8 +92,14 @@ def daily_table(recorder: Recorder, trades: pd.DataFrame, listings: pd.DataFrame
 
 
 def settlement_table(model: Model, trades: pd.DataFrame) -> pd.DataFrame:
-    """Exposure, CCP margin, gross and netted funding need, funding cost and fails per day and venue."""
+    """Exposure, CCP margin, gross and netted funding need, funding cost and fails per day and venue.
+
+    Clearing members are brokers: each investor group clears through one, so its clients'
+    purchases and sales net against each other; each liquidity provider's desk clears for itself.
+    """
     scenario = model.scenario
+    codes, _ = pd.factorize(pd.concat([trades["buyer_group"], trades["seller_group"]]), sort=True)
+    trades = trades.assign(buyer=codes[: len(trades)], seller=codes[len(trades):])
     venues = {
         name: VenueSettlementTerms(venue.form, venue.central_counterparty, venue.settlement_cycle_days)
         for name, venue in scenario.venues.items()
