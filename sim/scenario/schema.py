@@ -521,6 +521,23 @@ class SettlementTerms(Strict):
     )
 
 
+class ExperimentPlan(Strict):
+    """What `tokensim sweep` does with this file when no --param is given."""
+
+    sweep: dict[str, list[bool | int | float | str]] = Field(
+        default_factory=dict,
+        description="Scenario keys (dotted paths) and the values to run each at; the grid of all combinations.",
+    )
+    reps: int = Field(1, ge=1, le=10_000, description="Replications per grid point.")
+
+    @model_validator(mode="after")
+    def _non_empty(self) -> ExperimentPlan:
+        for key, values in self.sweep.items():
+            if not values:
+                raise ValueError(f"sweep.{key}: give at least one value")
+        return self
+
+
 class Scenario(Strict):
     """A complete, validated scenario: what is modelled, not how a run is executed."""
 
@@ -544,6 +561,7 @@ class Scenario(Strict):
     issuers: dict[Name, Issuer] = Field(default_factory=dict, description="Bond issuers and their programmes.")
     policy: Policy = Field(default_factory=Policy, description="Policy levers.")
     settlement: SettlementTerms = Field(default_factory=SettlementTerms, description="Settlement risk and liquidity terms.")
+    experiment: ExperimentPlan | None = Field(None, description="A sweep this scenario is meant for (`tokensim sweep FILE`).")
 
     def programmes(self) -> dict[str, Programme]:
         """Every issuance programme by name (names are unique across issuers)."""
