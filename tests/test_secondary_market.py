@@ -190,3 +190,20 @@ def test_investors_use_only_the_venues_they_may():
     result = run(quick("baseline", SHORT, "investors.institutional.venues=[exchange, otc]"), seed=8)
     institutional = result.trades[result.trades["taker_group"] == "institutional"]
     assert set(institutional["venue_name"]) == {"exchange", "otc"}
+
+
+def test_value_shocks_follow_the_scenario_correlation():
+    import numpy as np
+
+    from sim.market.calendar import BusinessCalendar
+    from sim.market.values import fair_values
+
+    def step_returns(coefficient: float) -> np.ndarray:
+        scenario = quick("baseline", "horizon_days=200", f"correlations=[{{between: [hk_tracker, green_bond], coefficient: {coefficient}}}]")
+        calendar = BusinessCalendar(scenario.calendar.start_date, scenario.calendar.holidays, scenario.horizon_days)
+        values = fair_values(scenario, calendar, seed=1)
+        return np.corrcoef(np.diff(np.log(values["hk_tracker"]._values)), np.diff(np.log(values["green_bond"]._values)))[0, 1]
+
+    # a higher yield lowers the bond's price: a positive shock correlation is a negative price correlation
+    assert step_returns(0.8) == pytest.approx(-0.8, abs=0.05)
+    assert abs(step_returns(0.0)) < 0.05

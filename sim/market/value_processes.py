@@ -28,7 +28,7 @@ MAX_GROWTH_EXPONENT = 30.0  # bounds e^(k dt i) in the blocked Ornstein-Uhlenbec
 # ---------------------------------------------------------------------------------------------
 
 
-def _correlation_factor(correlation: np.ndarray) -> np.ndarray:
+def correlation_factor(correlation: np.ndarray) -> np.ndarray:
     """Lower-triangular L with L L^T equal to the validated correlation matrix.
 
     A singular (positive semi-definite) matrix gets a jitter of at most 2e-10 on the diagonal
@@ -58,7 +58,7 @@ def correlated_shocks(rng: np.random.Generator, n_steps: int, correlation: np.nd
     """(n_steps, k) standard normals whose columns have the given k-by-k correlation (Cholesky)."""
     if n_steps < 0:
         raise ValueError(f"n_steps must be >= 0, got {n_steps}")
-    factor = _correlation_factor(correlation)
+    factor = correlation_factor(correlation)
     return rng.standard_normal((n_steps, len(factor))) @ factor.T
 
 

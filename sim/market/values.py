@@ -13,8 +13,8 @@ import numpy as np
 
 from sim.market.calendar import DAYS_PER_YEAR, BusinessCalendar
 from sim.market.random_streams import stream
-from sim.market.value_processes import bond_price, gbm_path, vasicek_path
-from sim.scenario.schema import Bond, Etf, Scenario
+from sim.market.value_processes import bond_price, correlation_factor, gbm_path, vasicek_path
+from sim.scenario.schema import Bond, Etf, Scenario, YieldProcess, correlation_matrix
 
 TRADING_DAYS_PER_YEAR = 250  # assumption: business days in a Hong Kong year, scales annual rates
 
@@ -43,14 +43,17 @@ def programme_yields(scenario: Scenario, seed: int) -> dict[str, np.ndarray]:
     steps = scenario.value_steps_per_day
     n_steps = scenario.horizon_days * steps
     dt_years = 1.0 / (TRADING_DAYS_PER_YEAR * steps)
-    paths = {}
-    for name, programme in scenario.programmes().items():
-        process = programme.yield_process
-        paths[name] = vasicek_path(
-            process.initial_yield, process.long_run_yield, process.reversion_per_year,
-            process.volatility_per_year, dt_years, stream(seed, f"value:{name}").standard_normal(n_steps),
-        )
-    return paths
+    return {
+        name: _yield_path(programme.yield_process, dt_years, stream(seed, f"value:{name}").standard_normal(n_steps))
+        for name, programme in scenario.programmes().items()
+    }
+
+
+def _yield_path(process: YieldProcess, dt_years: float, shocks: np.ndarray) -> np.ndarray:
+    return vasicek_path(
+        process.initial_yield, process.long_run_yield, process.reversion_per_year,
+        process.volatility_per_year, dt_years, shocks,
+    )
 
 
 def fair_values(scenario: Scenario, calendar: BusinessCalendar, seed: int) -> dict[str, FairValue]:
@@ -60,7 +63,7 @@ def fair_values(scenario: Scenario, calendar: BusinessCalendar, seed: int) -> di
     names = list(scenario.instruments)
     shocks = np.column_stack([stream(seed, f"value:{name}").standard_normal(n_steps) for name in names])
     if scenario.correlations:
-        shocks = shocks @ _cholesky(scenario, names).T
+        shocks = shocks @ correlation_factor(correlation_matrix(scenario.correlations, names)).T
     grid_years = calendar_years(calendar, scenario.horizon_days, steps)
     dt_years = 1.0 / (TRADING_DAYS_PER_YEAR * steps)
     values = {}
@@ -83,11 +86,7 @@ def _nav_path(etf: Etf, shocks: np.ndarray, dt_years: float, grid_years: np.ndar
 def _bond_path(
     bond: Bond, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray, calendar: BusinessCalendar
 ) -> np.ndarray:
-    process = bond.yield_process
-    yields = vasicek_path(
-        process.initial_yield, process.long_run_yield, process.reversion_per_year,
-        process.volatility_per_year, dt_years, shocks,
-    )
+    yields = _yield_path(bond.yield_process, dt_years, shocks)
     years_at_start = (calendar.date_of(0) - bond.issue_date).days / DAYS_PER_YEAR
     remaining = bond.tenor_years - years_at_start - grid_years
     return bond_price(yields, bond.coupon_rate, bond.coupon_frequency_per_year, remaining)
@@ -101,10 +100,3 @@ def calendar_years(calendar: BusinessCalendar, days: int, steps: int) -> np.ndar
     return np.append(grid, day_starts[-1]) / DAYS_PER_YEAR
 
 
-def _cholesky(scenario: Scenario, names: list[str]) -> np.ndarray:
-    matrix = np.eye(len(names))
-    for correlation in scenario.correlations:
-        i, j = (names.index(name) for name in correlation.between)
-        matrix[i, j] = matrix[j, i] = correlation.coefficient
-    jitter = max(0.0, 1e-10 - np.linalg.eigvalsh(matrix).min())  # the schema has checked it is >= -1e-10
-    return np.linalg.cholesky(matrix + jitter * np.eye(len(names)))

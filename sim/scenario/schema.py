@@ -601,13 +601,18 @@ class Scenario(Strict):
         return self
 
 
-def _check_correlations_possible(correlations: list[Correlation], names: list[str]) -> None:
-    """The pairwise correlations must form a positive semi-definite matrix."""
+def correlation_matrix(correlations: list[Correlation], names: list[str]) -> np.ndarray:
+    """The instruments' correlation matrix, in the order of `names` (identity where none is given)."""
     matrix = np.eye(len(names))
     for correlation in correlations:
         i, j = (names.index(name) for name in correlation.between)
         matrix[i, j] = matrix[j, i] = correlation.coefficient
-    if correlations and np.linalg.eigvalsh(matrix).min() < -1e-10:
+    return matrix
+
+
+def _check_correlations_possible(correlations: list[Correlation], names: list[str]) -> None:
+    """The pairwise correlations must form a positive semi-definite matrix."""
+    if correlations and np.linalg.eigvalsh(correlation_matrix(correlations, names)).min() < -1e-10:
         raise ValueError("correlations: these coefficients cannot hold together (the matrix is not positive semi-definite)")
 
 
