@@ -165,9 +165,11 @@ class _Wiring:
         account = self.open_account(f"{venue_name}:{instrument}:{role}", role, terms.initial_cash_hkd, [(asset, units)])
         self.providers.add(account)
         if venue.kind == "dealer":
-            listing.dealer = Dealer(account, listing, terms, self.ledger)
+            listing.dealer = listing.provider = Dealer(account, listing, terms, self.ledger)
         else:
-            self.makers.append(MarketMaker(account, listing, terms, self.ledger, self.recorder))
+            listing.provider = MarketMaker(account, listing, terms, self.ledger, self.recorder)
+            self.makers.append(listing.provider)
+        listing.provider.target_units = units  # the inventory it leans back towards
         return listing
 
     def open_instrument_listings(self) -> None:
@@ -189,10 +191,9 @@ class _Wiring:
             self.values[plan.name] = value
             listing = self.add_listing(programme.venue[plan.form], plan.name, "bond", 0.01, value, programme.listing, 0)
             listing.active = False
-            provider = next(m.account for m in self.makers if m.listing is listing) if listing.book else listing.dealer.account
             issuer = self.scenario.issuers[plan.issuer_name]
             issues.append(PlannedIssue(number, plan.name, plan.programme_name, programme, issuers[plan.issuer_name],
-                                       issuer.affiliated_platforms, plan.announce_day, plan.form, listing, provider))
+                                       issuer.affiliated_platforms, plan.announce_day, plan.form, listing))
         return issues
 
     def open_participants(self, market: Market) -> list[AuthorisedParticipant]:

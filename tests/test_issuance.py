@@ -153,3 +153,9 @@ def test_conservation_through_issuance_coupons_and_redemption(every, tenor, freq
     for issue in model.issues:
         asset = issue.listing.asset
         assert sum(model.ledger.units[asset]) == model.ledger.created_units[asset] - model.ledger.redeemed_units[asset]
+
+
+def test_market_maker_makes_a_two_way_market_in_new_issues():
+    _, tables = life_cycle()
+    new = tables.trades[tables.trades["instrument"].str.startswith("green_tokenized")]
+    assert set(new["taker_side"]) == {1, -1}, "investors both bought from and sold to the market maker"

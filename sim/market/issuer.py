@@ -41,7 +41,10 @@ class PlannedIssue:
     announce_day: int
     form: str
     listing: Listing
-    provider_account: int
+
+    @property
+    def provider_account(self) -> int:
+        return self.listing.provider.account
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ class IssuanceDesk:
                 self.ledger.pay_locked(account, issue.issuer_account, units * cents_per_unit)
             self.ledger.create_units(issue.listing.asset, account, units)
         issue.listing.value.reprice(self._price_path(issue, coupon, now))
+        issue.listing.provider.target_units = holdings[0][2]
         issue.listing.active = True
 
     def _price_path(self, issue: PlannedIssue, coupon: float, settled_at: float) -> np.ndarray:

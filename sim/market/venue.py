@@ -18,6 +18,7 @@ from sim.scenario.schema import Venue as VenueParams
 
 if TYPE_CHECKING:
     from sim.market.dealer import Dealer
+    from sim.market.market_maker import MarketMaker
 
 
 class Venue:
@@ -73,6 +74,7 @@ class Listing:
         self.value = value
         self.book: OrderBook | None = None if venue.kind == "dealer" else OrderBook()
         self.dealer: Dealer | None = None
+        self.provider: Dealer | MarketMaker | None = None  # the listing's market maker or dealer
         self.active = True  # a new issue's listing opens when it settles and closes at maturity
 
     def crossing_cost_bps(self, side: int, fair: float, quantity: int, day: int) -> float | None:
