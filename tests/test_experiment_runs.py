@@ -21,7 +21,8 @@ from sim import experiment
 from sim.cli import main
 from sim.experiment import UntilCi, replication_seeds
 
-TINY = ["horizon_days=5", "investors.retail.accounts=300", "investors.institutional.accounts=30"]
+TINY = ["horizon_days=3", "investors.retail.accounts=100", "investors.institutional.accounts=20"]
+SWEEP = ["horizon_days=5", "investors.retail.accounts=300", "investors.institutional.accounts=30"]
 BASELINE, WAIVER = "scenarios/baseline.yaml", "scenarios/stamp_duty_waiver.yaml"
 KPI = "turnover_hkd_hk_tracker_tokenized"
 RATE = "policy.stamp_duty.tokenized_etf.rate_per_side"
@@ -30,10 +31,10 @@ TABLES = ("runs.csv", "summary.csv", "comparison.csv", "manifest.json")
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory) -> experiment.ExperimentResult:
-    """Baseline against the waiver, 4 replications, in process (paths relative to the repository)."""
+    """Baseline against the waiver, 3 replications, in process (paths relative to the repository)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(ROOT)
-        return experiment.compare(BASELINE, [WAIVER], reps=4, overrides=TINY, name="cmp",
+        return experiment.compare(BASELINE, [WAIVER], reps=3, overrides=TINY, name="cmp",
                                   out=tmp_path_factory.mktemp("in_process"), workers=1)
 
 
@@ -44,15 +45,15 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
 
 def test_replications_share_seeds_across_scenarios(compared):
     runs = compared.runs
-    seeds = replication_seeds(20250626, 4)  # the baseline's own seed is the default base
-    assert list(runs["scenario"]) == ["baseline"] * 4 + ["stamp_duty_waiver"] * 4
-    assert list(runs["seed"]) == seeds * 2 and list(runs["replication"]) == [0, 1, 2, 3] * 2
-    assert compared.seeds == seeds and compared.computed == 8 and compared.reused == 0
+    seeds = replication_seeds(20250626, 3)  # the baseline's own seed is the default base
+    assert list(runs["scenario"]) == ["baseline"] * 3 + ["stamp_duty_waiver"] * 3
+    assert list(runs["seed"]) == seeds * 2 and list(runs["replication"]) == [0, 1, 2] * 2
+    assert compared.seeds == seeds and compared.computed == 6 and compared.reused == 0
     assert runs.groupby("replication")["needs"].nunique().eq(1).all()  # same needs: common random numbers
     waiver = compared.comparison.set_index("kpi").loc["stamp_duty_hkd"]
     assert waiver["policy_mean"] == 0 and waiver["relative_change"] == -1
     summary = compared.summary.set_index(["scenario", "kpi"]).loc[("baseline", KPI)]
-    assert summary["n"] == 4 and summary["mean"] == pytest.approx(runs[KPI][:4].mean())
+    assert summary["n"] == 3 and summary["mean"] == pytest.approx(runs[KPI][:3].mean())
 
 
 def test_pairing_narrows_the_interval_on_a_real_kpi(compared):
@@ -65,19 +66,17 @@ def test_results_are_identical_whatever_the_executor(compared, tmp_path, monkeyp
     distributed = pytest.importorskip("distributed")
     monkeypatch.chdir(ROOT)
     expected = folder_bytes(compared.folder)
-    pool = experiment.compare(BASELINE, [WAIVER], reps=4, overrides=TINY, name="cmp", out=tmp_path / "pool", workers=2)
+    pool = experiment.compare(BASELINE, [WAIVER], reps=3, overrides=TINY, name="cmp", out=tmp_path / "pool", workers=2)
     assert folder_bytes(pool.folder) == expected
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-        dask = experiment.compare(BASELINE, [WAIVER], reps=4, overrides=TINY, name="cmp", out=tmp_path / "dask",
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster:
+        dask = experiment.compare(BASELINE, [WAIVER], reps=3, overrides=TINY, name="cmp", out=tmp_path / "dask",
                                   dask=cluster.scheduler_address)
-    assert dask.failed == 0, (dask.computed, dask.reused, len(dask.runs))
-    assert dask.computed == 8, (dask.computed, dask.reused, len(dask.runs), sorted(p.name for p in (dask.folder / "runs").iterdir()))
-    assert folder_bytes(dask.folder) == expected
+    assert dask.computed == 6 and folder_bytes(dask.folder) == expected
 
 
 def _start(out: Path, workers: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "sim.cli", "run", BASELINE, "--reps", "10", "--name", "resume", "--out", str(out),
-               "--workers", workers, "--set", "horizon_days=10", *(arg for item in TINY[1:] for arg in ("--set", item))]
+    command = [sys.executable, "-m", "sim.cli", "run", BASELINE, "--reps", "8", "--name", "resume", "--out", str(out),
+               "--workers", workers, *(arg for item in TINY for arg in ("--set", item))]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
 
@@ -110,14 +109,14 @@ def test_interrupted_experiment_resumes_without_recomputing(tmp_path, monkeypatc
     on_disk = len(list(runs.glob("*.json")))
     assert on_disk >= after_kill + 2 and not list(runs.glob(".*"))
 
-    third = _start(tmp_path, "2")
+    third = _start(tmp_path, "1")
     stdout, stderr = third.communicate(timeout=120)
     assert third.returncode == 0, stderr
     computed, reused = map(int, re.search(r"(\d+) computed, (\d+) reused", stdout).groups())
-    assert (computed, reused) == (10 - on_disk, on_disk)
+    assert (computed, reused) == (8 - on_disk, on_disk) and computed > 0
 
     monkeypatch.chdir(ROOT)
-    fresh = experiment.run([BASELINE], reps=10, overrides=["horizon_days=10", *TINY[1:]], name="resume",
+    fresh = experiment.run([BASELINE], reps=8, overrides=TINY, name="resume",
                            out=tmp_path / "fresh", workers=1)
     resumed = tmp_path / "resume"
     for name in ("runs.csv", "summary.csv", "manifest.json"):
@@ -157,12 +156,12 @@ def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, monkeypatch, cap
 def test_sweep_of_stamp_duty_lowers_tokenized_etf_turnover(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     rates = [0, 0.001, 0.002, 0.004, 0.008]
-    result = experiment.sweep(BASELINE, [f"{RATE}={','.join(map(str, rates))}"], reps=3, overrides=TINY,
+    result = experiment.sweep(BASELINE, [f"{RATE}={','.join(map(str, rates))}"], reps=2, overrides=SWEEP,
                               out=tmp_path, workers=2)
     assert result.folder.name == "sweep-baseline"
     runs = pd.read_csv(result.folder / "runs.csv")
-    assert list(runs[RATE]) == [r for r in rates for _ in range(3)]
-    assert runs["scenario"].iloc[3] == f"baseline@{RATE}=0.001"
+    assert list(runs[RATE]) == [r for r in rates for _ in range(2)]
+    assert runs["scenario"].iloc[2] == f"baseline@{RATE}=0.001"
     means = result.summary[result.summary["kpi"] == KPI].set_index(RATE)["mean"]
     assert list(means.index) == rates
     assert (np.diff(means.to_numpy()) <= 0).all() and means.iloc[-1] < means.iloc[0]

@@ -9,6 +9,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim.experiment import progress as progress_module
 from sim.experiment.designs import grid, latin_hypercube
@@ -99,6 +102,12 @@ def test_param_specs():
     assert parse_param("x=0:0.3:4").grid_values() == (0.0, 0.1, 0.2, 0.3)  # tidied, not 0.30000000000000004
     assert parse_param("x=1e-3:2e-3").low == 0.001
     assert value_text(1e-05) == "1.0e-05" and value_text(0.001) == "0.001" and value_text(True) == "true"
+
+
+@given(st.one_of(st.floats(allow_nan=False), st.integers(), st.booleans()))
+def test_value_text_reads_back_as_the_same_value(value):
+    back = yaml.safe_load(value_text(value))
+    assert back == value and type(back) is type(value)
 
 
 @pytest.mark.parametrize("spec, why", [

@@ -39,7 +39,7 @@ def add_execution_options(sub: argparse.ArgumentParser, reps: int | None, until_
         sub.add_argument("--max-reps", type=int, metavar="M", help="stop --until-ci at M replications (default 100)")
         sub.add_argument("--batch", type=int, metavar="B", help="replications added per round of --until-ci (default 5)")
     sub.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: one per core; 1: in process)")
-    sub.add_argument("--dask", metavar="ADDRESS", help="run on an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    sub.add_argument("--dask", metavar="ADDRESS", help="run on an existing Dask scheduler, e.g. tcp://scheduler-host:8786")
     sub.add_argument("--name", help="experiment name: the folder under --out (default: from the command and scenarios)")
     sub.add_argument("--quiet", action="store_true", default=None, help="no progress bar or messages on stderr")
 
@@ -97,7 +97,7 @@ def _until_ci(args: argparse.Namespace) -> UntilCi | None:
             if getattr(args, name) is not None:
                 raise ScenarioError("--" + name.replace("_", "-"), "", "applies only with --until-ci KPI=REL")
         return None
-    return UntilCi.parse(args.until_ci, args.max_reps or 100, args.batch or 5)
+    return UntilCi.parse(args.until_ci, args.max_reps, args.batch)
 
 
 def _common(args: argparse.Namespace) -> dict[str, Any]:
@@ -108,7 +108,7 @@ def _common(args: argparse.Namespace) -> dict[str, Any]:
 def command_run_experiment(args: argparse.Namespace, files: list[Path]) -> int:
     """`tokensim run FILE... --reps N`: replications of each scenario, same seeds for all."""
     until_ci = _until_ci(args)
-    reps = args.reps or (until_ci.batch if until_ci else 1)
+    reps = until_ci.batch if args.reps is None else args.reps  # no --reps: --until-ci was given
     return _conduct(lambda: api.run(files, reps=reps, until_ci=until_ci, **_common(args)), _print_summary)
 
 

@@ -25,7 +25,8 @@ Assignment = dict[str, Any]
 def grid(params: Sequence[Param]) -> list[Assignment]:
     """Every combination of the parameters' grid values."""
     keys = [p.key for p in params]
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(p.grid_values() for p in params))]
+    combos = itertools.product(*(p.grid_values() for p in params))
+    return [dict(zip(keys, combo, strict=True)) for combo in combos]
 
 
 def latin_hypercube(params: Sequence[Param], samples: int, seed: int) -> list[Assignment]:
@@ -37,4 +38,4 @@ def latin_hypercube(params: Sequence[Param], samples: int, seed: int) -> list[As
             raise ScenarioError(SOURCE, param.key, "a Latin hypercube samples a range: give KEY=LO:HI", param.text)
     rng = np.random.default_rng(seed)
     columns = [p.scale((rng.permutation(samples) + rng.random(samples)) / samples) for p in params]
-    return [dict(zip((p.key for p in params), row)) for row in zip(*columns)]
+    return [dict(zip((p.key for p in params), row, strict=True)) for row in zip(*columns, strict=True)]

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import AbstractContextManager
 from functools import partial
+from itertools import islice
 from typing import Any
 
 from sim.experiment.tasks import Evaluator, Outcome, Task, attempt
@@ -98,7 +99,7 @@ class DaskCluster(AbstractContextManager):
         def submit(task: Task) -> Any:
             return self.client.submit(run, task, pure=False)
 
-        first = [submit(task) for task, _ in zip(queue, range(self.window))]
+        first = [submit(task) for task in islice(queue, self.window)]
         completed = as_completed(first, with_results=True, loop=self.client.loop)
         for _, outcome in completed:
             yield outcome

@@ -6,9 +6,11 @@
 
 Generated numbers are kept to 12 significant digits, so a grid step of 0.1 gives 0.3, not
 0.30000000000000004, and are rounded to whole numbers for a key that holds a whole number in
-the scenario (`investors.retail.accounts`, say; see `ScenarioTarget.typed`). A mistake is a ScenarioError with source "--param", so the command line
-reports it in one line before anything runs; whether the key exists, and whether each value is
-allowed there, is checked by loading the scenario with the value as an override.
+the scenario (`investors.retail.accounts`, say; see `ScenarioTarget.typed`).
+
+A mistake is a ScenarioError with source "--param", so the command line reports it in one line
+before anything runs; whether the key exists, and whether each value is allowed there, is
+checked by loading the scenario with the value as an override.
 """
 
 from __future__ import annotations
@@ -64,7 +66,13 @@ def tidy(value: float) -> float:
 
 
 def value_text(value: Any) -> str:
-    """A value as YAML text, read back by `--set` as the same value (`1e-05` becomes `1.0e-05`)."""
+    """A value as YAML text, read back by `--set` as the same value (`1e-05` becomes `1.0e-05`,
+    since YAML 1.1 reads a float only with a decimal point)."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is float and math.isfinite(value):
+        mantissa, exponent, power = repr(value).partition("e")
+        return f"{mantissa}.0e{power}" if exponent and "." not in mantissa else repr(value)
     return yaml.safe_dump(value, default_flow_style=True).removesuffix("\n...\n").strip()
 
 

@@ -44,8 +44,10 @@ class UntilCi:
     batch: int = 5
 
     @classmethod
-    def parse(cls, text: str, max_reps: int = 100, batch: int = 5) -> UntilCi:
+    def parse(cls, text: str, max_reps: int | None = None, batch: int | None = None) -> UntilCi:
         """From `KPI=REL`, e.g. `tokenized_share=0.05` (half-width at most 5% of the mean)."""
+        max_reps = cls.max_reps if max_reps is None else max_reps
+        batch = cls.batch if batch is None else batch
         kpi, equals, relative = text.partition("=")
         try:
             value = float(relative)

@@ -78,7 +78,7 @@ def design(chosen: Method, params: Sequence[Param], samples: int, seed: int) -> 
 
         unit = morris.sample(problem, samples, num_levels=MORRIS_LEVELS, seed=seed)
     columns = [param.scale(unit[:, j]) for j, param in enumerate(params)]
-    return unit, [dict(zip((p.key for p in params), row)) for row in zip(*columns)]
+    return unit, [dict(zip((p.key for p in params), row, strict=True)) for row in zip(*columns, strict=True)]
 
 
 def analyze(

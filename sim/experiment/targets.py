@@ -22,8 +22,14 @@ from sim.experiment.params import SOURCE, Param, value_text
 from sim.experiment.tasks import CallFunction, Evaluator, Point, simulate
 from sim.metrics import declared_kpis
 from sim.outputs import scenario_hash
-from sim.scenario import ScenarioError, load_scenario, resolve_scenario_dict
+from sim.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario_dict
 from sim.scenario.errors import Issue
+
+
+def _identity(scenario: Scenario) -> str:
+    """The scenario's hash as a run's manifest has it (`scenario_hash` reads only `.scenario`),
+    known before the run exists."""
+    return scenario_hash(SimpleNamespace(scenario=scenario))
 
 
 def label(name: str, params: Mapping[str, Any]) -> str:
@@ -52,9 +58,7 @@ class ScenarioTarget:
         except ScenarioError as error:
             raise _blame_params(error, params) from None
         data, _ = resolve_scenario_dict(self.path, overrides)
-        # scenario_hash reads only `.scenario`: the identity of a run before it exists.
-        identity = scenario_hash(SimpleNamespace(scenario=scenario))
-        return Point(label(self.name, params), dict(params), identity, data)
+        return Point(label(self.name, params), dict(params), _identity(scenario), data)
 
     def kpi_names(self) -> list[str] | None:
         return [kpi.name for kpi in declared_kpis(self.scenario)]
@@ -66,7 +70,7 @@ class ScenarioTarget:
 
     def describe(self) -> dict[str, Any]:
         return {"scenario": self.name, "file": str(self.path), "overrides": self.overrides,
-                "scenario_hash": scenario_hash(SimpleNamespace(scenario=self.scenario))}
+                "scenario_hash": _identity(self.scenario)}
 
 
 class FunctionTarget:
