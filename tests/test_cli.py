@@ -111,3 +111,14 @@ def test_leap_package_runs_and_writes_its_issuance_table(tmp_path):
     assert done.returncode == 0, done.stderr
     issuance = (tmp_path / "leap_package" / "issuance.csv").read_text().splitlines()
     assert issuance[0].startswith("issue,name,programme") and len(issuance) >= 2
+
+
+def test_sweep_uses_the_plan_in_the_scenario_file(tmp_path):
+    done = tokensim("sweep", "scenarios/settlement_cycles.yaml", "--reps", "1", "--workers", "1", "--quiet",
+                    "--out", str(tmp_path), *SETS, "--set", "horizon_days=3")
+    assert done.returncode == 0, done.stderr
+    runs = (tmp_path / "sweep-settlement_cycles" / "runs.csv").read_text().splitlines()
+    assert runs[0].split(",")[:4] == ["scenario", "replication", "seed", "venues.exchange.settlement_cycle_days"]
+    assert sorted(line.split(",")[3] for line in runs[1:]) == ["0", "1", "2"]
+    no_plan = tokensim("sweep", "scenarios/baseline.yaml", "--out", str(tmp_path / "x"))
+    assert no_plan.returncode == 2 and "nothing to sweep" in no_plan.stderr

@@ -21,7 +21,9 @@ from typing import Any
 from sim.experiment import api
 from sim.experiment.runner import UntilCi
 from sim.experiment.sensitivity_methods import METHODS
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, load_scenario
+
+SWEEP_REPS = 10
 
 INTERRUPTED = 130
 RUN_EXPERIMENT_OPTIONS = ("workers", "dask", "name", "quiet", "max_reps", "batch")
@@ -66,7 +68,7 @@ def add_commands(commands: Any, add_overrides: Callable[[argparse.ArgumentParser
     sweep.add_argument("--design", choices=api.DESIGNS, default="grid", help="full grid (default) or Latin hypercube")
     sweep.add_argument("--samples", type=int, metavar="N", help="Latin hypercube points (with --design lhs)")
     _add_place_options(sweep, add_overrides)
-    add_execution_options(sweep, reps=10)
+    add_execution_options(sweep, reps=None)
     sweep.set_defaults(handler=command_sweep)
 
     sensitivity = commands.add_parser("sensitivity", help="Morris or Sobol' sensitivity indices of every KPI (needs SALib)")
@@ -121,9 +123,18 @@ def command_compare(args: argparse.Namespace) -> int:
 
 
 def command_sweep(args: argparse.Namespace) -> int:
+    """Without --param, the sweep (and replications) planned in the file's `experiment:` section."""
     until_ci = _until_ci(args)
-    return _conduct(lambda: api.sweep(args.file, args.param, design=args.design, samples=args.samples,
-                                      reps=args.reps, until_ci=until_ci, **_common(args)))
+    params, reps = args.param, args.reps
+    if not params:
+        plan = load_scenario(args.file, args.set).experiment
+        if plan is None or not plan.sweep:
+            raise ScenarioError(args.file, "experiment.sweep", "nothing to sweep: give --param KEY=... or an experiment: sweep in the file")
+        params = [f"{key}={','.join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)}"
+                  for key, values in plan.sweep.items()]
+        reps = plan.reps if reps is None else reps
+    return _conduct(lambda: api.sweep(args.file, params, design=args.design, samples=args.samples,
+                                      reps=SWEEP_REPS if reps is None else reps, until_ci=until_ci, **_common(args)))
 
 
 def command_sensitivity(args: argparse.Namespace) -> int:
