@@ -7,6 +7,7 @@ Tables hold no wall-clock times, so the same scenario and seed give byte-identic
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -29,6 +30,16 @@ def scenario_hash(result: RunResult) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 of the package's source files: results computed by other code never count as cached."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def git_revision() -> str | None:
     """The source revision of this package, when it runs from a git checkout."""
     try:
@@ -49,6 +60,7 @@ def manifest(result: RunResult, sources: list[str], overrides: list[str]) -> dic
         "seed": result.seed,
         "package_version": __version__,
         "git_revision": git_revision(),
+        "code_fingerprint": code_fingerprint(),
         "scenario_hash": scenario_hash(result),
         "scenario_files": sources,
         "overrides": overrides,

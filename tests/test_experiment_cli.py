@@ -79,7 +79,7 @@ USER_ERRORS = {
     "unknown key": (["sweep", BASELINE, "--param", f"{RATE}x=0,0.1"], f"--param: {RATE}x: unknown key 'rate_per_sidex'"),
     "bad value": (["sweep", BASELINE, "--param", f"{RATE}=-0.1,0"], f"--param: {RATE} = -0.1: must be >= 0"),
     "empty range": (["sweep", BASELINE, "--param", f"{RATE}=1:1:3"], "empty range"),
-    "no param": (["sweep", BASELINE], "give at least one --param"),
+    "no param": (["sweep", BASELINE], "nothing to sweep: give --param"),
     "samples on a grid": (["sweep", BASELINE, "--param", f"{RATE}=0:1:3", "--samples", "4"], "--samples goes with --design lhs"),
     "lhs of a list": (["sweep", BASELINE, "--param", f"{RATE}=0,1", "--design", "lhs", "--samples", "4"], "give KEY=LO:HI"),
     "same scenario twice": (["compare", BASELINE, BASELINE], "two scenarios share this name"),

@@ -3,8 +3,8 @@
 A task carries what a worker needs and nothing else: the resolved scenario data (merged and
 overridden, not yet validated, so it pickles to a few kilobytes and needs no scenario files on
 the worker) or, for a plain Python model, the parameter values; and the seed. Its key is a
-SHA-256 of the package version, the point's identity (the hash of its resolved scenario) and
-the seed: two tasks with equal keys would compute the same KPIs, so the key names the run's
+SHA-256 of the package's code (a fingerprint of its source files), the point's identity (the
+hash of its resolved scenario) and the seed: two tasks with equal keys would compute the same KPIs, so the key names the run's
 file on disk and lets an experiment skip what is already there.
 
 An evaluator maps a task to its KPIs. `attempt` runs one and turns an exception into an
@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim import __version__, engine
+from sim import engine
+from sim.outputs import code_fingerprint
 from sim.scenario import Scenario
 
 
@@ -56,7 +57,7 @@ Evaluator = Callable[[Task], Mapping[str, float]]
 
 
 def task_key(identity: str, seed: int) -> str:
-    return hashlib.sha256(f"{__version__}/{identity}/{seed}".encode()).hexdigest()
+    return hashlib.sha256(f"{code_fingerprint()}/{identity}/{seed}".encode()).hexdigest()
 
 
 def task(point: Point, seed: int) -> Task:
