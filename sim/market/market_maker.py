@@ -33,6 +33,7 @@ class MarketMaker:
         self.recorder = recorder
         self.target_units = params.initial_units
         self._orders: list[int] = []
+        self._quoted: list[tuple[int, int, int]] = []
 
     def process(self, env, horizon_days: int):
         """Requote every `requote_minutes` within each session; withdraw quotes at each close."""
@@ -56,16 +57,34 @@ class MarketMaker:
         for order in self._orders:
             self.listing.book.cancel(order)
         self._orders.clear()
+        self._quoted = []
 
     def requote(self, t: float, sample: bool) -> None:
-        """Replace the ladder with one priced off the current fair value and inventory."""
-        self.withdraw()
+        """Quote the ladder priced off the current fair value and inventory.
+
+        When the resting ladder is already that ladder, untouched, it stays: cancelling and
+        re-sending the same orders would change nothing but cost time on the hot path.
+        """
         if not self.listing.active:
+            self.withdraw()
             return
-        listing, params, ledger = self.listing, self.params, self.ledger
-        book = listing.book
+        book = self.listing.book
         day = int(t)
-        fair = listing.value.at(t)
+        fair = self.listing.value.at(t)
+        ladder = self._ladder(day, fair)
+        intact = ladder == self._quoted and all(
+            book.remaining(order) == size for order, (_, _, size) in zip(self._orders, ladder)
+        )
+        if not intact:
+            self.withdraw()
+            self._orders = [book.submit_limit(side, price, size, self.account)[0] for side, price, size in ladder]
+            self._quoted = ladder
+        if sample:
+            self._record_quotes(t, day, fair)
+
+    def _ladder(self, day: int, fair: float) -> list[tuple[int, int, int]]:
+        """(side, price in ticks, size) of each order the maker wants resting, best levels first."""
+        listing, params, ledger = self.listing, self.params, self.ledger
         excess = ledger.position(listing.asset, self.account) - self.target_units
         lean = max(-1.0, min(1.0, excess / params.inventory_limit_units))
         mid = listing.ticks(fair) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0)
@@ -76,6 +95,7 @@ class MarketMaker:
         buy_room = params.inventory_limit_units - excess
         sell_room = min(params.inventory_limit_units + excess, ledger.free_units(listing.asset, self.account))
         cash_room = ledger.free_cash(self.account)
+        ladder = []
         bid = ask = None
         for level in range(params.levels):
             offset = half + level * step
@@ -87,15 +107,14 @@ class MarketMaker:
                 unit_cost = bid * listing.tick_cents * (1.0 + cost_rate) + 1.0
                 size = min(params.quote_size_units, buy_room, int(cash_room // unit_cost))
                 if size > 0:
-                    self._orders.append(book.submit_limit(BUY, bid, size, self.account)[0])
+                    ladder.append((BUY, bid, size))
                     buy_room -= size
                     cash_room -= size * unit_cost
             size = min(params.quote_size_units, sell_room)
             if size > 0:
-                self._orders.append(book.submit_limit(SELL, ask, size, self.account)[0])
+                ladder.append((SELL, ask, size))
                 sell_room -= size
-        if sample:
-            self._record_quotes(t, day, fair)
+        return ladder
 
     def _record_quotes(self, t: float, day: int, fair: float) -> None:
         book, tick = self.listing.book, self.listing.tick_cents
