@@ -1,12 +1,34 @@
-"""Run every shipped scenario into outputs/ (no arguments), or pass arguments to `tokensim`."""
+"""The main job: run every shipped scenario into outputs/, then the policy report.
+
+With no arguments: each scenario once into outputs/<scenario>/, then `report` comparing the
+baseline with every policy scenario on paired replications (outputs/report.html and .pdf).
+Scenarios that carry an `experiment:` sweep plan are sweeps, not policies, so the report leaves
+them out (`tokensim sweep FILE` runs them). With arguments, this is `tokensim`.
+"""
 
 import sys
 from pathlib import Path
 
 from sim.cli import main
+from sim.scenario import ScenarioError, load_scenario
 
 HERE = Path(__file__).resolve().parent
+SCENARIOS, OUTPUTS = HERE / "scenarios", HERE / "outputs"
+REPORT_REPS = "3"
+
+
+def policy_files() -> list[str]:
+    try:
+        return [str(p) for p in sorted(SCENARIOS.glob("*.yaml")) if load_scenario(p).experiment is None]
+    except ScenarioError:
+        return [str(SCENARIOS)]  # let the report command print the error
+
 
 if __name__ == "__main__":
-    arguments = sys.argv[1:] or ["run", str(HERE / "scenarios"), "--out", str(HERE / "outputs")]
-    sys.exit(main(arguments))
+    if sys.argv[1:]:
+        sys.exit(main(sys.argv[1:]))
+    status = main(["run", str(SCENARIOS), "--out", str(OUTPUTS)])
+    if status == 0:
+        print("\nPolicy report: every policy against the baseline, on paired replications")
+        status = main(["report", *policy_files(), "--reps", REPORT_REPS, "--name", "report", "--out", str(OUTPUTS)])
+    sys.exit(status)

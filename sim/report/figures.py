@@ -2,7 +2,7 @@
 
 One house style for every figure: a title, axis labels with units, and a source line naming
 the scenario, the seed and the package version, so a figure pasted into a slide keeps its
-provenance.
+provenance. `add_source` and `PNG_METADATA` carry that style to the policy report's figures.
 """
 
 from __future__ import annotations
@@ -25,18 +25,19 @@ INSTRUMENT_STYLES = ("-", "--", ":", "-.")
 PNG_METADATA = {"Software": None}  # keeps the PNG bytes free of the matplotlib version string
 
 
+def add_source(fig, text: str) -> None:
+    """The house source line at the foot of `fig`, with room left for it by tight_layout."""
+    fig.text(0.01, 0.01, f"Source: LEAP tokenization simulator {__version__}; {text}", fontsize=7, color="#555555")
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+
+
 def _finish(fig, ax, title: str, ylabel: str, result: RunResult, path: Path) -> None:
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_xlabel("Business day")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
-    fig.text(
-        0.01, 0.01,
-        f"Source: LEAP tokenization simulator {__version__}; scenario '{result.scenario.name}', seed {result.seed}.",
-        fontsize=7, color="#555555",
-    )
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    add_source(fig, f"scenario '{result.scenario.name}', seed {result.seed}.")
     fig.savefig(path, dpi=110, metadata=PNG_METADATA)
     plt.close(fig)
 

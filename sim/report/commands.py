@@ -1,0 +1,72 @@
+"""`tokensim report`: compare every policy scenario with the baseline and write the policy report.
+
+    tokensim report scenarios/ --reps 3          # baseline.yaml against every other scenario
+
+The comparison runs through the experiment API (`sim.experiment.api.compare`) into
+`DIR/<experiment>/` exactly as `tokensim compare` would (so an interrupted report resumes from
+the finished runs), then `build_report` writes `DIR/report.html` and `DIR/report.pdf`. The
+baseline is `--baseline FILE` or the input named `baseline.yaml`; every other input is a policy.
+Mistakes (no baseline, no policy, a bad key) are ScenarioErrors: one line, exit status 2,
+nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from sim.experiment import api
+from sim.experiment.commands import _common, _conduct, _print_comparison, add_execution_options
+from sim.report.document import build_report
+from sim.scenario import ScenarioError
+
+REPORT_REPS = 3
+BASELINE_FILE = "baseline.yaml"
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Register the `report` subcommand on the `tokensim` subcommand parser."""
+    report = subparsers.add_parser("report", help="compare policies with the baseline and write report.html and report.pdf")
+    report.add_argument("files", nargs="+", metavar="FILE", help="scenario files or folders of them")
+    report.add_argument("--baseline", metavar="FILE", help=f"the baseline scenario (default: the input named {BASELINE_FILE})")
+    report.add_argument("--seed", type=int, default=None, help="base seed of the replication seeds (default: the baseline's own)")
+    report.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    report.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a scenario key in every scenario, e.g. horizon_days=20 (repeatable)")
+    add_execution_options(report, reps=REPORT_REPS, until_ci=False)
+    report.set_defaults(handler=command_report)
+
+
+def _scenario_files(paths: list[str]) -> list[Path]:
+    # Imported here: sim.cli imports this module to register the command.
+    from sim.cli import scenario_files
+
+    return scenario_files(paths)
+
+
+def split_baseline(files: list[Path], baseline: str | None) -> tuple[Path, list[Path]]:
+    """The baseline file and the policy files (every other input, each once)."""
+    if baseline is None:
+        found = [f for f in files if f.name == BASELINE_FILE]
+        if not found:
+            raise ScenarioError("report", "--baseline", f"no baseline: name one with --baseline FILE or include {BASELINE_FILE}")
+        base = found[0]
+    else:
+        base = Path(baseline)
+    policies = [f for f in dict.fromkeys(files) if f.resolve() != base.resolve()]
+    if not policies:
+        raise ScenarioError("report", "", "name at least one policy scenario besides the baseline", str(base))
+    return base, policies
+
+
+def command_report(args: argparse.Namespace) -> int:
+    """Run the comparison, then write the report beside the experiment's folder."""
+    baseline, policies = split_baseline(_scenario_files(args.files), args.baseline)
+
+    def report(result: api.ExperimentResult) -> None:
+        _print_comparison(result)
+        html, pdf = build_report(result.folder, args.out)
+        print(f"report: {html} and {pdf}")
+
+    return _conduct(lambda: api.compare(baseline, policies, reps=args.reps, **_common(args)), report)

@@ -1,0 +1,220 @@
+"""The policy report: `report.html` (self-contained) and `report.pdf`, built from a comparison.
+
+`build_report(source, out_dir)` takes a `compare` experiment's folder (or its `ReportInputs`)
+and writes both files. The HTML carries its figures as base64 PNG data URIs and its style
+inline, so it opens anywhere without other files or network access; the PDF (matplotlib's
+PdfPages, no other dependency) has a title page with the summary and the headline table,
+then one page per figure. Text from scenario files is HTML-escaped. The same inputs give
+byte-identical HTML: no dates, and PNGs without version metadata. Both files are written into
+a temporary folder beside `out_dir` and moved into place only when both are complete.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import shutil
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from matplotlib.backends.backend_pdf import PdfPages
+
+from sim.report.figures import PNG_METADATA, plt
+from sim.report.inputs import ReportInputs, load_inputs
+from sim.report.policy_figures import report_figures
+from sim.report.text import Headline, amount, change, delta, headlines_present, policy_summary
+
+CALIBRATION = "docs/calibration.md"
+PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
+PAGE = (8.27, 11.69)  # A4 portrait, inches
+LINE = 0.016  # one line of 8-point text, in figure coordinates of a page
+TABLE_HEADER = ("Policy", "KPI", "Baseline mean", "Policy mean", "Difference (95% CI)", "Relative")
+CSS = """
+body { font-family: Helvetica, Arial, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+.provenance { color: #555; font-size: 0.85rem; }
+table { border-collapse: collapse; font-size: 0.85rem; width: 100%; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; }
+th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
+figure { margin: 1.5rem 0; } img { max-width: 100%; }
+figcaption { color: #555; font-size: 0.85rem; }
+"""
+
+
+@dataclass(frozen=True)
+class Content:
+    """The report's text, tables and figures, shared by its HTML and PDF forms."""
+
+    title: str
+    provenance: str
+    summaries: list[str]
+    table: list[tuple[str, ...]]
+    figures: list[tuple[str, object]]
+    assumptions: list[str]
+    scenarios: list[tuple[str, str]]
+
+
+def horizon_phrase(inputs: ReportInputs) -> str:
+    """" over the 8 business days simulated", or nothing when the horizons are unknown or differ."""
+    return f" over the {inputs.horizons[0]} business days simulated" if len(inputs.horizons) == 1 else ""
+
+
+def headline_table(inputs: ReportInputs, headlines: list[Headline]) -> list[tuple[str, ...]]:
+    """Per policy and headline KPI: baseline and policy means, paired difference with its 95%
+    interval, and the relative change."""
+    comparison = inputs.comparison.set_index(["policy", "kpi"])
+    rows = []
+    for policy in inputs.policies:
+        for h in headlines:
+            if (policy, h.kpi) not in comparison.index or comparison.loc[(policy, h.kpi), "n"] == 0:
+                continue  # not measured in both scenarios
+            row = comparison.loc[(policy, h.kpi)]
+            interval = f"{delta(row['ci_low'], h.unit)} to {delta(row['ci_high'], h.unit)}"
+            relative = change(row["difference"], h.unit, row["baseline_mean"]) if row["baseline_mean"] else "n/a"
+            rows.append((policy, h.label, amount(row["baseline_mean"], h.unit), amount(row["policy_mean"], h.unit),
+                         f"{delta(row['difference'], h.unit)} ({interval})", relative))
+    return rows
+
+
+def content(inputs: ReportInputs) -> Content:
+    """Everything the report says, from the inputs alone."""
+    headlines = headlines_present(set(inputs.comparison["kpi"]))
+    horizon = horizon_phrase(inputs)
+    grants = inputs.summary[inputs.summary["kpi"] == "grants_paid_hkd"].set_index("scenario")["mean"]
+    summaries = [policy_summary(p, inputs.comparison[inputs.comparison["policy"] == p], headlines,
+                                grants.get(p), horizon) for p in inputs.policies]
+    provenance = (f"LEAP tokenization simulator {inputs.package_version}; experiment {inputs.experiment}; "
+                  f"scenarios {', '.join(s.name for s in inputs.scenarios)} (baseline {inputs.baseline}); "
+                  f"{inputs.reps} replications per scenario with common seeds from base seed {inputs.base_seed}.")
+    horizons = ", ".join(str(h) for h in inputs.horizons) or "not known (scenario files unavailable)"
+    assumptions = [
+        f"Horizon: {horizons} business days per run.",
+        f"Replications: {inputs.reps} per scenario; replication k runs every scenario with the same seed "
+        f"(common random numbers), so differences are paired: {', '.join(str(s) for s in inputs.seeds)}.",
+        "Intervals are two-sided 95% Student-t intervals; differences are paired by replication; relative "
+        "changes divide by the baseline mean.",
+        f"Overrides applied to every scenario: {', '.join(inputs.overrides) or 'none'}.",
+        f"Calibration: the source of every default, or why it is an assumption, is in {CALIBRATION}; "
+        "what the model leaves out is in docs/model.md.",
+    ]
+    return Content(
+        title=f"Policy report: {', '.join(inputs.policies)} against {inputs.baseline}",
+        provenance=provenance, summaries=summaries, table=headline_table(inputs, headlines),
+        figures=report_figures(inputs, headlines), assumptions=assumptions,
+        scenarios=[(s.name, s.description or "(no description)") for s in inputs.scenarios],
+    )
+
+
+def _png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, metadata=PNG_METADATA)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def render_html(report: Content) -> str:
+    """The report as one self-contained HTML page; every piece of text is escaped."""
+    e = html.escape
+    header = "".join(f"<th>{e(cell)}</th>" for cell in TABLE_HEADER)
+    body = "\n".join("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>" for row in report.table)
+    figures = "\n".join(
+        f'<figure><img alt="{e(caption)}" src="data:image/png;base64,{_png(fig)}">'
+        f"<figcaption>{e(caption)}</figcaption></figure>" for caption, fig in report.figures
+    )
+    return "\n".join([
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">',
+        f"<title>{e(report.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>",
+        f"<h1>{e(report.title)}</h1>\n<p class=\"provenance\">{e(report.provenance)}</p>",
+        "<h2>Summary</h2>", *(f'<p class="summary">{e(s)}</p>' for s in report.summaries),
+        f'<h2>Headline table</h2>\n<table id="headline">\n<thead><tr>{header}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>',
+        f"<h2>Figures</h2>\n{figures}",
+        "<h2>Assumptions</h2>\n<ul>" + "".join(f"<li>{e(a)}</li>" for a in report.assumptions) + "</ul>",
+        "<h3>Scenarios</h3>\n<dl>" + "".join(f"<dt>{e(n)}</dt><dd>{e(d)}</dd>" for n, d in report.scenarios) + "</dl>",
+        "</body>\n</html>\n",
+    ])
+
+
+def _wrapped(text: str, width: int = 110) -> list[str]:
+    return textwrap.wrap(text, width) or [""]
+
+
+def _text_pages(report: Content) -> list:
+    """The PDF's title page (title, provenance, summary, then the headline table) and as many
+    continuation pages as the table needs."""
+    lines = [*_wrapped(report.provenance), ""]
+    for summary in report.summaries:
+        lines += [*_wrapped(summary), ""]
+    columns = (0.06, 0.22, 0.50, 0.63, 0.76, 0.96)
+    pages, rows = [], list(report.table)
+    while True:
+        fig = plt.figure(figsize=PAGE)
+        y = 0.95
+        if not pages:
+            fig.text(0.06, y, report.title, fontsize=13, weight="bold")
+            y -= 2.5 * LINE
+            for line in lines:
+                fig.text(0.06, y, line, fontsize=8)
+                y -= LINE
+        title = "Headline table" + (" (continued)" if pages else "")
+        fig.text(0.06, y, title, fontsize=10, weight="bold")
+        y -= 1.5 * LINE
+        for x, cell in zip(columns, TABLE_HEADER):
+            fig.text(x, y, cell, fontsize=6.5, weight="bold", ha="right" if x > 0.3 else "left")
+        y -= LINE
+        fitting = max(1, int((y - 0.05) / LINE))
+        for row in rows[:fitting]:
+            for x, cell in zip(columns, row):
+                fig.text(x, y, textwrap.shorten(cell, 40), fontsize=6.5, ha="right" if x > 0.3 else "left")
+            y -= LINE
+        rows = rows[fitting:]
+        pages.append(fig)
+        if not rows:
+            return pages
+
+
+def render_pdf(report: Content, path: Path) -> None:
+    """Title page with summary and headline table, then one page per figure."""
+    with PdfPages(path, metadata=PDF_METADATA) as pdf:
+        for page in _text_pages(report):
+            pdf.savefig(page)
+            plt.close(page)
+        for _, figure in report.figures:
+            pdf.savefig(figure)
+
+
+def _write_atomically(out_dir: Path, files: dict[str, object]) -> list[Path]:
+    """Write each file (text, or a function of a path) into a temporary folder beside `out_dir`,
+    then move them all into `out_dir`; on any error nothing is left behind."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.report-", dir=out_dir.parent))
+    try:
+        for name, writer in files.items():
+            if isinstance(writer, str):
+                (partial / name).write_text(writer, encoding="utf-8")
+            else:
+                writer(partial / name)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            os.replace(partial / name, out_dir / name)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return [out_dir / name for name in files]
+
+
+def build_report(source: str | Path | ReportInputs, out_dir: str | Path) -> list[Path]:
+    """Write `report.html` and `report.pdf` into `out_dir` from a `compare` experiment's folder
+    (or inputs already loaded); returns the paths written."""
+    inputs = source if isinstance(source, ReportInputs) else load_inputs(source)
+    report = content(inputs)
+    try:
+        return _write_atomically(Path(out_dir), {
+            "report.html": render_html(report),
+            "report.pdf": lambda path: render_pdf(report, path),
+        })
+    finally:
+        for _, figure in report.figures:
+            plt.close(figure)

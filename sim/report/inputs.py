@@ -1,0 +1,94 @@
+"""What a policy report is built from: a comparison experiment's tables and its definition.
+
+A report is rebuilt from the files the experiment layer wrote (`comparison.csv`,
+`summary.csv`, `manifest.json`), so it never depends on the process that ran the runs. The
+scenario files named in the manifest are read again (with the same overrides) for their
+descriptions and horizons; a file that is gone or no longer resolves to the scenario that was
+run (its hash differs) is reported as such rather than described wrongly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.experiment.targets import ScenarioTarget
+from sim.scenario import ScenarioError
+
+UNAVAILABLE = "(the scenario file is not available as it was run)"
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """One compared scenario as the report describes it."""
+
+    name: str
+    file: str
+    description: str
+    horizon_days: int | None
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a report shows: paired comparisons, per-scenario summaries and provenance."""
+
+    experiment: str
+    package_version: str
+    baseline: str
+    policies: list[str]
+    scenarios: list[ScenarioInfo]
+    overrides: list[str]
+    base_seed: int
+    seeds: list[int]
+    comparison: pd.DataFrame
+    summary: pd.DataFrame
+
+    @property
+    def reps(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def horizons(self) -> list[int]:
+        """The distinct horizons (business days) of the scenarios whose files could be read."""
+        return sorted({s.horizon_days for s in self.scenarios if s.horizon_days is not None})
+
+
+def scenario_info(entry: dict[str, Any]) -> ScenarioInfo:
+    """A manifest's scenario entry, described from its file when that still resolves to it."""
+    try:
+        target = ScenarioTarget(entry["file"], entry.get("overrides", []))
+    except (ScenarioError, OSError):
+        return ScenarioInfo(entry["scenario"], entry["file"], UNAVAILABLE, None)
+    if target.describe()["scenario_hash"] != entry.get("scenario_hash"):
+        return ScenarioInfo(entry["scenario"], entry["file"], UNAVAILABLE, None)
+    scenario = target.scenario
+    return ScenarioInfo(scenario.name, entry["file"], scenario.description.strip(), scenario.horizon_days)
+
+
+def load_inputs(folder: str | Path) -> ReportInputs:
+    """The inputs of a report from a `compare` experiment's folder."""
+    folder = Path(folder)
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise ScenarioError(str(folder), "", "not an experiment folder: manifest.json is missing")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if manifest.get("command") != "compare" or not (folder / "comparison.csv").is_file():
+        raise ScenarioError(str(folder), "", "a report needs a `compare` experiment (with comparison.csv)",
+                            manifest.get("command"))
+    entries = manifest["scenarios"]
+    return ReportInputs(
+        experiment=manifest["experiment"],
+        package_version=manifest["package_version"],
+        baseline=manifest["baseline"],
+        policies=[e["scenario"] for e in entries if e["scenario"] != manifest["baseline"]],
+        scenarios=[scenario_info(e) for e in entries],
+        overrides=list(entries[0].get("overrides", [])) if entries else [],
+        base_seed=int(manifest["base_seed"]),
+        seeds=[int(s) for s in manifest["seeds"]],
+        comparison=pd.read_csv(folder / "comparison.csv"),
+        summary=pd.read_csv(folder / "summary.csv"),
+    )

@@ -1,0 +1,144 @@
+"""The policy report's figures: headline KPIs per scenario, the fiscal view, and a forest plot.
+
+Each function returns an open matplotlib figure in the house style of `figures` (title, axis
+labels with units, source line naming the scenarios, seeds and package version); the report
+renders it once as an embedded PNG and once as a PDF page, then closes it. Whiskers are 95%
+intervals: of a scenario's mean (summary.csv) or of a paired difference (comparison.csv).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.report.figures import add_source, plt
+from sim.report.inputs import ReportInputs
+from sim.report.text import Headline, hkd_scale
+
+BASELINE_COLOUR = "#8C8C8C"
+POLICY_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#CCB974")
+COLUMNS = 3
+
+
+def source_text(inputs: ReportInputs) -> str:
+    """The figures' provenance: scenario names, seeds and replications."""
+    scenarios = ", ".join(s.name for s in inputs.scenarios)
+    return f"scenarios {scenarios}; base seed {inputs.base_seed}, replications 0\u2013{inputs.reps - 1}."
+
+
+def _colours(inputs: ReportInputs) -> list[str]:
+    return [BASELINE_COLOUR, *(POLICY_COLOURS[i % len(POLICY_COLOURS)] for i in range(len(inputs.policies)))]
+
+
+def _scaled(values: np.ndarray, unit: str) -> tuple[np.ndarray, str]:
+    """Values in a readable unit for an axis: HKD in thousands/millions/billions, fractions in %."""
+    if unit == "HKD":
+        finite = values[np.isfinite(values)]
+        factor, suffix = hkd_scale(float(np.max(np.abs(finite))) if len(finite) else 0.0)
+        return values / factor, {"bn": "HKD billion", "m": "HKD million", "k": "HKD thousand"}.get(suffix, "HKD")
+    if unit == "fraction":
+        return values * 100, "%"
+    return values, unit
+
+
+def _errors(low: np.ndarray, mean: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Whisker lengths below and above; none where the interval is undefined."""
+    return np.nan_to_num(np.vstack([mean - low, high - mean]), nan=0.0)
+
+
+def headline_bars(inputs: ReportInputs, headlines: list[Headline]):
+    """Small multiples: each headline KPI's mean per scenario with its 95% interval."""
+    names = [inputs.baseline, *inputs.policies]
+    rows = math.ceil(len(headlines) / COLUMNS)
+    fig, axes = plt.subplots(rows, COLUMNS, figsize=(11, 2.9 * rows + 0.9), squeeze=False)
+    summary = inputs.summary.set_index(["scenario", "kpi"])
+    for ax, headline in zip(axes.flat, headlines):
+        cells = summary.reindex([(name, headline.kpi) for name in names])
+        stacked = np.vstack([cells[c].to_numpy(dtype=float) for c in ("ci_low", "mean", "ci_high")])
+        (low, mean, high), unit = _scaled(stacked, headline.unit)
+        ax.bar(range(len(names)), mean, yerr=_errors(low, mean, high), color=_colours(inputs), capsize=3)
+        ax.set_title(headline.label, loc="left", fontsize=9)
+        ax.set_ylabel(unit, fontsize=8)
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in axes.flat[len(headlines):]:
+        ax.set_visible(False)
+    fig.suptitle("Headline KPIs per scenario: mean with 95% interval", x=0.01, ha="left", fontsize=12)
+    add_source(fig, source_text(inputs))
+    return fig
+
+
+def fiscal_view(inputs: ReportInputs):
+    """Stamp duty collected and grants paid per scenario, and their paired change against baseline."""
+    kpis = [k for k in ("stamp_duty_hkd", "grants_paid_hkd") if k in set(inputs.summary["kpi"])]
+    labels = {"stamp_duty_hkd": "Stamp duty collected", "grants_paid_hkd": "Grants paid"}
+    names = [inputs.baseline, *inputs.policies]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    width = 0.8 / max(len(kpis), 1)
+    summary = inputs.summary.set_index(["scenario", "kpi"])
+    comparison = inputs.comparison.set_index(["policy", "kpi"])
+    levels = np.vstack([summary.reindex([(n, k) for n in names])["mean"].to_numpy(dtype=float) for k in kpis])
+    changes = np.vstack([comparison.reindex([(p, k) for p in inputs.policies])["difference"].to_numpy(dtype=float)
+                         for k in kpis])
+    factor, suffix = hkd_scale(float(np.nanmax(np.abs(np.concatenate([levels.ravel(), changes.ravel(), [0.0]])))))
+    unit = {"bn": "HKD billion", "m": "HKD million", "k": "HKD thousand"}.get(suffix, "HKD")
+    for i, kpi in enumerate(kpis):
+        level = summary.reindex([(n, kpi) for n in names])
+        left.bar(np.arange(len(names)) + i * width, level["mean"] / factor, width, label=labels[kpi],
+                 yerr=_errors(*(level[c].to_numpy(dtype=float) / factor for c in ("ci_low", "mean", "ci_high"))),
+                 capsize=3)
+        paired = comparison.reindex([(p, kpi) for p in inputs.policies])
+        right.bar(np.arange(len(inputs.policies)) + i * width, paired["difference"] / factor, width, label=labels[kpi],
+                  yerr=_errors(*(paired[c].to_numpy(dtype=float) / factor for c in ("ci_low", "difference", "ci_high"))),
+                  capsize=3)
+    for ax, ticks, title in ((left, names, "Collected and paid per scenario"),
+                             (right, inputs.policies, "Change against baseline (policy \u2212 baseline)")):
+        ax.set_xticks(np.arange(len(ticks)) + width * (len(kpis) - 1) / 2, ticks, rotation=30, ha="right", fontsize=8)
+        ax.set_title(title, loc="left", fontsize=10)
+        ax.set_ylabel(f"{unit} over the horizon")
+        ax.axhline(0, color="#333333", linewidth=0.8)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(frameon=False, fontsize=8)
+    fig.suptitle("Fiscal view: stamp duty and grants (95% intervals)", x=0.01, ha="left", fontsize=12)
+    add_source(fig, source_text(inputs))
+    return fig
+
+
+def forest_plot(inputs: ReportInputs, headlines: list[Headline]):
+    """Paired relative change of each headline KPI per policy with its 95% interval (percent of
+    the baseline mean); KPIs whose baseline mean is zero have no relative change and are left out."""
+    comparison = inputs.comparison.set_index(["policy", "kpi"])
+    shown = [h for h in headlines
+             if np.any(comparison.reindex([(p, h.kpi) for p in inputs.policies])["baseline_mean"].fillna(0) != 0)]
+    fig, ax = plt.subplots(figsize=(9, 1.0 + 0.45 * max(len(shown), 1) * max(1, len(inputs.policies) / 2)))
+    offsets = np.linspace(-0.3, 0.3, len(inputs.policies)) if len(inputs.policies) > 1 else np.zeros(1)
+    for i, policy in enumerate(inputs.policies):
+        rows = comparison.reindex([(policy, h.kpi) for h in shown])
+        base = rows["baseline_mean"].replace(0, np.nan).to_numpy(dtype=float)
+        low, mid, high = (100 * rows[c].to_numpy(dtype=float) / base for c in ("ci_low", "difference", "ci_high"))
+        ax.errorbar(mid, np.arange(len(shown)) + offsets[i], xerr=_errors(low, mid, high), fmt="o", markersize=4,
+                    capsize=2, color=POLICY_COLOURS[i % len(POLICY_COLOURS)], label=policy)
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_yticks(range(len(shown)), [h.label for h in shown], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("Change against baseline (% of the baseline mean), 95% paired interval")
+    ax.set_title("Paired differences per policy", loc="left", fontsize=12)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    add_source(fig, source_text(inputs))
+    return fig
+
+
+def report_figures(inputs: ReportInputs, headlines: list[Headline]) -> list[tuple[str, object]]:
+    """(caption, figure) for every figure of the report, in order."""
+    return [
+        ("Headline KPIs per scenario: mean over replications with 95% confidence intervals.",
+         headline_bars(inputs, headlines)),
+        ("Fiscal view: stamp duty collected and grants paid per scenario (left) and the paired change "
+         "against the baseline (right).", fiscal_view(inputs)),
+        ("Paired differences against the baseline as a percentage of the baseline mean, with 95% intervals; "
+         "an interval that crosses zero means no clear effect.", forest_plot(inputs, headlines)),
+    ]
+

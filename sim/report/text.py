@@ -1,0 +1,177 @@
+"""The report's words and numbers: headline KPIs, value formatting, and the summary sentences.
+
+Every sentence is generated from a row of `comparison.csv` (policy minus baseline, paired by
+replication, with a 95% paired-t interval): a policy "raises" or "lowers" a KPI only when the
+interval excludes zero, and otherwise has "no clear effect". Relative changes and their
+intervals divide by the baseline mean (treated as fixed); where the baseline mean is zero the
+change is given in the KPI's own unit. Nothing here knows which policy should win.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A headline KPI: its words in a sentence, a short axis label, and its unit."""
+
+    kpi: str
+    phrase: str
+    label: str
+    unit: str  # "HKD", "bps" or "fraction"
+
+
+HEADLINES = (
+    Headline("turnover_hkd_tokenized", "tokenized turnover", "Tokenized turnover", "HKD"),
+    Headline("tokenized_share", "the tokenized share of value traded", "Tokenized share of turnover", "fraction"),
+    Headline("turnover_hkd_hk_tracker_tokenized", "tokenized ETF turnover", "Tokenized ETF turnover", "HKD"),
+    Headline("stamp_duty_hkd", "stamp duty collected", "Stamp duty collected", "HKD"),
+    Headline("investor_cost_hkd", "investors' all-in trading cost", "Investor cost (duty, fees, spread)", "HKD"),
+    Headline("avg_spread_bps_tokenized", "the mean tokenized quoted spread", "Tokenized quoted spread", "bps"),
+    Headline("avg_unsettled_hkd", "the mean value awaiting settlement", "Mean value unsettled", "HKD"),
+    Headline("grants_paid_hkd", "issuance grants paid", "Issuance grants paid", "HKD"),
+    Headline("issued_hkd_tokenized", "tokenized bond issuance", "Tokenized issuance (face value)", "HKD"),
+    Headline("margin_mean_hkd_exchange", "the exchange's mean CCP margin", "Exchange CCP margin (mean)", "HKD"),
+    Headline("funding_gross_mean_hkd_tokenized", "the mean gross funding need of tokenized settlement",
+             "Tokenized gross funding need (mean)", "HKD"),
+    Headline("adoption_share_retail", "retail adoption of tokenized channels", "Retail adoption share", "fraction"),
+)
+FISCAL_KPIS = ("stamp_duty_hkd", "grants_paid_hkd")
+HKD_SCALES = ((1e9, "bn"), (1e6, "m"), (1e3, "k"))
+
+
+def headlines_present(kpis: set[str]) -> list[Headline]:
+    """The headline KPIs that the experiment measured, in report order."""
+    return [h for h in HEADLINES if h.kpi in kpis]
+
+
+def hkd_scale(magnitude: float) -> tuple[float, str]:
+    """A divisor and its suffix for HKD amounts of this size ("m" for millions)."""
+    for factor, suffix in HKD_SCALES:
+        if abs(magnitude) >= factor:
+            return factor, suffix
+    return 1.0, ""
+
+
+def number(value: float, signed: bool = False) -> str:
+    """Three significant figures, thousands separated; a true minus sign; "n/a" for NaN."""
+    if value is None or math.isnan(value):
+        return "n/a"
+    digits = max(0, 2 - int(math.floor(math.log10(abs(value))))) if value else 0
+    text = f"{value + 0.0:{'+' if signed else ''},.{digits}f}"  # + 0.0 turns -0.0 into 0.0
+    return text.replace("-", "\u2212")
+
+
+def amount(value: float, unit: str, signed: bool = False) -> str:
+    """A KPI value in its unit: "HKD 3.66 m", "0.27 bps", "12.5%" (a fraction as a percentage)."""
+    if unit == "HKD":
+        factor, suffix = hkd_scale(value if not math.isnan(value) else 0.0)
+        return f"HKD {number(value / factor, signed)}{' ' + suffix if suffix else ''}"
+    if unit == "fraction":
+        return f"{number(100 * value, signed)}%"
+    return f"{number(value, signed)} {unit}"
+
+
+def change(value: float, unit: str, relative_to: float, signed: bool = True) -> str:
+    """A change as a percentage of `relative_to`, or in the KPI's unit when that is zero or
+    undefined (a fraction's change then in percentage points)."""
+    if relative_to and not math.isnan(relative_to):
+        return f"{number(100 * value / relative_to, signed)}%"
+    if unit == "fraction":
+        return f"{number(100 * value, signed)} percentage points"
+    return amount(value, unit, signed)
+
+
+def is_clear(row: Mapping) -> bool:
+    """Whether the paired 95% interval excludes zero."""
+    return bool(row["ci_low"] > 0 or row["ci_high"] < 0)
+
+
+def is_unchanged(row: Mapping) -> bool:
+    """The policy left the KPI exactly as in the baseline in every replication."""
+    return row["difference"] == 0 and row["ci_low"] == 0 and row["ci_high"] == 0
+
+
+def delta(value: float, unit: str) -> str:
+    """A signed difference in the KPI's unit; a fraction's in percentage points."""
+    return f"{number(100 * value, True)} pp" if unit == "fraction" else amount(value, unit, True)
+
+
+def _unclear(row: Mapping, headline: Headline) -> str:
+    base, unit = row["baseline_mean"], headline.unit
+    return (f"{headline.phrase} ({change(row['difference'], unit, base)}, "
+            f"95% CI {change(row['ci_low'], unit, base)} to {change(row['ci_high'], unit, base)})")
+
+
+def effect_phrase(row: Mapping, headline: Headline) -> str:
+    """"raises X by 52% (95% CI 41% to 63%)" or "no clear effect on X (+3.1%, 95% CI −8% to +14%)"."""
+    base, unit = row["baseline_mean"], headline.unit
+    if math.isnan(row["half_width"]):
+        return (f"changes {headline.phrase} by {change(row['difference'], unit, base)} "
+                f"(no interval: fewer than two replications)")
+    if not is_clear(row):
+        return f"no clear effect on {_unclear(row, headline)}"
+    sign = 1.0 if row["difference"] > 0 else -1.0
+    low, high = sorted((sign * row["ci_low"], sign * row["ci_high"]))
+    verb = "raises" if sign > 0 else "lowers"
+    if row["half_width"] == 0:
+        return f"{verb} {headline.phrase} by {change(sign * row['difference'], unit, base, signed=False)} in every replication"
+    return (f"{verb} {headline.phrase} by {change(sign * row['difference'], unit, base, signed=False)} "
+            f"(95% CI {change(low, unit, base, signed=False)} to {change(high, unit, base, signed=False)})")
+
+
+def _join(parts: list[str], word: str = "and") -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" {word} " + parts[-1]
+
+
+def effects_text(subject: str, rows: pd.DataFrame, headlines: list[Headline]) -> list[str]:
+    """Sentences on the policy's effects on the non-fiscal headline KPIs: clear effects (or, with
+    one replication, changes without interval), then no clear effect, then unchanged KPIs."""
+    by_kpi = rows.set_index("kpi")
+    chosen = [(h, by_kpi.loc[h.kpi]) for h in headlines if h.kpi not in FISCAL_KPIS and h.kpi in by_kpi.index]
+    chosen = [(h, row) for h, row in chosen if not math.isnan(row["difference"])]
+    unchanged = [h.phrase for h, row in chosen if is_unchanged(row)]
+    changed = [(h, row) for h, row in chosen if not is_unchanged(row)]
+    clear = [effect_phrase(row, h) for h, row in changed if math.isnan(row["half_width"]) or is_clear(row)]
+    unclear = [_unclear(row, h) for h, row in changed if not math.isnan(row["half_width"]) and not is_clear(row)]
+    sentences = []
+    if clear:
+        sentences.append(f"{_join(clear)}.")
+    if unclear:
+        sentences.append(f"has no clear effect on {_join(unclear, 'or')}.")
+    if unchanged:
+        sentences.append(f"leaves {_join(unchanged)} unchanged.")
+    return [f"{subject if i == 0 else 'It'} {sentence}" for i, sentence in enumerate(sentences)]
+
+
+def fiscal_text(rows: pd.DataFrame, grants_paid: float | None, horizon: str) -> str:
+    """What the policy costs the public purse over the horizon: stamp duty forgone (baseline
+    minus policy duty, with its interval) and the grants the policy pays (None: it has no
+    issuance, so no grants)."""
+    by_kpi = rows.set_index("kpi")
+    parts = []
+    if "stamp_duty_hkd" in by_kpi.index and by_kpi.loc["stamp_duty_hkd", "n"] > 0:
+        duty = by_kpi.loc["stamp_duty_hkd"]
+        forgone, low, high = -duty["difference"], -duty["ci_high"], -duty["ci_low"]
+        if forgone < 0:
+            forgone, low, high = duty["difference"], duty["ci_low"], duty["ci_high"]
+        interval = "" if math.isnan(duty["half_width"]) else f" (95% CI {amount(low, 'HKD')} to {amount(high, 'HKD')})"
+        what = "more stamp duty collected" if duty["difference"] > 0 else "of stamp duty forgone"
+        parts.append(f"{amount(forgone, 'HKD')} {what}{interval}")
+    if grants_paid is None or math.isnan(grants_paid):
+        parts.append("no issuance grants")
+    else:
+        parts.append(f"{amount(grants_paid, 'HKD')} of issuance grants paid")
+    return f"Cost to the public purse{horizon}: {_join(parts)}."
+
+
+def policy_summary(policy: str, rows: pd.DataFrame, headlines: list[Headline], grants_paid: float | None,
+                   horizon: str) -> str:
+    """Plain-text summary of one policy against the baseline (the caller escapes it for HTML)."""
+    sentences = [*effects_text(policy, rows, headlines), fiscal_text(rows, grants_paid, horizon)]
+    return " ".join(s for s in sentences if s) or f"{policy}: no headline KPI was measured."
