@@ -18,6 +18,7 @@ from sim import __version__
 from sim.engine import run
 from sim.experiment.commands import add_commands, add_execution_options, command_run_experiment, wants_experiment
 from sim.report.commands import add_parsers as add_report_parsers
+from sim.validation.commands import add_parsers as add_validation_parsers
 from sim.market.ledger import AccountingError
 from sim.outputs import write_run
 from sim.scenario import Scenario, ScenarioError, load_scenario, render_reference, resolve_scenario_dict
@@ -133,6 +134,7 @@ def parser() -> argparse.ArgumentParser:
 
     add_commands(commands, add_overrides)
     add_report_parsers(commands)
+    add_validation_parsers(commands)
     return main_parser
 
 

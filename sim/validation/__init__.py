@@ -1,0 +1,15 @@
+"""Validation of the model against published results, and calibration of its cost sensitivity.
+
+Modules, one job each:
+- `zero_intelligence`: Gode & Sunder (1993) ZI-C and ZI-U traders through the project's order book;
+- `runs`: the model runs the checks share (one scenario, common seeds);
+- `elasticity`: volume elasticity to total transaction cost, from a stamp duty sweep;
+- `calibration`: the gain-mean scaling that puts that elasticity at a target;
+- `replay`: Hong Kong's 2021 stamp duty rise replayed against a counterfactual;
+- `arbitrage_band`: ETF premiums against the authorised participant's band;
+- `littles_law`: settlement exposure against value traded times the cycle;
+- `checks`: each result as a report row against its target; `suite`: runs them all;
+- `figures`, `report`, `folders`: the report folder, written atomically;
+- `commands`: the `validate-model` and `calibrate` subcommands.
+The method and the sources are in `docs/validation.md`.
+"""

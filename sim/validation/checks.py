@@ -1,0 +1,125 @@
+"""The rows of the validation report: one check each, measured against a target or published range.
+
+Why: every validation result ends as the same kind of row (what was measured, what the
+literature or theory says, whether it falls inside, and a note on how to read it), so the CSV,
+the Markdown report and the command's summary read one list. A check outside its range is
+marked, not raised: validation is a report on the model, not a test that stops it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from sim.validation.arbitrage_band import TARGET_SHARE, BandShare
+from sim.validation.elasticity import PUBLISHED_RANGE, Elasticity
+from sim.validation.littles_law import TOLERANCE, LittleRatio
+from sim.validation.replay import PUBLISHED_TAX_ELASTICITY, RATE_AFTER, RATE_BEFORE, Replay
+from sim.validation.zero_intelligence import KINDS, PUBLISHED, PUBLISHED_ZI_C_MEAN
+
+PASS, OUTSIDE, INFO = "pass", "OUTSIDE", "info"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One measured figure; `low`/`high` bound the accepted range (both None: reported only)."""
+
+    name: str
+    measured: float
+    target: str
+    low: float | None
+    high: float | None
+    note: str
+
+    @property
+    def status(self) -> str:
+        if self.low is None and self.high is None:
+            return INFO
+        inside = not math.isnan(self.measured) and (self.low is None or self.measured >= self.low) and (
+            self.high is None or self.measured <= self.high)
+        return PASS if inside else OUTSIDE
+
+
+def checks_table(checks: list[Check]) -> pd.DataFrame:
+    """One row per check: name, measured, target, low, high, status, note."""
+    rows = [{**asdict(check), "status": check.status} for check in checks]
+    return pd.DataFrame(rows, columns=["name", "measured", "target", "low", "high", "status", "note"])
+
+
+def zero_intelligence_checks(table: pd.DataFrame) -> list[Check]:
+    """Mean efficiency over markets and periods, per trader kind."""
+    checks = []
+    by_market = table.groupby(["kind", "market"])["efficiency"].mean()
+    for kind in KINDS:
+        low, high = PUBLISHED[kind]
+        markets = by_market[kind]
+        note = (f"{len(markets)} markets x {table['period'].nunique()} periods; "
+                f"per market {markets.min():.1%} to {markets.max():.1%}")
+        if kind == "ZI-C":
+            target = f"{low:.1%} to {high:.1%} over markets, mean {PUBLISHED_ZI_C_MEAN:.1%} (Gode & Sunder 1993)"
+            high = 1.0  # doing better than the best published market is no failure
+        else:
+            target = f"{low:.1%} to {high:.1%} (Gode & Sunder 1993); depends on the schedules"
+        name = f"zi_efficiency_{kind.replace('-', '_').lower()}"
+        checks.append(Check(name, float(markets.mean()), target, low, high, note))
+    return checks
+
+
+def elasticity_checks(result: Elasticity) -> list[Check]:
+    points = result.points
+    arcs = ", ".join(f"{a:.2f}" for a in result.arcs)
+    theory = ", ".join(f"{group} {value:.2f}" for group, value in result.theory.items())
+    note = (f"duty {points[0].duty_bps:g} to {points[-1].duty_bps:g} bp per side; TTC {points[0].total_cost_bps:.1f} to "
+            f"{points[-1].total_cost_bps:.1f} bp; arc elasticities {arcs}; -TTC/mu at the middle point: {theory}")
+    low, high = PUBLISHED_RANGE
+    target = f"{low:g} to {high:g} against TTC (Matheson 2011); -1.0 China 1997 (Baltagi, Li & Li 2006)"
+    return [Check("volume_elasticity_ttc", result.slope, target, low, high, note)]
+
+
+def replay_checks(replay: Replay) -> list[Check]:
+    cost_ratio = replay.cost_rise_bps / replay.cost_counterfactual_bps
+    low, high = PUBLISHED_RANGE
+    expected = (cost_ratio**low - 1.0, cost_ratio**high - 1.0)
+    rise = f"duty {RATE_BEFORE:.2%} -> {RATE_AFTER:.2%} per side from day {replay.switch_day}"
+    return [
+        Check("replay_volume_change_vs_counterfactual", replay.change_vs_counterfactual,
+              f"{expected[0]:.1%} to {expected[1]:.1%} (elasticity {low:g} to {high:g} at this cost change)", *expected,
+              f"{rise}; TTC {replay.cost_counterfactual_bps:.1f} -> {replay.cost_rise_bps:.1f} bp, same seeds, same days"),
+        Check("replay_volume_change_before_after", replay.change_before_after, "reported only", None, None,
+              f"the counterfactual's own before/after change is {replay.counterfactual_before_after:.1%}: "
+              "what comparing with it removes"),
+        Check("replay_elasticity_ttc", replay.elasticity_ttc, f"{low:g} to {high:g} against TTC (Matheson 2011)", low, high,
+              "ln(volume ratio) / ln(TTC ratio), against the counterfactual"),
+        Check("replay_elasticity_tax", replay.elasticity_tax,
+              f"{PUBLISHED_TAX_ELASTICITY:g} against the tax (Baltagi, Li & Li 2006, China 1997)", None, None,
+              f"ln(volume ratio) / ln({RATE_AFTER / RATE_BEFORE:g})"),
+    ]
+
+
+def band_checks(shares: list[BandShare]) -> list[Check]:
+    return [
+        Check(f"etf_premium_in_band_{share.instrument}_{share.venue}", share.share_inside,
+              f"at least {TARGET_SHARE:.0%} of days (no-arbitrage band; real ETFs +-100 bp, Petajisto 2017)",
+              TARGET_SHARE, 1.0,
+              f"{len(share.premium_bps)} days over all seeds; band mean {share.band_bps.mean():.1f} bp; "
+              f"|premium| mean {abs(share.premium_bps).mean():.2f} bp, max {abs(share.premium_bps).max():.2f} bp")
+        for share in shares if len(share.premium_bps)
+    ]
+
+
+def littles_law_checks(ratios: list[LittleRatio]) -> list[Check]:
+    checks = []
+    for r in ratios:
+        if r.cycle_days <= 0:
+            checks.append(Check(f"littles_law_{r.venue}", r.unsettled_hkd, "0 HKD outstanding (atomic settlement)", 0.0, 0.0,
+                                "mean end-of-day unsettled value, HKD"))
+            continue
+        expected = r.expected_ratio
+        checks.append(Check(
+            f"littles_law_{r.venue}", r.ratio, f"{expected:.3f} = 1 + p/((1-p)L) with fails; +-{TOLERANCE:g}",
+            expected - TOLERANCE, expected + TOLERANCE,
+            f"unsettled / (V x L along the run), L = {r.cycle_days:g} d, p = {r.fail_probability:.2%}; "
+            f"with mean V instead: {r.plain_ratio:.3f}"))
+    return checks

@@ -1,0 +1,144 @@
+"""Validation and calibration: zero-intelligence markets, the duty sweep, calibration, the 2021 replay,
+the ETF arbitrage band, Little's law, and the `validate-model` / `calibrate` commands, on quick runs."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import SCENARIOS
+from sim.market.random_streams import stream
+from sim.scenario import ScenarioError, load_scenario
+from sim.validation.arbitrage_band import premium_in_band
+from sim.validation.calibration import fit_gain_scale
+from sim.validation.commands import add_parsers
+from sim.validation.elasticity import measure_elasticity
+from sim.validation.figures import FIGURES
+from sim.validation.littles_law import littles_law, without_fails
+from sim.validation.replay import replay_duty_rise
+from sim.validation.runs import ModelRuns
+from sim.validation.zero_intelligence import InducedMarket, efficiencies, trade_period
+
+BASELINE = SCENARIOS / "baseline.yaml"
+
+
+@pytest.fixture(scope="module")
+def runs() -> ModelRuns:
+    return ModelRuns.of(BASELINE, ["horizon_days=6"], 1, 11)
+
+
+@pytest.fixture(scope="module")
+def own_results(runs):
+    return runs.results()
+
+
+def command(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    add_parsers(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+def test_zero_intelligence_constrained_traders_are_efficient_and_unconstrained_are_not():
+    table = efficiencies(seed=3, periods=3)
+    means = table.groupby("kind")["efficiency"].mean()
+    assert means["ZI-C"] > 0.95
+    assert means["ZI-U"] < means["ZI-C"] - 0.2
+    assert (table.loc[table["kind"] == "ZI-C", "efficiency"] <= 1.0).all()
+    assert table.equals(efficiencies(seed=3, periods=3))
+
+
+def test_zero_intelligence_surplus_on_a_hand_made_market():
+    market = InducedMarket("tiny", values=((150, 60),), costs=((50, 120),))
+    assert market.max_surplus() == 100  # only 150 vs 50 is worth trading
+    assert trade_period(market, constrained=True, rng=stream(1, "tiny")) == 100
+
+
+def test_duty_sweep_gives_a_negative_finite_elasticity(runs):
+    result = measure_elasticity(runs)
+    assert math.isfinite(result.slope) and result.slope < 0
+    volumes = [p.volume_hkd for p in result.points]
+    assert volumes == sorted(volumes, reverse=True)
+    assert all(p.total_cost_bps > p.duty_bps + p.fees_bps for p in result.points)
+
+
+def test_calibration_moves_the_elasticity_towards_the_target(runs):
+    fit = fit_gain_scale(runs, target=-1.0, max_evaluations=3)
+    before, after = fit.evaluations[0].elasticity, fit.best.elasticity
+    assert abs(after + 1.0) < abs(before + 1.0)
+    fitted = load_scenario(BASELINE, fit.overrides())
+    assert fitted.investors["retail"].gain_mean_bps == pytest.approx(25 * fit.best.scale, rel=1e-3)
+
+
+def test_replay_lowers_volume_against_the_counterfactual(runs):
+    replay = replay_duty_rise(runs)
+    before = replay.rise_volume_hkd.index < replay.switch_day
+    pd.testing.assert_series_equal(replay.rise_volume_hkd[before], replay.counterfactual_volume_hkd[before])
+    assert replay.rise_volume_hkd[~before].sum() < replay.counterfactual_volume_hkd[~before].sum()
+    assert replay.change_vs_counterfactual < 0 and replay.elasticity_ttc < 0
+    assert replay.cost_rise_bps > replay.cost_counterfactual_bps
+
+
+def test_etf_premium_stays_inside_the_participants_band(own_results):
+    shares = {share.venue: share for share in premium_in_band(own_results)}
+    assert set(shares) == {"exchange", "platform"}
+    # basket 3 bp + HK$1,000 on a creation unit of about HK$2.5m (4 bp) + the exchange's 1.27 bp
+    assert shares["exchange"].band_bps.mean() == pytest.approx(8.27, abs=0.3)
+    assert shares["platform"].band_bps.mean() > shares["exchange"].band_bps.mean()
+    assert all(0.0 <= share.share_inside <= 1.0 for share in shares.values())
+    assert shares["exchange"].share_inside > 0.8
+
+
+def test_settlement_exposure_follows_littles_law(own_results):
+    assert without_fails([10.0, 20.0, 30.0], [2, 2, 2]).tolist() == [10.0, 30.0, 50.0]
+    for ratio in littles_law(own_results):
+        assert ratio.cycle_days in (1, 2)
+        assert 0.9 < ratio.ratio < 1.2
+        assert ratio.expected_ratio > 1.0
+
+
+def test_atomic_settlement_leaves_nothing_outstanding():
+    results = ModelRuns.of(SCENARIOS / "stablecoin_settlement.yaml", ["horizon_days=4"], 1, 11).results()
+    platform = {r.venue: r for r in littles_law(results)}["platform"]
+    assert platform.cycle_days == 0 and platform.unsettled_hkd == 0 and math.isnan(platform.ratio)
+
+
+def test_validate_model_quick_writes_the_report(tmp_path, capsys):
+    out = tmp_path / "validation"
+    assert command("validate-model", str(BASELINE), "--quick", "--seed", "11", "--out", str(out)) == 0
+    table = pd.read_csv(out / "validation.csv")
+    assert list(table.columns) == ["name", "measured", "target", "low", "high", "status", "note"]
+    assert {"zi_efficiency_zi_c", "volume_elasticity_ttc", "replay_elasticity_ttc",
+            "etf_premium_in_band_hk_tracker_exchange", "littles_law_exchange"} <= set(table["name"])
+    assert set(table["status"]) <= {"pass", "OUTSIDE", "info"}
+    for figure in FIGURES:
+        assert (out / "figures" / figure).stat().st_size > 10_000
+        assert f"figures/{figure}" in (out / "validation.md").read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["validation"], "temporary folder left behind"
+    assert "report ->" in capsys.readouterr().out
+
+
+def test_calibrate_prints_overrides_and_writes_a_yaml_snippet(tmp_path, capsys):
+    out = tmp_path / "calibration"
+    assert command("calibrate", str(BASELINE), "--quick", "--seed", "11", "--max-evaluations", "1", "--out", str(out)) == 0
+    printed = capsys.readouterr().out
+    snippet = yaml.safe_load((out / "calibration.yaml").read_text())
+    gains = snippet["investors"]
+    assert f"--set investors.retail.gain_mean_bps={gains['retail']['gain_mean_bps']:g}" in printed
+    assert len(pd.read_csv(out / "calibration.csv")) == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ("calibrate", str(BASELINE), "--quick", "--target", "0.5"),
+    ("calibrate", str(BASELINE), "--quick", "--max-evaluations", "0"),
+    ("validate-model", str(BASELINE), "--quick", "--seeds", "0"),
+    ("validate-model", str(SCENARIOS / "no_such_scenario.yaml"), "--quick"),
+])
+def test_user_mistakes_are_scenario_errors(argv, tmp_path):
+    with pytest.raises(ScenarioError):
+        command(*argv, "--out", str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
