@@ -142,3 +142,18 @@ def test_user_mistakes_are_scenario_errors(argv, tmp_path):
     with pytest.raises(ScenarioError):
         command(*argv, "--out", str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+def test_statutory_round_trip_matches_the_published_arithmetic_to_the_cent():
+    from sim.scenario import load_scenario
+    from sim.validation.checks import statutory_cost_check
+    from sim.validation.statutory_cost import model_round_trip_hkd, published_round_trip_hkd
+
+    from conftest import ROOT
+
+    baseline = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    assert published_round_trip_hkd() == 225.40
+    assert model_round_trip_hkd(baseline) == 225.40
+    assert statutory_cost_check(baseline).status == "pass"
+    wrong_fee = load_scenario(ROOT / "scenarios" / "baseline.yaml", ["venues.exchange.fees.sfc_levy_bps=0.28"])
+    assert statutory_cost_check(wrong_fee).status == "OUTSIDE"

@@ -13,10 +13,12 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from sim.scenario.schema import Scenario
 from sim.validation.arbitrage_band import TARGET_SHARE, BandShare
 from sim.validation.elasticity import PUBLISHED_RANGE, Elasticity
 from sim.validation.littles_law import TOLERANCE, LittleRatio
 from sim.validation.replay import PUBLISHED_TAX_ELASTICITY, RATE_AFTER, RATE_BEFORE, Replay
+from sim.validation.statutory_cost import model_round_trip_hkd, published_round_trip_hkd
 from sim.validation.zero_intelligence import KINDS, PUBLISHED, PUBLISHED_ZI_C_MEAN
 
 PASS, OUTSIDE, INFO = "pass", "OUTSIDE", "info"
@@ -123,3 +125,12 @@ def littles_law_checks(ratios: list[LittleRatio]) -> list[Check]:
             f"unsettled / (V x L along the run), L = {r.cycle_days:g} d, p = {r.fail_probability:.2%}; "
             f"with mean V instead: {r.plain_ratio:.3f}"))
     return checks
+
+
+def statutory_cost_check(scenario: Scenario) -> Check:
+    """The cost module's round trip on a HK$100,000 stock trade equals the published arithmetic to the cent."""
+    published = published_round_trip_hkd()
+    return Check(
+        "statutory round trip, HK$100,000 stock trade (HKD)", model_round_trip_hkd(scenario), f"{published:.2f}",
+        published, published, "0.1% duty + trading fee + SFC and AFRC levies + CCASS fee, each side",
+    )

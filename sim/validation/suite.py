@@ -16,7 +16,8 @@ import pandas as pd
 
 from sim.validation.arbitrage_band import BandShare, premium_in_band
 from sim.validation.checks import (
-    Check, band_checks, elasticity_checks, littles_law_checks, replay_checks, zero_intelligence_checks,
+    Check, band_checks, elasticity_checks, littles_law_checks, replay_checks, statutory_cost_check,
+    zero_intelligence_checks,
 )
 from sim.validation.elasticity import Elasticity, measure_elasticity
 from sim.validation.littles_law import LittleRatio, littles_law
@@ -56,6 +57,7 @@ class Validation:
             *replay_checks(self.replay),
             *band_checks(self.bands),
             *littles_law_checks(self.little),
+            statutory_cost_check(self.runs.scenario()),
         ]
 
 
