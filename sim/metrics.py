@@ -140,8 +140,36 @@ def group_table(recorder: Recorder, names: list[str]) -> pd.DataFrame:
 
 
 def issuance_table(model: Model) -> pd.DataFrame:
-    """One row per issue that closed: terms, dates, book, allocation by group, holders, costs, grant."""
+    """The primary market: one row per bond issue that closed, then one per ETF creation or redemption."""
+    bonds, flows = bond_issues(model), etf_primary_flows(model)
+    table = pd.concat([bonds, flows], ignore_index=True)
+    whole = [c for c in table.columns if pd.api.types.is_integer_dtype(bonds.get(c, flows.get(c)))]
+    return table.astype({column: "Int64" for column in whole})  # blanks, not 5.0, where a row has no value
+
+
+def etf_primary_flows(model: Model) -> pd.DataFrame:
+    """ETF units created or redeemed by authorised participants, one row each, valued at NAV."""
+    flows = model.recorder.etf_flows.frame()
+    listings = model.listings
+    units = flows["created_units"].abs()
+    dates = np.array([d.isoformat() for d in model.calendar.dates], dtype=object)
+    return pd.DataFrame({
+        "kind": np.where(flows["created_units"] > 0, "etf creation", "etf redemption"),
+        "name": [listings[i].instrument for i in flows["listing"]],
+        "issuer": [f"{listings[i].instrument}:fund" for i in flows["listing"]],
+        "form": [listings[i].venue.form for i in flows["listing"]],
+        "currency": "HKD",
+        "close_day": flows["day"], "settle_day": flows["day"],
+        "offered_units": units, "allocated_units": units,
+        "size_hkd": units * flows["nav_hkd"], "days_to_settle": 0, "distinct_holders": 1,
+        "close_date": dates[flows["day"]], "settle_date": dates[flows["day"]],
+    })
+
+
+def bond_issues(model: Model) -> pd.DataFrame:
+    """One row per bond issue that closed: terms, dates, book, allocation by group, holders, costs, grant."""
     issues = model.recorder.issues.frame()
+    issues.insert(0, "kind", "bond issue")
     planned = model.issues
     issues.insert(1, "name", [planned[i].name for i in issues["issue"]])
     issues.insert(2, "programme", [planned[i].programme_name for i in issues["issue"]])
@@ -285,8 +313,13 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
     return kpis
 
 
+def _bond_issues(r: RunTables) -> pd.DataFrame:
+    return r.issuance[r.issuance["kind"] == "bond issue"]
+
+
 def _issued(r: RunTables, form: str) -> pd.DataFrame:
-    return r.issuance[r.issuance["form"] == form]
+    issues = _bond_issues(r)
+    return issues[issues["form"] == form]
 
 
 def _mean_or_nan(values: pd.Series) -> float:
@@ -297,8 +330,8 @@ def _issuance_kpis() -> list[Kpi]:
     kpis = [
         Kpi("grants_paid_hkd", "HKD", "Issuance grants paid (a fiscal cost)", lambda r: float(r.issuance["grant_hkd"].sum())),
         Kpi("retail_allocation_share", "fraction", "Retail share of all units allocated in new issues",
-            lambda r: _share(float(r.issuance.get("allocated_units_retail", pd.Series(dtype=float)).sum()),
-                             float(r.issuance["allocated_units"].sum()))),
+            lambda r: _share(float(_bond_issues(r).get("allocated_units_retail", pd.Series(dtype=float)).sum()),
+                             float(_bond_issues(r)["allocated_units"].sum()))),
     ]
     for form in FORMS:
         kpis += [

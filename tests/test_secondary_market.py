@@ -207,3 +207,12 @@ def test_value_shocks_follow_the_scenario_correlation():
     # a higher yield lowers the bond's price: a positive shock correlation is a negative price correlation
     assert step_returns(0.8) == pytest.approx(-0.8, abs=0.05)
     assert abs(step_returns(0.0)) < 0.05
+
+
+def test_etf_creations_and_redemptions_are_in_the_primary_market_table():
+    stressed = "venues.exchange.listings.hk_tracker.market_maker={skew_bps_at_limit: 80, inventory_limit_units: 100000}"
+    result = run(quick("baseline", "horizon_days=20", stressed), seed=3)
+    flows = result.issuance[result.issuance["kind"].str.startswith("etf")]
+    signed = flows["allocated_units"].where(flows["kind"] == "etf creation", -flows["allocated_units"])
+    assert len(flows) > 0 and signed.sum() == result.kpis["etf_units_created"]
+    assert (flows["size_hkd"] > 0).all() and set(flows["name"]) == {"hk_tracker"}
