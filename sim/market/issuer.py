@@ -20,7 +20,6 @@ from sim.market.calendar import BusinessCalendar
 from sim.market.issuance import FACE_HKD_PER_UNIT, Order, allocate, clearing_yield, grant
 from sim.market.ledger import Ledger
 from sim.market.value_processes import dirty_price
-from sim.market.values import FairValue
 from sim.market.venue import Listing
 from sim.recorder import Recorder
 from sim.scenario.schema import FormCosts, Policy, Programme

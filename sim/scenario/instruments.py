@@ -1,0 +1,120 @@
+"""Instruments in a scenario: ETFs and bonds, their value processes and their correlations."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Annotated, Literal
+
+import numpy as np
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from sim.scenario.base import Form, Name, NonNegativeBps, Strict
+
+class GbmProcess(Strict):
+    """Geometric random walk of an ETF's underlying basket, per unit of the ETF."""
+
+    initial_value_hkd: float = Field(25.0, gt=0, description="Basket value per ETF unit on day 0, HKD.")
+    drift_per_year: float = Field(0.0, ge=-1.0, le=1.0, description="Annual drift of the log value.")
+    volatility_per_year: float = Field(0.20, ge=0.0, lt=5.0, description="Annualised volatility of the log value.")
+
+
+class YieldProcess(Strict):
+    """Mean-reverting (Vasicek) yield to maturity of a bond."""
+
+    initial_yield: float = Field(0.025, gt=-0.05, lt=0.5, description="Yield on day 0 (0.025 = 2.5%).")
+    long_run_yield: float = Field(0.025, gt=-0.05, lt=0.5, description="Level the yield reverts to.")
+    reversion_per_year: float = Field(0.5, ge=0.0, le=50.0, description="Speed of mean reversion, per year.")
+    volatility_per_year: float = Field(
+        0.008, ge=0.0, lt=0.2, description="Absolute yield volatility per year (0.008 = 80 bp)."
+    )
+
+
+class AuthorisedParticipant(Strict):
+    """Creates and redeems ETF units against the basket when the price strays from NAV."""
+
+    creation_fee_hkd: float = Field(
+        1_000.0, ge=0, lt=1e7, description="Fee per creation or redemption order, HKD."
+    )
+    basket_cost_bps: NonNegativeBps = Field(3.0, description="Cost of trading the basket, bps of value.")
+    check_minutes: float = Field(15.0, gt=0, le=1440, description="Minutes between arbitrage checks.")
+    initial_units: dict[Form, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=lambda: {"conventional": 500_000, "tokenized": 200_000},
+        description="Units held at the start, by form.",
+    )
+    initial_cash_hkd: float = Field(100_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
+
+
+class Etf(Strict):
+    """An exchange-traded fund whose units may exist in conventional and tokenized form."""
+
+    type: Literal["etf"] = Field(description="`etf`.")
+    name: str = Field("HK equity tracker ETF", min_length=1, description="Display name.")
+    underlying: GbmProcess = Field(default_factory=GbmProcess, description="Value of the underlying basket.")
+    management_fee_bps_per_year: NonNegativeBps = Field(
+        10.0, description="Management fee, bps a year, accrued daily into the NAV."
+    )
+    creation_unit_units: int = Field(100_000, gt=0, le=10**9, description="Units per creation or redemption.")
+    tick_size_hkd: float = Field(0.01, gt=0, le=10.0, description="Price increment, HKD; a whole number of cents.")
+    authorised_participant: AuthorisedParticipant = Field(
+        default_factory=AuthorisedParticipant, description="The ETF's authorised participant."
+    )
+
+    _check_tick = model_validator(mode="after")(lambda self: _tick_in_cents(self))
+
+
+class Bond(Strict):
+    """A bond already outstanding at the start; one unit is HK$100 of face, trading at its clean price.
+
+    Its coupons fall outside the run's cash flows (new issues from `issuers` pay theirs).
+    """
+
+    type: Literal["bond"] = Field(description="`bond`.")
+    name: str = Field("HKSAR government green bond", min_length=1, description="Display name.")
+    coupon_rate: float = Field(ge=0.0, lt=0.5, description="Annual coupon rate (0.025 = 2.5%).")
+    coupon_frequency_per_year: Literal[1, 2, 4, 12] = Field(2, description="Coupons a year.")
+    tenor_years: float = Field(gt=0, le=50, description="Years from issue to maturity.")
+    issue_date: datetime.date = Field(description="Issue date (YYYY-MM-DD).")
+    min_denomination_units: int = Field(
+        1, gt=0, le=10**7, description="Smallest tradable amount, units of HK$100 face."
+    )
+    tick_size_hkd: float = Field(0.01, gt=0, le=10.0, description="Price increment per HK$100 face, HKD.")
+    yield_process: YieldProcess = Field(default_factory=YieldProcess, description="The bond's yield.")
+
+    _check_tick = model_validator(mode="after")(lambda self: _tick_in_cents(self))
+
+
+def _instrument_type(value: Any) -> str | None:
+    return value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+
+
+Instrument = Annotated[
+    Annotated[Etf, Tag("etf")] | Annotated[Bond, Tag("bond")],
+    Discriminator(
+        _instrument_type,
+        custom_error_type="instrument_type",
+        custom_error_message="needs `type: etf` or `type: bond`",
+    ),
+]
+
+
+def _tick_in_cents(model: Etf | Bond) -> Etf | Bond:
+    cents = model.tick_size_hkd * 100
+    if abs(cents - round(cents)) > 1e-9:
+        raise ValueError(f"tick_size_hkd must be a whole number of cents (got {model.tick_size_hkd})")
+    return model
+
+
+class Correlation(Strict):
+    """Correlation of two instruments' value shocks (ETF basket return, bond yield change)."""
+
+    between: tuple[Name, Name] = Field(description="The two instruments, by name.")
+    coefficient: float = Field(ge=-1.0, le=1.0, description="Correlation coefficient.")
+
+
+def correlation_matrix(correlations: list[Correlation], names: list[str]) -> np.ndarray:
+    """The instruments' correlation matrix, in the order of `names` (identity where none is given)."""
+    matrix = np.eye(len(names))
+    for correlation in correlations:
+        i, j = (names.index(name) for name in correlation.between)
+        matrix[i, j] = matrix[j, i] = correlation.coefficient
+    return matrix

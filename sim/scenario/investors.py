@@ -1,0 +1,73 @@
+"""Investor groups in a scenario: needs, access, cost sensitivity, adoption, subscriptions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from sim.scenario.base import Form, Hour, Name, NonNegativeBps, Strict, check_window
+
+class Subscription(Strict):
+    """How a group subscribes to new bond issues during bookbuilding."""
+
+    orders_per_issue: float = Field(0.0, ge=0, le=100_000, description="Mean number of orders per issue it can reach.")
+    order_size_median_hkd: float = Field(1_000_000.0, gt=0, lt=1e12, description="Median order size, HKD (lognormal).")
+    order_size_sigma: float = Field(1.0, ge=0, le=5, description="Log-standard deviation of order size.")
+    reservation_spread_bps_mean: float = Field(
+        0.0, ge=-500, le=500, description="Mean of the lowest yield an order accepts, over the market yield, bps."
+    )
+    reservation_spread_bps_sd: float = Field(5.0, ge=0, le=500, description="Its standard deviation, bps.")
+
+
+class Adoption(Strict):
+    """Bass diffusion of a group's onboarding to tokenized channels."""
+
+    initial_share: float = Field(1.0, ge=0.0, le=1.0, description="Share onboarded on day 0.")
+    innovation_per_year: float = Field(0.0, ge=0.0, le=10.0, description="Bass innovation coefficient p, per year.")
+    imitation_per_year: float = Field(0.0, ge=0.0, le=10.0, description="Bass imitation coefficient q, per year.")
+
+
+class InvestorGroup(Strict):
+    """Investors alike in access, needs and cost sensitivity; their needs form one Poisson stream."""
+
+    accounts: int = Field(gt=0, le=10_000_000, description="Number of investor accounts in the group.")
+    needs_per_day: float = Field(gt=0, le=10_000_000, description="Trading needs per business day, whole group.")
+    active_hours: tuple[Hour, Hour] = Field(
+        (9.0, 18.0), description="Hours of the day in which the group's needs arrive, [start, end]."
+    )
+    interest: dict[Name, Annotated[float, Field(gt=0)]] = Field(
+        min_length=1, description="Instruments the needs concern, by name, with relative weights."
+    )
+    trade_size_median_hkd: float = Field(gt=0, lt=1e11, description="Median trade size, HKD (lognormal).")
+    trade_size_sigma: float = Field(1.0, ge=0, le=5, description="Log-standard deviation of trade size.")
+    gain_mean_bps: float = Field(
+        gt=0,
+        lt=10_000,
+        description="Mean private gain of a need, bps of trade value (exponential); sets cost sensitivity.",
+    )
+    channel_logit_scale_bps: float = Field(
+        2.0, gt=0, lt=10_000, description="Logit scale of channel choice on net gain, bps; small = picky."
+    )
+    settlement_delay_cost_bps_per_day: NonNegativeBps = Field(
+        0.5, description="Cost the group puts on each business day a trade waits to settle, bps."
+    )
+    tokenized_access: bool = Field(description="May the group trade tokenized units?")
+    conventional_access: bool = Field(True, description="May the group trade conventional units?")
+    venues: list[Name] | None = Field(
+        None, description="Venues the group may use, by name (null: every venue its access allows)."
+    )
+    short_selling: bool = Field(
+        False, description="May the group sell units it does not hold (its holdings may then go negative)?"
+    )
+    adoption: Adoption = Field(default_factory=Adoption, description="Onboarding to tokenized channels over time.")
+    subscription: Subscription = Field(default_factory=Subscription, description="Orders for new bond issues.")
+    holdings: dict[Name, dict[Form, Annotated[int, Field(ge=0)]]] = Field(
+        default_factory=dict, description="Units held per account at the start: instrument -> form -> units."
+    )
+    initial_cash_hkd: float = Field(1_000_000.0, ge=0, lt=1e13, description="Cash held per account at the start, HKD.")
+
+    @model_validator(mode="after")
+    def _hours_ordered(self) -> InvestorGroup:
+        check_window(*self.active_hours, "active_hours")
+        return self

@@ -1,0 +1,115 @@
+"""Venues in a scenario: fees, hours, settlement, and each listing's market maker or dealer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from sim.scenario.base import Form, Hour, Name, NonNegativeBps, Strict, check_window
+
+class Fees(Strict):
+    """Per-side charges on a venue, each paid by buyer and seller alike to its collector."""
+
+    trading_fee_bps: NonNegativeBps = Field(0.0, description="Venue trading fee per side, bps.")
+    sfc_levy_bps: NonNegativeBps = Field(0.0, description="SFC transaction levy per side, bps.")
+    afrc_levy_bps: NonNegativeBps = Field(0.0, description="AFRC transaction levy per side, bps.")
+    settlement_fee_bps: NonNegativeBps = Field(
+        0.0, description="Settlement (clearing house) fee per side, bps."
+    )
+    network_fee_hkd_per_transfer: float = Field(
+        0.0, ge=0, lt=1e6, description="Ledger network fee per token transfer, HKD, paid by the seller."
+    )
+
+
+class MarketMaker(Strict):
+    """A quoting market maker on an order book: a ladder around fair value, capped by inventory."""
+
+    base_half_spread_bps: NonNegativeBps = Field(
+        4.0, description="Half-spread for inventory risk, on top of the maker's own per-side costs, bps."
+    )
+    levels: int = Field(3, ge=1, le=50, description="Price levels quoted on each side.")
+    level_step_bps: NonNegativeBps = Field(5.0, description="Distance between quoted levels, bps.")
+    quote_size_units: int = Field(20_000, gt=0, le=10**9, description="Units quoted at each level.")
+    inventory_limit_units: int = Field(
+        1_000_000, gt=0, le=10**10, description="Largest position away from the starting inventory, units."
+    )
+    skew_bps_at_limit: NonNegativeBps = Field(
+        15.0, description="Shift of the quote mid against the inventory when at the limit, bps."
+    )
+    inventory_spread_bps_at_limit: NonNegativeBps = Field(
+        5.0, description="Extra half-spread for inventory risk, growing linearly to this at the limit, bps."
+    )
+    requote_minutes: float = Field(
+        5.0, gt=0, le=1440, description="Minutes between scheduled requotes while the venue is open."
+    )
+    initial_units: int = Field(5_000_000, ge=0, le=10**11, description="Units held at the start.")
+    initial_cash_hkd: float = Field(300_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
+
+
+class Dealer(Strict):
+    """An OTC dealer answering requests for quote: spread widens with size and leans with inventory."""
+
+    base_half_spread_bps: NonNegativeBps = Field(8.0, description="Half-spread on a small request, bps.")
+    size_impact_bps_per_million_hkd: NonNegativeBps = Field(
+        0.5, description="Extra half-spread per HK$1m of request size, bps."
+    )
+    skew_bps_at_limit: NonNegativeBps = Field(15.0, description="Quote shift against inventory at the limit, bps.")
+    inventory_limit_units: int = Field(
+        2_000_000, gt=0, le=10**10, description="Largest position away from the starting inventory, units."
+    )
+    initial_units: int = Field(5_000_000, ge=0, le=10**11, description="Units held at the start.")
+    initial_cash_hkd: float = Field(1_000_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
+
+
+class Listing(Strict):
+    """One instrument on one venue, with its liquidity provider."""
+
+    market_maker: MarketMaker = Field(
+        default_factory=MarketMaker, description="Market maker (exchange and platform venues)."
+    )
+    dealer: Dealer = Field(default_factory=Dealer, description="Dealer (dealer venues).")
+
+
+class Venue(Strict):
+    """A trading venue: an order book or a dealer market, with hours, fees and a settlement cycle."""
+
+    kind: Literal["exchange", "platform", "dealer"] = Field(
+        description="`exchange` (stock exchange), `platform` (licensed digital-asset platform) or `dealer` (OTC)."
+    )
+    form: Form = Field(description="Which form trades here: `conventional` or `tokenized`.")
+    listings: dict[Name, Listing] = Field(
+        min_length=1, description="Instruments traded here, by instrument name, with their liquidity provider."
+    )
+    sessions_hours: list[tuple[Hour, Hour]] = Field(
+        default_factory=lambda: [(9.5, 12.0), (13.0, 16.0)],
+        min_length=1,
+        description="Trading sessions as [open, close] in hours of the day; [[0, 24]] trades around the clock.",
+    )
+    settlement_cycle_days: int = Field(
+        2, ge=0, le=30, description="Business days from trade to settlement; 0 settles atomically at the trade."
+    )
+    fail_probability_at_t2: float = Field(
+        0.0, ge=0.0, le=0.5,
+        description="Chance that a settlement attempt fails at a T+2 cycle (retried next business day); "
+        "scaled to the venue's cycle by `settlement.fail_cycle_elasticity`, and 0 for atomic settlement.",
+    )
+    central_counterparty: bool = Field(
+        False, description="Does a central counterparty novate, net and margin this venue's trades?"
+    )
+    fees: Fees = Field(default_factory=Fees, description="Per-side fees and levies.")
+
+    @model_validator(mode="after")
+    def _check(self) -> Venue:
+        previous_close = 0.0
+        for open_hour, close_hour in self.sessions_hours:
+            check_window(open_hour, close_hour, "a trading session")
+            if open_hour < previous_close:
+                raise ValueError("trading sessions must be in order and must not overlap")
+            previous_close = close_hour
+        provider = "dealer" if self.kind == "dealer" else "market_maker"
+        for name, listing in self.listings.items():
+            wrong = ({"dealer", "market_maker"} - {provider}) & listing.model_fields_set
+            if wrong:
+                raise ValueError(f"listing {name}: a {self.kind} venue has a {provider}, not a {wrong.pop()}")
+        return self
