@@ -102,7 +102,7 @@ def _until_ci(args: argparse.Namespace) -> UntilCi | None:
     return UntilCi.parse(args.until_ci, args.max_reps, args.batch)
 
 
-def _common(args: argparse.Namespace) -> dict[str, Any]:
+def execution_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"seed": args.seed, "overrides": list(args.set), "name": args.name, "out": args.out,
             "workers": args.workers, "dask": args.dask, "quiet": bool(args.quiet)}
 
@@ -111,14 +111,14 @@ def command_run_experiment(args: argparse.Namespace, files: list[Path]) -> int:
     """`tokensim run FILE... --reps N`: replications of each scenario, same seeds for all."""
     until_ci = _until_ci(args)
     reps = until_ci.batch if args.reps is None else args.reps  # no --reps: --until-ci was given
-    return _conduct(lambda: api.run(files, reps=reps, until_ci=until_ci, **_common(args)), _print_summary)
+    return conduct(lambda: api.run(files, reps=reps, until_ci=until_ci, **execution_options(args)), _print_summary)
 
 
 def command_compare(args: argparse.Namespace) -> int:
     until_ci = _until_ci(args)
-    return _conduct(
-        lambda: api.compare(args.baseline, args.policies, reps=args.reps, until_ci=until_ci, **_common(args)),
-        _print_comparison,
+    return conduct(
+        lambda: api.compare(args.baseline, args.policies, reps=args.reps, until_ci=until_ci, **execution_options(args)),
+        print_comparison,
     )
 
 
@@ -133,20 +133,20 @@ def command_sweep(args: argparse.Namespace) -> int:
         params = [f"{key}={','.join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)}"
                   for key, values in plan.sweep.items()]
         reps = plan.reps if reps is None else reps
-    return _conduct(lambda: api.sweep(args.file, params, design=args.design, samples=args.samples,
-                                      reps=SWEEP_REPS if reps is None else reps, until_ci=until_ci, **_common(args)))
+    return conduct(lambda: api.sweep(args.file, params, design=args.design, samples=args.samples,
+                                      reps=SWEEP_REPS if reps is None else reps, until_ci=until_ci, **execution_options(args)))
 
 
 def command_sensitivity(args: argparse.Namespace) -> int:
-    return _conduct(lambda: api.sensitivity(args.file, args.param, method=args.method, samples=args.samples,
-                                            reps=args.reps, **_common(args)))
+    return conduct(lambda: api.sensitivity(args.file, args.param, method=args.method, samples=args.samples,
+                                            reps=args.reps, **execution_options(args)))
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _conduct(experiment: Callable[[], api.ExperimentResult],
+def conduct(experiment: Callable[[], api.ExperimentResult],
              show: Callable[[api.ExperimentResult], None] = lambda result: None) -> int:
     """Run the experiment with SIGTERM treated as Ctrl-C; report; the exit status."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -196,7 +196,7 @@ def _print_summary(result: api.ExperimentResult) -> None:
     _more(summary["kpi"].nunique(), result, "summary.csv")
 
 
-def _print_comparison(result: api.ExperimentResult) -> None:
+def print_comparison(result: api.ExperimentResult) -> None:
     """Paired differences with their intervals, and the unpaired (Welch) half-width."""
     table = result.comparison
     kpis = list(dict.fromkeys(table["kpi"]))[:SHOWN_KPIS]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiment import api
-from sim.experiment.commands import _common, _conduct, _print_comparison, add_execution_options
+from sim.experiment.commands import add_execution_options, conduct, execution_options, print_comparison
 from sim.report.document import build_report
 from sim.scenario import ScenarioError
 
@@ -65,8 +65,8 @@ def command_report(args: argparse.Namespace) -> int:
     baseline, policies = split_baseline(_scenario_files(args.files), args.baseline)
 
     def report(result: api.ExperimentResult) -> None:
-        _print_comparison(result)
+        print_comparison(result)
         html, pdf = build_report(result.folder, args.out)
         print(f"report: {html} and {pdf}")
 
-    return _conduct(lambda: api.compare(baseline, policies, reps=args.reps, **_common(args)), report)
+    return conduct(lambda: api.compare(baseline, policies, reps=args.reps, **execution_options(args)), report)
