@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -74,26 +75,35 @@ def kpi_frame(result: RunResult) -> pd.DataFrame:
     return pd.DataFrame([{"scenario": result.scenario.name, "seed": result.seed, **result.kpis}])
 
 
-def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: list[str]) -> Path:
-    """Write `out_dir/<scenario>/` atomically and return its path; an older folder is replaced."""
-    final = out_dir / result.scenario.name
-    out_dir.mkdir(parents=True, exist_ok=True)
-    partial = out_dir / f".{result.scenario.name}.partial-{os.getpid()}"
+def write_folder(final: Path, fill: Callable[[Path], None]) -> Path:
+    """Call `fill(partial)` on an empty temporary folder beside `final`, then replace `final` with it."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    partial = final.parent / f".{final.name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     try:
         partial.mkdir()
-        result.trades.to_csv(partial / "trades.csv", index=False)
-        result.daily.to_csv(partial / "daily.csv", index=False)
-        result.groups.to_csv(partial / "groups.csv", index=False)
-        result.issuance.to_csv(partial / "issuance.csv", index=False)
-        result.settlement.to_csv(partial / "settlement.csv", index=False)
-        kpi_frame(result).to_csv(partial / "kpis.csv", index=False)
-        save_run_figures(result, partial / "figures")
-        text = json.dumps(manifest(result, sources, overrides), indent=2, sort_keys=False)
-        (partial / "manifest.json").write_text(text + "\n", encoding="utf-8")
+        fill(partial)
         if final.exists():
             shutil.rmtree(final)
         partial.rename(final)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return final
+
+
+def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: list[str]) -> Path:
+    """Write `out_dir/<scenario>/` atomically and return its path; an older folder is replaced."""
+
+    def fill(folder: Path) -> None:
+        result.trades.to_csv(folder / "trades.csv", index=False)
+        result.daily.to_csv(folder / "daily.csv", index=False)
+        result.groups.to_csv(folder / "groups.csv", index=False)
+        result.issuance.to_csv(folder / "issuance.csv", index=False)
+        result.settlement.to_csv(folder / "settlement.csv", index=False)
+        kpi_frame(result).to_csv(folder / "kpis.csv", index=False)
+        save_run_figures(result, folder / "figures")
+        text = json.dumps(manifest(result, sources, overrides), indent=2, sort_keys=False)
+        (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
+
+    return write_folder(out_dir / result.scenario.name, fill)

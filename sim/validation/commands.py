@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.scenario import ScenarioError
 from sim.validation.calibration import DEFAULT_TARGET, GainFit, fit_gain_scale
-from sim.validation.folders import write_folder
+from sim.outputs import write_folder
 from sim.validation.report import write_report
 from sim.validation.runs import ModelRuns
 from sim.validation.suite import FULL, QUICK, validate

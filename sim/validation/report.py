@@ -13,7 +13,7 @@ import pandas as pd
 
 from sim.validation.checks import OUTSIDE, Check, checks_table
 from sim.validation.figures import FIGURES, save_validation_figures
-from sim.validation.folders import write_folder
+from sim.outputs import write_folder
 from sim.validation.suite import Validation
 
 SECTIONS = (
