@@ -9,7 +9,7 @@ Modules, one job each:
 - `arbitrage_band`: ETF premiums against the authorised participant's band;
 - `littles_law`: settlement exposure against value traded times the cycle;
 - `checks`: each result as a report row against its target; `suite`: runs them all;
-- `figures`, `report`, `folders`: the report folder, written atomically;
+- `figures`, `report`: the report folder, written atomically (`sim.outputs.write_folder`);
 - `commands`: the `validate-model` and `calibrate` subcommands.
 The method and the sources are in `docs/validation.md`.
 """
