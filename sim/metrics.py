@@ -57,7 +57,9 @@ def trades_table(recorder: Recorder, listings: pd.DataFrame, groups: np.ndarray)
     return trades
 
 
-def daily_table(recorder: Recorder, trades: pd.DataFrame, listings: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+def daily_table(
+    recorder: Recorder, trades: pd.DataFrame, quotes: pd.DataFrame, listings: pd.DataFrame, horizon_days: int
+) -> pd.DataFrame:
     """One row per business day and listing: flows, spreads, depth, value, premium, settlement."""
     index = pd.MultiIndex.from_product([range(horizon_days), range(len(listings))], names=["day", "listing"])
     trades = trades.assign(effective_value=2.0 * trades["taker_side"] * trades["premium_bps"] * trades["value_hkd"])
@@ -74,7 +76,7 @@ def daily_table(recorder: Recorder, trades: pd.DataFrame, listings: pd.DataFrame
     ).reindex(index)
     for column in ("volume_units", "volume_hkd", "trades"):
         daily[column] = daily[column].fillna(0).astype("int64" if column != "volume_hkd" else "float64")
-    quotes = two_sided_quotes(recorder).groupby(["day", "listing"])
+    quotes = quotes.groupby(["day", "listing"])
     daily["quoted_spread_bps"] = quotes["spread_bps"].mean().reindex(index)
     daily["premium_bps"] = quotes["premium_bps"].mean().reindex(index)
     daily["depth_at_best_units"] = quotes["depth_units"].mean().reindex(index)
@@ -213,10 +215,11 @@ class RunTables:
         listings = listing_frame(model)
         account_groups = np.array([account.group for account in model.ledger.accounts], dtype=object)
         trades = trades_table(model.recorder, listings, account_groups)
-        daily = daily_table(model.recorder, trades, listings, scenario.horizon_days)
+        quotes = two_sided_quotes(model.recorder)
+        daily = daily_table(model.recorder, trades, quotes, listings, scenario.horizon_days)
         fair = fair_value_table(model, scenario.horizon_days)
         daily.insert(daily.columns.get_loc("last_price_hkd"), "fair_value_hkd", fair.to_numpy().ravel())
-        quotes = two_sided_quotes(model.recorder).merge(listings, left_on="listing", right_index=True)
+        quotes = quotes.merge(listings, left_on="listing", right_index=True)
         groups = group_table(model.recorder, list(scenario.investors))
         dates = np.array([d.isoformat() for d in model.calendar.dates], dtype=object)
         daily.insert(1, "date", dates[daily["day"]])

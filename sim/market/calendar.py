@@ -104,14 +104,6 @@ class BusinessCalendar:
         self._check_day(day)
         return self._calendar_days[day]
 
-    def years_elapsed(self, day: int) -> float:
-        """Calendar years (Actual/365) from business day 0 to business day `day`."""
-        return self.calendar_days_before(day) / DAYS_PER_YEAR
-
-    def days_between(self, start_day: int, end_day: int) -> int:
-        """Business days from `start_day` to `end_day` (negative if `end_day` is earlier)."""
-        return end_day - start_day
-
     @property
     def dates(self) -> list[datetime.date]:
         """A copy of the precomputed business dates (take it once, outside hot loops)."""
