@@ -1,11 +1,12 @@
 """Scenario + seed -> a wired SimPy model -> a checked RunResult.
 
 The engine opens the accounts and builds, from the validated scenario: venues and listings
-with their liquidity providers (market makers, dealers), the planned bond issues of every
-programme (each with its own ledger asset and a listing that opens when it settles), authorised
-participants for ETFs, investor groups, and the issuance desk. It runs the SimPy environment to
-the horizon and on until every trade has settled, checks the accounting invariants, and hands
-the recorded tables to `metrics`.
+with their liquidity providers (market makers, dealers), the planned issues of every programme
+(each with its own ledger asset and a listing that opens when it settles), authorised
+participants for every backed instrument (an ETF's basket, a token's asset in custody),
+investor groups, and the issuance desk. It runs the SimPy environment to the horizon and on
+until every trade has settled, checks the accounting invariants, and hands the recorded tables
+to `metrics`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from sim.market.venue import Listing, Venue
 from sim.metrics import RunTables, compute_kpis
 from sim.recorder import Recorder
 from sim.settlement_economics import fail_probability_for_cycle
-from sim.scenario.schema import FORMS, Etf, Listing as ListingParams, Scenario
+from sim.scenario.schema import FORMS, Listing as ListingParams, Scenario
 
 SHARED_COLLECTORS = ("government", "SFC", "AFRC", "network", "basket_costs", "issuance_services")
 
@@ -199,15 +200,15 @@ class _Wiring:
     def open_participants(self, market: Market) -> list[AuthorisedParticipant]:
         participants = []
         for name, instrument in self.scenario.instruments.items():
-            if not isinstance(instrument, Etf):
+            params = getattr(instrument, "authorised_participant", None)
+            if params is None:  # only backed instruments (a basket, an asset in custody) have one
                 continue
-            params = instrument.authorised_participant
             units = self.holding(params.initial_units, name)
             account = self.open_account(f"{name}:authorised_participant", "authorised_participant", params.initial_cash_hkd, units)
             self.providers.add(account)
-            etf_assets = [asset for (held, _), asset in self.assets.items() if held == name]
-            basket_hkd = sum(self.ledger.issued_units[a] for a in etf_assets) * self.values[name].at(0.0)
-            fund = self.open_account(f"{name}:fund", "fund", basket_hkd)  # holds the basket, as cash at NAV
+            assets = [asset for (held, _), asset in self.assets.items() if held == name]
+            backing_hkd = sum(self.ledger.issued_units[a] for a in assets) * self.values[name].at(0.0)
+            fund = self.open_account(f"{name}:fund", "fund", backing_hkd)  # holds the backing, as cash at its value
             books = [l for l in self.listings if l.instrument == name and l.book is not None]
             participants.append(AuthorisedParticipant(
                 account, fund, self.collectors["basket_costs"], params, instrument.creation_unit_units,

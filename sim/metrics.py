@@ -142,7 +142,7 @@ def group_table(recorder: Recorder, names: list[str]) -> pd.DataFrame:
 
 
 def issuance_table(model: Model) -> pd.DataFrame:
-    """The primary market: one row per bond issue that closed, then one per ETF creation or redemption."""
+    """The primary market: one row per issue that closed, then one per creation or redemption of a backed instrument."""
     bonds, flows = bond_issues(model), etf_primary_flows(model)
     table = pd.concat([bonds, flows], ignore_index=True)
     whole = [c for c in table.columns if pd.api.types.is_integer_dtype(bonds.get(c, flows.get(c)))]
@@ -150,13 +150,14 @@ def issuance_table(model: Model) -> pd.DataFrame:
 
 
 def etf_primary_flows(model: Model) -> pd.DataFrame:
-    """ETF units created or redeemed by authorised participants, one row each, valued at NAV."""
+    """Units of backed instruments (ETFs, asset-backed tokens) created or redeemed, one row each, valued at NAV."""
     flows = model.recorder.etf_flows.frame()
     listings = model.listings
     units = flows["created_units"].abs()
     dates = np.array([d.isoformat() for d in model.calendar.dates], dtype=object)
+    kinds = np.array([listings[i].instrument_type.replace("_", " ") for i in flows["listing"]], dtype=object)
     return pd.DataFrame({
-        "kind": np.where(flows["created_units"] > 0, "etf creation", "etf redemption"),
+        "kind": kinds + np.where(flows["created_units"] > 0, " creation", " redemption"),
         "name": [listings[i].instrument for i in flows["listing"]],
         "issuer": [f"{listings[i].instrument}:fund" for i in flows["listing"]],
         "form": [listings[i].venue.form for i in flows["listing"]],

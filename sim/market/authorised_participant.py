@@ -1,4 +1,7 @@
-"""An ETF's authorised participant: creation and redemption keep the price near NAV.
+"""An authorised participant: creation and redemption keep a backed instrument near its NAV.
+
+Backed instruments are ETFs (a basket held by the fund) and asset-backed tokens (a commodity
+held in custody); both are handled alike, the backing held by the fund account as cash at value.
 
 When units trade at a premium to NAV wider than the participant's costs (basket trading cost,
 the creation fee, and its own per-side charges on the venue), it creates units against cash at
@@ -24,7 +27,7 @@ MINUTES_PER_DAY = 24 * 60
 
 
 class AuthorisedParticipant:
-    """Arbitrages one ETF across its order-book listings."""
+    """Arbitrages one backed instrument (ETF, asset-backed token) across its order-book listings."""
 
     def __init__(
         self,
