@@ -63,6 +63,7 @@ def test_duty_sweep_gives_a_negative_finite_elasticity(runs):
     assert math.isfinite(result.slope) and result.slope < 0
     volumes = [p.volume_hkd for p in result.points]
     assert volumes == sorted(volumes, reverse=True)
+    assert result.seed_slopes == (pytest.approx(result.slope),)  # one seed: its own fit is the pooled one
     assert all(p.total_cost_bps > p.duty_bps + p.fees_bps for p in result.points)
 
 
@@ -81,6 +82,7 @@ def test_replay_lowers_volume_against_the_counterfactual(runs):
     assert replay.rise_volume_hkd[~before].sum() < replay.counterfactual_volume_hkd[~before].sum()
     assert replay.change_vs_counterfactual < 0 and replay.elasticity_ttc < 0
     assert replay.cost_rise_bps > replay.cost_counterfactual_bps
+    assert replay.seed_changes_vs_counterfactual.tolist() == [pytest.approx(replay.change_vs_counterfactual)]
 
 
 def test_etf_premium_stays_inside_the_participants_band(own_results):
@@ -111,15 +113,37 @@ def test_validate_model_quick_writes_the_report(tmp_path, capsys):
     out = tmp_path / "validation"
     assert command("validate-model", str(BASELINE), "--quick", "--seed", "11", "--out", str(out)) == 0
     table = pd.read_csv(out / "validation.csv")
-    assert list(table.columns) == ["name", "measured", "target", "low", "high", "status", "note"]
+    assert list(table.columns) == ["name", "measured", "ci_low", "ci_high", "target", "low", "high", "status", "note"]
     assert {"zi_efficiency_zi_c", "volume_elasticity_ttc", "replay_elasticity_ttc",
-            "etf_premium_in_band_hk_tracker_exchange", "littles_law_exchange"} <= set(table["name"])
-    assert set(table["status"]) <= {"pass", "OUTSIDE", "info"}
+            "etf_premium_in_band_hk_tracker_exchange", "etf_typical_abs_premium_bps_hk_tracker_exchange",
+            "littles_law_exchange"} <= set(table["name"])
+    outside = table[~table["status"].isin(["pass", "info"])]
+    assert outside.empty, f"validation checks outside their published range:\n{outside.to_string()}"
     for figure in FIGURES:
         assert (out / "figures" / figure).stat().st_size > 10_000
         assert f"figures/{figure}" in (out / "validation.md").read_text()
     assert [p.name for p in tmp_path.iterdir()] == ["validation"], "temporary folder left behind"
     assert "report ->" in capsys.readouterr().out
+
+
+def test_validate_model_exits_1_when_a_check_is_outside(tmp_path, capsys):
+    out = tmp_path / "validation"
+    wrong_fee = "venues.exchange.fees.sfc_levy_bps=0.28"
+    assert command("validate-model", str(BASELINE), "--quick", "--set", "horizon_days=4", "--set", wrong_fee,
+                   "--out", str(out)) == 1
+    table = pd.read_csv(out / "validation.csv").set_index("name")
+    assert table.loc["statutory round trip, HK$100,000 stock trade (HKD)", "status"] == "OUTSIDE"
+    assert "checks outside their range: statutory round trip" in capsys.readouterr().err
+
+
+def test_check_intervals_come_from_the_per_seed_figures():
+    from sim.validation.checks import Check, interval
+
+    low, high = interval(-0.8, [-0.7, -0.9, -0.8])
+    assert low == pytest.approx(-0.8 - 4.302653 * 0.1 / math.sqrt(3), rel=1e-5) and high == pytest.approx(-1.6 - low)
+    assert all(math.isnan(bound) for bound in interval(-0.8, [-0.7]))
+    check = Check("x", -0.8, "t", -1.5, -0.5, "n", low, high)
+    assert check.status == "pass" and check.interval_text.startswith("-1.048 to")
 
 
 def test_calibrate_prints_overrides_and_writes_a_yaml_snippet(tmp_path, capsys):

@@ -1,8 +1,10 @@
 """Render `docs/scenario-reference.md` from the schema, so the reference cannot drift from the code.
 
 One section per model (root first, then depth-first in field order), each with a table of its
-keys: type in plain words, default, allowed range (from the field constraints) and description.
-The output depends only on the schema, so regenerating it is a no-op unless the schema changed.
+keys: type in plain words, default, allowed range (from the field constraints), description, and
+a link to where `docs/calibration.md` sources the default or marks it as an assumption. The
+output depends only on the schema and that page, so regenerating it is a no-op unless one of
+them changed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from sim.scenario.calibration_links import CalibrationEntry, calibration_cell, load_calibration
 from sim.scenario.schema import Scenario
 
 COMMAND = "tokensim reference > docs/scenario-reference.md"
@@ -31,7 +34,9 @@ A file may begin with `extends: base.yaml` (a path relative to the file's folder
 merged key by key with this file winning, lists and plain values are replaced whole, and `null`
 replaces an inherited value rather than deleting it. On the command line,
 `--set KEY.PATH=VALUE` (e.g. `--set policy.stamp_duty.tokenized_etf.rate_per_side=0`) replaces
-one value after the files are merged; the value is read as YAML.
+one value after the files are merged; the value is read as YAML. The last column links to
+[calibration.md](calibration.md), which gives each real-world default its source or marks it as
+an assumption with a reason and a range to sweep.
 """
 
 _BOUND_SYMBOLS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
@@ -39,8 +44,17 @@ _BOUND_SYMBOLS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 def render_reference(root: type[BaseModel] = Scenario) -> str:
     """The Markdown reference for `root` and every model nested in it."""
-    sections = [_section(model, paths) for model, paths in _models_in_order(root).items()]
+    calibration = load_calibration()
+    sections = [_section(model, paths, calibration) for model, paths in _models_in_order(root).items()]
     return "\n".join([HEADER, *sections])
+
+
+def schema_keys(root: type[BaseModel] = Scenario) -> list[tuple[str, ...]]:
+    """Every key of the schema as path segments (`<name>` for a mapping's names, no list markers)."""
+    return [
+        tuple(part.removesuffix("[]") for part in f"{path}.{name}".strip(".").split("."))
+        for model, paths in _models_in_order(root).items() for path in paths for name in model.model_fields
+    ]
 
 
 def _models_in_order(root: type[BaseModel]) -> dict[type[BaseModel], list[str]]:
@@ -71,20 +85,21 @@ def _nested_models(annotation: Any, suffix: str = "") -> list[tuple[type[BaseMod
     return []
 
 
-def _section(model: type[BaseModel], paths: list[str]) -> str:
+def _section(model: type[BaseModel], paths: list[str], calibration: list[CalibrationEntry]) -> str:
     """One model's heading, where it appears, its docstring and its table of keys."""
     where = ", ".join(f"`{path}`" for path in paths) if paths != [""] else "the top level of the file"
     rows = [
-        "| Key | Type | Default | Allowed | Description |",
-        "| --- | --- | --- | --- | --- |",
-        *(_row(name, field) for name, field in model.model_fields.items()),
+        "| Key | Type | Default | Allowed | Description | Calibration |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *(_row(name, field, calibration_cell(calibration, paths, name)) for name, field in model.model_fields.items()),
     ]
     doc = inspect.cleandoc(model.__doc__ or "")
     return f"## {model.__name__}\n\n{doc}\n\nAt: {where}.\n\n" + "\n".join(rows) + "\n"
 
 
-def _row(name: str, field: FieldInfo) -> str:
-    cells = [f"`{name}`", _describe_type(field.annotation), _default(field), _allowed(field), field.description or ""]
+def _row(name: str, field: FieldInfo, calibration: str) -> str:
+    cells = [f"`{name}`", _describe_type(field.annotation), _default(field), _allowed(field), field.description or "",
+             calibration]
     return "| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |"
 
 

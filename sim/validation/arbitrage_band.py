@@ -26,16 +26,26 @@ TARGET_SHARE = 0.95
 
 @dataclass(frozen=True)
 class BandShare:
-    """Daily premium and band of one ETF listing, pooled over seeds."""
+    """Daily premium and band of one ETF listing, pooled over seeds (`seed` numbers each day's run)."""
 
     instrument: str
     venue: str
     premium_bps: np.ndarray
     band_bps: np.ndarray
+    seed: np.ndarray
 
     @property
     def share_inside(self) -> float:
         return float(np.mean(np.abs(self.premium_bps) <= self.band_bps)) if len(self.premium_bps) else float("nan")
+
+    @property
+    def seed_shares_inside(self) -> np.ndarray:
+        inside = np.abs(self.premium_bps) <= self.band_bps
+        return np.array([inside[self.seed == k].mean() for k in np.unique(self.seed)])
+
+    @property
+    def seed_median_abs_premium_bps(self) -> np.ndarray:
+        return np.array([np.median(np.abs(self.premium_bps[self.seed == k])) for k in np.unique(self.seed)])
 
 
 def provider_charges(scenario: Scenario, venue: str, instrument_type: str) -> CostSchedule:
@@ -68,12 +78,13 @@ def premium_in_band(results: list[RunResult]) -> list[BandShare]:
     scenario = results[0].scenario
     shares = []
     for instrument, venue in etf_book_listings(scenario):
-        premiums, bands = [], []
-        for result in results:
+        premiums, bands, seeds = [], [], []
+        for k, result in enumerate(results):
             daily = result.daily
             days = daily[(daily["instrument"] == instrument) & (daily["venue_name"] == venue)]
             days = days.dropna(subset=["premium_bps"])
             premiums.append(days["premium_bps"].to_numpy())
             bands.append(band_bps(scenario, instrument, venue, days))
-        shares.append(BandShare(instrument, venue, np.concatenate(premiums), np.concatenate(bands)))
+            seeds.append(np.full(len(days), k))
+        shares.append(BandShare(instrument, venue, *map(np.concatenate, (premiums, bands, seeds))))
     return shares

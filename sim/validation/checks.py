@@ -3,7 +3,10 @@
 Why: every validation result ends as the same kind of row (what was measured, what the
 literature or theory says, whether it falls inside, and a note on how to read it), so the CSV,
 the Markdown report and the command's summary read one list. A check outside its range is
-marked, not raised: validation is a report on the model, not a test that stops it.
+marked, not raised: validation is a report on the model, not a test that stops it. Each model
+figure carries a 95% interval: the pooled figure plus or minus the Student-t half-width of the
+same figure measured on each seed alone (none with one seed; zero-intelligence markets use the
+spread between markets, and the statutory cost is exact).
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 
+from sim.experiment.stats import Estimate
 from sim.scenario.schema import Scenario
 from sim.validation.arbitrage_band import TARGET_SHARE, BandShare
 from sim.validation.elasticity import PUBLISHED_RANGE, Elasticity
@@ -22,6 +27,7 @@ from sim.validation.statutory_cost import model_round_trip_hkd, published_round_
 from sim.validation.zero_intelligence import KINDS, PUBLISHED, PUBLISHED_ZI_C_MEAN
 
 PASS, OUTSIDE, INFO = "pass", "OUTSIDE", "info"
+PETAJISTO_TYPICAL_BPS = 100.0  # ETF prices within about +-100 bp of NAV, stale prices corrected (Petajisto 2017)
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,8 @@ class Check:
     low: float | None
     high: float | None
     note: str
+    ci_low: float = math.nan
+    ci_high: float = math.nan
 
     @property
     def status(self) -> str:
@@ -43,11 +51,27 @@ class Check:
             self.high is None or self.measured <= self.high)
         return PASS if inside else OUTSIDE
 
+    @property
+    def interval_text(self) -> str:
+        """The 95% interval as `a to b`, or empty when there is none."""
+        if math.isnan(self.ci_low) or math.isnan(self.ci_high):
+            return ""
+        return f"{self.ci_low:.4g} to {self.ci_high:.4g}"
+
+
+COLUMNS = ["name", "measured", "ci_low", "ci_high", "target", "low", "high", "status", "note"]
+
+
+def interval(measured: float, per_seed) -> tuple[float, float]:
+    """`measured` plus or minus the 95% t half-width of its per-seed values (nan with fewer than 2)."""
+    half = Estimate.of(np.asarray(per_seed, dtype=float)).half_width
+    return measured - half, measured + half
+
 
 def checks_table(checks: list[Check]) -> pd.DataFrame:
-    """One row per check: name, measured, target, low, high, status, note."""
+    """One row per check: name, measured with its interval, target, low, high, status, note."""
     rows = [{**asdict(check), "status": check.status} for check in checks]
-    return pd.DataFrame(rows, columns=["name", "measured", "target", "low", "high", "status", "note"])
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def zero_intelligence_checks(table: pd.DataFrame) -> list[Check]:
@@ -65,7 +89,8 @@ def zero_intelligence_checks(table: pd.DataFrame) -> list[Check]:
         else:
             target = f"{low:.1%} to {high:.1%} (Gode & Sunder 1993); depends on the schedules"
         name = f"zi_efficiency_{kind.replace('-', '_').lower()}"
-        checks.append(Check(name, float(markets.mean()), target, low, high, note))
+        measured = float(markets.mean())
+        checks.append(Check(name, measured, target, low, high, note, *interval(measured, markets)))
     return checks
 
 
@@ -77,7 +102,8 @@ def elasticity_checks(result: Elasticity) -> list[Check]:
             f"{points[-1].total_cost_bps:.1f} bp; arc elasticities {arcs}; -TTC/mu at the middle point: {theory}")
     low, high = PUBLISHED_RANGE
     target = f"{low:g} to {high:g} against TTC (Matheson 2011); -1.0 China 1997 (Baltagi, Li & Li 2006)"
-    return [Check("volume_elasticity_ttc", result.slope, target, low, high, note)]
+    return [Check("volume_elasticity_ttc", result.slope, target, low, high, note,
+                  *interval(result.slope, result.seed_slopes))]
 
 
 def replay_checks(replay: Replay) -> list[Check]:
@@ -88,27 +114,44 @@ def replay_checks(replay: Replay) -> list[Check]:
     return [
         Check("replay_volume_change_vs_counterfactual", replay.change_vs_counterfactual,
               f"{expected[0]:.1%} to {expected[1]:.1%} (elasticity {low:g} to {high:g} at this cost change)", *expected,
-              f"{rise}; TTC {replay.cost_counterfactual_bps:.1f} -> {replay.cost_rise_bps:.1f} bp, same seeds, same days"),
+              f"{rise}; TTC {replay.cost_counterfactual_bps:.1f} -> {replay.cost_rise_bps:.1f} bp, same seeds, same days",
+              *interval(replay.change_vs_counterfactual, replay.seed_changes_vs_counterfactual)),
         Check("replay_volume_change_before_after", replay.change_before_after, "reported only", None, None,
               f"the counterfactual's own before/after change is {replay.counterfactual_before_after:.1%}: "
               "what comparing with it removes"),
         Check("replay_elasticity_ttc", replay.elasticity_ttc, f"{low:g} to {high:g} against TTC (Matheson 2011)", low, high,
-              "ln(volume ratio) / ln(TTC ratio), against the counterfactual"),
+              "ln(volume ratio) / ln(TTC ratio), against the counterfactual",
+              *interval(replay.elasticity_ttc, replay.seed_elasticities_ttc)),
         Check("replay_elasticity_tax", replay.elasticity_tax,
               f"{PUBLISHED_TAX_ELASTICITY:g} against the tax (Baltagi, Li & Li 2006, China 1997)", None, None,
-              f"ln(volume ratio) / ln({RATE_AFTER / RATE_BEFORE:g})"),
+              f"ln(volume ratio) / ln({RATE_AFTER / RATE_BEFORE:g})",
+              *interval(replay.elasticity_tax, replay.seed_elasticities_tax)),
     ]
 
 
 def band_checks(shares: list[BandShare]) -> list[Check]:
-    return [
-        Check(f"etf_premium_in_band_{share.instrument}_{share.venue}", share.share_inside,
-              f"at least {TARGET_SHARE:.0%} of days (no-arbitrage band; real ETFs +-100 bp, Petajisto 2017)",
-              TARGET_SHARE, 1.0,
-              f"{len(share.premium_bps)} days over all seeds; band mean {share.band_bps.mean():.1f} bp; "
-              f"|premium| mean {abs(share.premium_bps).mean():.2f} bp, max {abs(share.premium_bps).max():.2f} bp")
-        for share in shares if len(share.premium_bps)
-    ]
+    """Per ETF listing: days inside the participant's band, and the typical |premium| against Petajisto."""
+    checks = []
+    for share in shares:
+        if not len(share.premium_bps):
+            continue
+        listing = f"{share.instrument}_{share.venue}"
+        absolute = np.abs(share.premium_bps)
+        checks.append(Check(
+            f"etf_premium_in_band_{listing}", share.share_inside,
+            f"at least {TARGET_SHARE:.0%} of days inside the authorised participant's no-arbitrage band",
+            TARGET_SHARE, 1.0,
+            f"{len(absolute)} days over all seeds; band mean {share.band_bps.mean():.1f} bp; "
+            f"|premium| mean {absolute.mean():.2f} bp, max {absolute.max():.2f} bp",
+            *interval(share.share_inside, share.seed_shares_inside)))
+        median = float(np.median(absolute))
+        checks.append(Check(
+            f"etf_typical_abs_premium_bps_{listing}", median,
+            f"within {PETAJISTO_TYPICAL_BPS:g} bp of NAV (Petajisto 2017, stale-price corrected)",
+            0.0, PETAJISTO_TYPICAL_BPS,
+            f"median daily |premium|, bp; 95th percentile {np.percentile(absolute, 95):.2f} bp",
+            *interval(median, share.seed_median_abs_premium_bps)))
+    return checks
 
 
 def littles_law_checks(ratios: list[LittleRatio]) -> list[Check]:
@@ -123,7 +166,7 @@ def littles_law_checks(ratios: list[LittleRatio]) -> list[Check]:
             f"littles_law_{r.venue}", r.ratio, f"{expected:.3f} = 1 + p/((1-p)L) with fails; +-{TOLERANCE:g}",
             expected - TOLERANCE, expected + TOLERANCE,
             f"unsettled / (V x L along the run), L = {r.cycle_days:g} d, p = {r.fail_probability:.2%}; "
-            f"with mean V instead: {r.plain_ratio:.3f}"))
+            f"with mean V instead: {r.plain_ratio:.3f}", *interval(r.ratio, r.seed_ratios)))
     return checks
 
 
@@ -132,5 +175,5 @@ def statutory_cost_check(scenario: Scenario) -> Check:
     published = published_round_trip_hkd()
     return Check(
         "statutory round trip, HK$100,000 stock trade (HKD)", model_round_trip_hkd(scenario), f"{published:.2f}",
-        published, published, "0.1% duty + trading fee + SFC and AFRC levies + CCASS fee, each side",
+        published, published, "0.1% duty + trading fee + SFC and AFRC levies + CCASS fee, each side; exact",
     )

@@ -1,8 +1,8 @@
 """The `validate-model` and `calibrate` subcommands of `tokensim`.
 
 `validate-model` runs every validation check on a scenario (the baseline by default) and writes
-the report folder; it exits 0 even when a check falls outside its range, since the report says
-so. `calibrate` fits the investor groups' gain means to a target volume elasticity and prints
+the report folder; it exits 1 when a check falls outside its range (after writing the report,
+which says which and why), so scripts and CI notice. `calibrate` fits the investor groups' gain means to a target volume elasticity and prints
 them as `--set` overrides (also written as a YAML snippet). A user's mistake is a ScenarioError,
 which the command line prints on one line with exit status 2. `add_parsers` registers both on
 the `tokensim` subcommand parser.
@@ -11,6 +11,7 @@ the `tokensim` subcommand parser.
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from typing import Any
 import pandas as pd
 
 from sim.scenario import ScenarioError
-from sim.validation.calibration import DEFAULT_TARGET, GainFit, fit_gain_scale
 from sim.outputs import write_folder
+from sim.validation.calibration import DEFAULT_TARGET, GainFit, fit_gain_scale
+from sim.validation.checks import OUTSIDE
 from sim.validation.report import write_report
 from sim.validation.runs import ModelRuns
 from sim.validation.suite import FULL, QUICK, validate
@@ -69,9 +71,14 @@ def command_validate_model(args: argparse.Namespace) -> int:
     validation = validate(args.file, args.set, settings, args.seed)
     checks = validation.checks()
     for check in checks:
-        print(f"{check.status:>7}  {check.name:<45} {check.measured:>10.4g}   {check.target}")
+        interval = f"({check.interval_text})" if check.interval_text else ""
+        print(f"{check.status:>7}  {check.name:<45} {check.measured:>10.4g} {interval:<22}  {check.target}")
     folder = write_report(validation, Path(args.out))
     print(f"report -> {folder / 'validation.md'}")
+    outside = [check.name for check in checks if check.status == OUTSIDE]
+    if outside:
+        print(f"error: {len(outside)} checks outside their range: {', '.join(outside)}", file=sys.stderr)
+        return 1
     return 0
 
 

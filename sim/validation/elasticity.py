@@ -8,7 +8,8 @@ around the Hong Kong stock rate on the same seeds; volume is the ETF's conventio
 and TTC per side is duty + the exchange's per-side fees + the mean half quoted spread on the
 exchange listing. The elasticity is the slope of ln V on ln TTC (and the arc elasticities
 between neighbouring points). With exponential gains of mean mu the model predicts -TTC/mu per
-investor group, which the result reports alongside.
+investor group, which the result reports alongside. The same slope fitted on each seed alone
+gives the spread behind the slope's 95% interval.
 """
 
 from __future__ import annotations
@@ -27,12 +28,20 @@ PUBLISHED_RANGE = (-1.5, -0.5)  # against TTC: Matheson (2011); Baltagi, Li & Li
 
 @dataclass(frozen=True)
 class SweepPoint:
-    """One duty rate: mean turnover over the seeds and the cost components per side, bps."""
+    """One duty rate: turnover and half spread per seed, and the cost components per side, bps."""
 
     rate_per_side: float
-    volume_hkd: float
+    seed_volumes_hkd: tuple[float, ...]
     fees_bps: float
-    half_spread_bps: float
+    seed_half_spreads_bps: tuple[float, ...]
+
+    @property
+    def volume_hkd(self) -> float:
+        return float(np.mean(self.seed_volumes_hkd))
+
+    @property
+    def half_spread_bps(self) -> float:
+        return float(np.nanmean(self.seed_half_spreads_bps))
 
     @property
     def duty_bps(self) -> float:
@@ -51,29 +60,40 @@ class Elasticity:
     slope: float
     arcs: tuple[float, ...]
     theory: dict[str, float]
+    seed_slopes: tuple[float, ...]
 
 
-def half_spread_bps(results: list[RunResult], venue: str, instrument: str) -> float:
-    """Mean half quoted spread of one listing over all days and seeds."""
-    spreads = np.concatenate([listing_days(r, venue, instrument)["quoted_spread_bps"].to_numpy() for r in results])
-    return float(np.nanmean(spreads)) / 2.0
+def half_spread_bps(result: RunResult, venue: str, instrument: str) -> float:
+    """Mean half quoted spread of one listing over the run's days (nan if it never quoted)."""
+    spreads = listing_days(result, venue, instrument)["quoted_spread_bps"].to_numpy()
+    return float(np.nanmean(spreads)) / 2.0 if np.isfinite(spreads).any() else math.nan
 
 
 def sweep_point(runs: ModelRuns, rate: float) -> SweepPoint:
     """Run every seed with the conventional ETF's duty at `rate` per side."""
     results = runs.results(f"{DUTY_LEVER}.rate_per_side={rate}")
     listing = exchange_listing(results[0].scenario, str(runs.path))
-    volume = float(np.mean([r.kpis[f"turnover_hkd_{listing.instrument}_conventional"] for r in results]))
-    return SweepPoint(rate, volume, listing.fees_bps, half_spread_bps(results, listing.venue, listing.instrument))
+    volumes = tuple(r.kpis[f"turnover_hkd_{listing.instrument}_conventional"] for r in results)
+    spreads = tuple(half_spread_bps(r, listing.venue, listing.instrument) for r in results)
+    return SweepPoint(rate, volumes, listing.fees_bps, spreads)
 
 
-def log_log_slope(points: tuple[SweepPoint, ...]) -> float:
-    """Least-squares slope of ln volume on ln total cost (nan if volume vanished)."""
-    volumes = np.array([p.volume_hkd for p in points])
-    if (volumes <= 0).any():
+def log_log_slope(costs_bps: list[float], volumes_hkd: list[float]) -> float:
+    """Least-squares slope of ln volume on ln total cost (nan if volume vanished or a cost is unknown)."""
+    volumes, costs = np.array(volumes_hkd), np.array(costs_bps)
+    if (volumes <= 0).any() or not np.isfinite(costs).all():
         return math.nan
-    costs = np.log([p.total_cost_bps for p in points])
-    return float(np.polyfit(costs, np.log(volumes), 1)[0])
+    return float(np.polyfit(np.log(costs), np.log(volumes), 1)[0])
+
+
+def seed_slopes(points: tuple[SweepPoint, ...]) -> tuple[float, ...]:
+    """The slope fitted on each seed's own volumes and spreads."""
+    n_seeds = len(points[0].seed_volumes_hkd)
+    return tuple(
+        log_log_slope([p.duty_bps + p.fees_bps + p.seed_half_spreads_bps[k] for p in points],
+                      [p.seed_volumes_hkd[k] for p in points])
+        for k in range(n_seeds)
+    )
 
 
 def arc_elasticity(low: SweepPoint, high: SweepPoint) -> float:
@@ -93,4 +113,5 @@ def measure_elasticity(runs: ModelRuns, rates: tuple[float, ...] = SWEEP_RATES) 
     points = tuple(sweep_point(runs, rate) for rate in rates)
     arcs = tuple(arc_elasticity(a, b) for a, b in zip(points, points[1:]))
     middle = points[len(points) // 2]
-    return Elasticity(points, log_log_slope(points), arcs, theoretical(runs, middle.total_cost_bps))
+    slope = log_log_slope([p.total_cost_bps for p in points], [p.volume_hkd for p in points])
+    return Elasticity(points, slope, arcs, theoretical(runs, middle.total_cost_bps), seed_slopes(points))

@@ -36,6 +36,7 @@ class LittleRatio:
     unsettled_hkd: float  # mean over the steady days
     volume_times_cycle_hkd: float  # mean over the same days of what would be outstanding without fails
     mean_volume_hkd: float  # mean daily value traded, all days
+    seed_ratios: tuple[float, ...] = ()  # the ratio on each seed's run alone
 
     @property
     def ratio(self) -> float:
@@ -73,17 +74,25 @@ def _venue_days(result: RunResult, venue_name: str) -> pd.DataFrame:
     return days
 
 
+def _steady_ratio(days: pd.DataFrame, first_day: int) -> float:
+    steady = days[days.index >= first_day]
+    expected = steady["without_fails_hkd"].mean()
+    return float(steady["unsettled_hkd"].mean() / expected) if expected > 0 else float("nan")
+
+
 def littles_law(results: list[RunResult]) -> list[LittleRatio]:
     """The ratio per venue, pooled over seeds; the first `settlement_cycle_days` days are left out."""
     scenario = results[0].scenario
     ratios = []
     for name, params in scenario.venues.items():
-        days = pd.concat([_venue_days(r, name) for r in results])
+        runs = [_venue_days(r, name) for r in results]
+        days = pd.concat(runs)
         steady = days[days.index >= params.settlement_cycle_days]
         traded = days["volume_hkd"].sum()
         cycle = (days["volume_hkd"] * days["cycle_days"]).sum() / traded if traded > 0 else 0.0
         p = fail_probability_for_cycle(params.fail_probability_at_t2, 2, params.settlement_cycle_days,
                                        scenario.settlement.fail_cycle_elasticity)
         ratios.append(LittleRatio(name, float(cycle), p, float(steady["unsettled_hkd"].mean()),
-                                  float(steady["without_fails_hkd"].mean()), float(days["volume_hkd"].mean())))
+                                  float(steady["without_fails_hkd"].mean()), float(days["volume_hkd"].mean()),
+                                  tuple(_steady_ratio(run, params.settlement_cycle_days) for run in runs)))
     return ratios

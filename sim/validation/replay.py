@@ -30,24 +30,47 @@ PUBLISHED_TAX_ELASTICITY = -0.5  # Baltagi, Li & Li (2006), China 1997, against 
 
 @dataclass(frozen=True)
 class Replay:
-    """Daily exchange volume (mean over seeds) with and without the rise, and the cost after the switch."""
+    """Daily exchange volume per seed (a column each) with and without the rise, and the cost after
+    the switch per seed. Figures pool the seeds; the spread between seeds gives the intervals."""
 
     switch_day: int
-    rise_volume_hkd: pd.Series
-    counterfactual_volume_hkd: pd.Series
-    cost_rise_bps: float
-    cost_counterfactual_bps: float
+    rise_volumes_hkd: pd.DataFrame
+    counterfactual_volumes_hkd: pd.DataFrame
+    rise_costs_bps: np.ndarray
+    counterfactual_costs_bps: np.ndarray
 
-    def _after(self, volume: pd.Series) -> pd.Series:
+    @property
+    def rise_volume_hkd(self) -> pd.Series:
+        return self.rise_volumes_hkd.mean(axis=1)
+
+    @property
+    def counterfactual_volume_hkd(self) -> pd.Series:
+        return self.counterfactual_volumes_hkd.mean(axis=1)
+
+    @property
+    def cost_rise_bps(self) -> float:
+        return float(np.nanmean(self.rise_costs_bps))
+
+    @property
+    def cost_counterfactual_bps(self) -> float:
+        return float(np.nanmean(self.counterfactual_costs_bps))
+
+    def _after(self, volume: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
         return volume[volume.index >= self.switch_day]
 
-    def _before(self, volume: pd.Series) -> pd.Series:
+    def _before(self, volume: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
         return volume[volume.index < self.switch_day]
 
     @property
     def change_vs_counterfactual(self) -> float:
         """Volume after the switch relative to the counterfactual's over the same days, less one."""
         return self._after(self.rise_volume_hkd).sum() / self._after(self.counterfactual_volume_hkd).sum() - 1.0
+
+    @property
+    def seed_changes_vs_counterfactual(self) -> np.ndarray:
+        """The same change on each seed alone."""
+        return (self._after(self.rise_volumes_hkd).sum() / self._after(self.counterfactual_volumes_hkd).sum()
+                - 1.0).to_numpy()
 
     @property
     def change_before_after(self) -> float:
@@ -65,17 +88,28 @@ class Replay:
         return math.log1p(self.change_vs_counterfactual) / math.log(self.cost_rise_bps / self.cost_counterfactual_bps)
 
     @property
+    def seed_elasticities_ttc(self) -> np.ndarray:
+        return np.log1p(self.seed_changes_vs_counterfactual) / np.log(self.rise_costs_bps / self.counterfactual_costs_bps)
+
+    @property
     def elasticity_tax(self) -> float:
         return math.log1p(self.change_vs_counterfactual) / math.log(RATE_AFTER / RATE_BEFORE)
 
+    @property
+    def seed_elasticities_tax(self) -> np.ndarray:
+        return np.log1p(self.seed_changes_vs_counterfactual) / math.log(RATE_AFTER / RATE_BEFORE)
 
-def _volume_and_cost(results: list[RunResult], switch_day: int, source: str, duty_bps: float) -> tuple[pd.Series, float]:
-    """Mean daily volume of the exchange listing over seeds, and TTC per side after the switch."""
+
+def _volumes_and_costs(
+    results: list[RunResult], switch_day: int, source: str, duty_bps: float
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Daily volume of the exchange listing per seed, and each seed's TTC per side after the switch."""
     listing = exchange_listing(results[0].scenario, source)
     days = [listing_days(r, listing.venue, listing.instrument) for r in results]
-    volume = pd.concat([d["volume_hkd"] for d in days], axis=1).mean(axis=1)
-    spreads = np.concatenate([d.loc[d.index >= switch_day, "quoted_spread_bps"].to_numpy() for d in days])
-    return volume, duty_bps + listing.fees_bps + float(np.nanmean(spreads)) / 2.0
+    volumes = pd.concat([d["volume_hkd"] for d in days], axis=1, ignore_index=True)
+    spreads = [d.loc[d.index >= switch_day, "quoted_spread_bps"].to_numpy() for d in days]
+    half = [float(np.nanmean(s)) / 2.0 if np.isfinite(s).any() else math.nan for s in spreads]
+    return volumes, duty_bps + listing.fees_bps + np.array(half)
 
 
 def replay_duty_rise(runs: ModelRuns, switch_day: int | None = None) -> Replay:
@@ -89,6 +123,6 @@ def replay_duty_rise(runs: ModelRuns, switch_day: int | None = None) -> Replay:
     rise = runs.results(f"{DUTY_LEVER}={rise_lever}")
     counterfactual = runs.results(f"{DUTY_LEVER}={{rate_per_side: {RATE_BEFORE}}}")
     source = str(runs.path)
-    rise_volume, rise_cost = _volume_and_cost(rise, switch_day, source, RATE_AFTER * 10_000.0)
-    cf_volume, cf_cost = _volume_and_cost(counterfactual, switch_day, source, RATE_BEFORE * 10_000.0)
-    return Replay(switch_day, rise_volume, cf_volume, rise_cost, cf_cost)
+    rise_volumes, rise_costs = _volumes_and_costs(rise, switch_day, source, RATE_AFTER * 10_000.0)
+    cf_volumes, cf_costs = _volumes_and_costs(counterfactual, switch_day, source, RATE_BEFORE * 10_000.0)
+    return Replay(switch_day, rise_volumes, cf_volumes, rise_costs, cf_costs)

@@ -1,8 +1,9 @@
 """The validation folder: `validation.csv`, the tables behind the figures, the figures and `validation.md`.
 
 Why: the report is what a reviewer reads to decide whether the model can be trusted for a
-question; every check sits next to its published figure, and a check outside its range is marked
-OUTSIDE rather than failing the command. The folder is written atomically.
+question; every check sits next to its published figure and its interval, and a check outside
+its range is marked OUTSIDE (the command then exits with status 1, after writing the report).
+The folder is written atomically.
 """
 
 from __future__ import annotations
@@ -53,11 +54,14 @@ def markdown(validation: Validation, checks: list[Check]) -> str:
         "",
         f"**{len(outside)} of {len(checks)} checks outside their range**"
         + (f": {', '.join(outside)}." if outside else "."),
-        "A check outside its range is reported, not fatal: read its note.",
+        "A check outside its range is reported here, and makes `validate-model` exit with status 1: read its note.",
+        "The 95% interval is the measured figure plus or minus the t half-width of the same figure on each seed "
+        "(empty with one seed).",
         "",
-        "| check | measured | target or published | status | note |",
-        "|---|---|---|---|---|",
-        *(f"| {c.name} | {_number(c.measured)} | {_cell(c.target)} | {c.status} | {_cell(c.note)} |" for c in checks),
+        "| check | measured | 95% interval | target or published | status | note |",
+        "|---|---|---|---|---|---|",
+        *(f"| {c.name} | {_number(c.measured)} | {c.interval_text} | {_cell(c.target)} | {c.status} | {_cell(c.note)} |"
+          for c in checks),
     ]
     for (title, text), figure in zip(SECTIONS, FIGURES):
         lines += ["", f"## {title}", "", text, "", f"![{title}](figures/{figure})"]

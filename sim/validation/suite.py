@@ -36,7 +36,7 @@ class Settings:
 
 
 QUICK = Settings(horizon_days=6, seeds=1, zi_periods=3)
-FULL = Settings(horizon_days=60, seeds=2, zi_periods=20)
+FULL = Settings(horizon_days=60, seeds=5, zi_periods=20)
 
 
 @dataclass(frozen=True)
