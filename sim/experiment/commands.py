@@ -21,6 +21,7 @@ from typing import Any
 from sim.experiment import api
 from sim.experiment.runner import UntilCi
 from sim.experiment.sensitivity_methods import METHODS
+from sim.report.sweep_figures import sensitivity_figures, sweep_figures
 from sim.scenario import ScenarioError, load_scenario
 
 SWEEP_REPS = 10
@@ -134,12 +135,13 @@ def command_sweep(args: argparse.Namespace) -> int:
                   for key, values in plan.sweep.items()]
         reps = plan.reps if reps is None else reps
     return conduct(lambda: api.sweep(args.file, params, design=args.design, samples=args.samples,
-                                      reps=SWEEP_REPS if reps is None else reps, until_ci=until_ci, **execution_options(args)))
+                                      reps=SWEEP_REPS if reps is None else reps, until_ci=until_ci, **execution_options(args)),
+                   draw=sweep_figures)
 
 
 def command_sensitivity(args: argparse.Namespace) -> int:
     return conduct(lambda: api.sensitivity(args.file, args.param, method=args.method, samples=args.samples,
-                                            reps=args.reps, **execution_options(args)))
+                                            reps=args.reps, **execution_options(args)), draw=sensitivity_figures)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -147,8 +149,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def conduct(experiment: Callable[[], api.ExperimentResult],
-             show: Callable[[api.ExperimentResult], None] = lambda result: None) -> int:
-    """Run the experiment with SIGTERM treated as Ctrl-C; report; the exit status."""
+             show: Callable[[api.ExperimentResult], None] = lambda result: None,
+             draw: Callable[[Path], list[Path]] | None = None) -> int:
+    """Run the experiment with SIGTERM treated as Ctrl-C; report; draw its figures from the
+    tables just written (`draw(folder)`); the exit status."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         result = experiment()
@@ -162,10 +166,23 @@ def conduct(experiment: Callable[[], api.ExperimentResult],
           f"{result.reused} reused from disk, {result.failed} failed (of {total}) -> {result.folder}")
     _print_until_ci(result)
     show(result)
+    drawn = draw is None or _draw_figures(draw, result.folder)
     if result.failed:
         print(f"error: {result.failed} runs failed; see {result.folder / 'failures.csv'}", file=sys.stderr)
         return 1
-    return 0
+    return 0 if drawn else 1
+
+
+def _draw_figures(draw: Callable[[Path], list[Path]], folder: Path) -> bool:
+    """Draw the figures after the tables are complete; a failure is an error, not a traceback."""
+    try:
+        figures = draw(folder)
+    except Exception as error:  # noqa: BLE001 - any drawing failure must be reported, the tables stay
+        print(f"error: figures: {type(error).__name__}: {error}; the tables in {folder} are complete",
+              file=sys.stderr)
+        return False
+    print(f"figures: {len(figures)} -> {folder / 'figures'}")
+    return True
 
 
 def _print_until_ci(result: api.ExperimentResult) -> None:
