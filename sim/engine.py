@@ -270,7 +270,8 @@ def build(scenario: Scenario, seed: int) -> Model:
     w.open_venues()
     w.open_instrument_listings()
     issues = w.plan_new_issues()
-    settlement = Settlement(w.ledger, w.recorder, w.fail_rates, w.fail_rngs, w.horizon)
+    settlement = Settlement(w.ledger, w.recorder, w.fail_rates, w.fail_rngs, w.horizon,
+                            w.scenario.settlement.buy_in_after_fails)
     market = Market(w.ledger, w.recorder, settlement, w.providers)
     market.after_trade = {maker.listing.index: maker.after_trade for maker in w.makers}
     participants = w.open_participants(market)

@@ -18,7 +18,9 @@ import pandas as pd
 from sim.market.orderbook import BUY
 from sim.recorder import Recorder
 from sim.scenario.schema import FORMS, Scenario
-from sim.settlement_economics import FundingTerms, MarginTerms, VenueSettlementTerms, settlement_economics, settlement_kpis
+from sim.settlement_economics import (
+    BuyInTerms, FundingTerms, MarginTerms, VenueSettlementTerms, settlement_economics, settlement_kpis,
+)
 
 if TYPE_CHECKING:
     from sim.engine import Model
@@ -114,6 +116,7 @@ def settlement_table(model: Model, trades: pd.DataFrame) -> pd.DataFrame:
         trades, fair_close, venues,
         MarginTerms(terms.margin_confidence, terms.margin_lookback_days),
         FundingTerms(rate_per_year=terms.funding_rate_per_year, prefunding_lead_days=terms.prefunding_lead_days),
+        BuyInTerms(terms.buy_in_after_fails, terms.buy_in_cost_bps),
     )
 
 

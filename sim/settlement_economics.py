@@ -16,14 +16,17 @@ Atomic settlement removes the exposure and the margin. In return every trade set
 the buyer's cash must be on the ledger before the trade (prefunding), so the liquidity that
 netting saved must be found again. Fails hardly depend on the cycle: US CNS fails were 2.01% of
 settlements at T+2 (May 2024 average) and 1.90% at T+1 (T+1 After Action Report).
-`fail_probability_for_cycle` turns that into a fail rate for any cycle.
+`fail_probability_for_cycle` turns that into a fail rate for any cycle. A trade still failing
+after `buy_in_after_fails` attempts is bought in (HKSCC buys in on T+3 a position still short at
+T+2): the settlement queue delivers it at the next attempt, and the failing seller pays the
+buy-in agent's premium and fees plus any rise of the price since the trade.
 
 The module reads a run's trade table and the fair values after the run and measures both sides
 of the trade-off per business day and venue (`settlement_economics`). `settlement_kpis` sums
 them up per venue and per form. It does not feed back into trading: the simulated ledger commits
 cash and units at the trade, whatever the cycle. Every account counts as a clearing member, and
 each CCP venue has its own CCP: positions are netted across a member's trades on that venue
-only. Buy-ins after repeated fails are not modelled.
+only. A buy-in's cost is measured, not booked on the ledger.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ TABLE_COLUMNS = (
     "settlement_attempts",
     "fails",
     "failed_hkd",
+    "buy_ins",
+    "buy_in_cost_hkd",
 )
 
 
@@ -94,6 +99,14 @@ class FundingTerms:
     settlement_holding_days: float = 1.0
     prefunding_lead_days: float = 0.0
     margin_holding_days: float = 7.0 / 5.0
+
+
+@dataclass(frozen=True)
+class BuyInTerms:
+    """When a failing trade is bought in, and what the buy-in costs beyond the price move."""
+
+    after_fails: int | None = 1  # None: retried until it settles, never bought in
+    cost_bps: float = 25.0  # the buy-in agent's premium and fees, bps of the trade's value
 
 
 def fail_probability_for_cycle(
@@ -137,6 +150,7 @@ def settlement_economics(
     venues: dict[str, VenueSettlementTerms],
     margin: MarginTerms = MarginTerms(),
     funding: FundingTerms = FundingTerms(),
+    buy_in: BuyInTerms = BuyInTerms(),
 ) -> pd.DataFrame:
     """One row per business day 0..H-1 and venue (days outer, venues in `venues` order).
 
@@ -169,6 +183,9 @@ def settlement_economics(
     - `settlement_attempts`, `fails`, `failed_hkd`: a trade with k fails due on day D failed on
       days D .. D + k - 1 and settled on D + k. Each attempt counts, including the single
       attempt of an atomic trade. Failed value counts once per failed attempt.
+    - `buy_ins`, `buy_in_cost_hkd`: trades with at least `buy_in.after_fails` fails were bought
+      in and settled on `settled_day`; the cost is `cost_bps` of the value plus
+      max(0, fair close that day - trade price) * quantity, owed by the failing seller.
     """
     horizon = len(fair_close)
     if not fair_close.index.equals(pd.RangeIndex(horizon)):
@@ -184,6 +201,7 @@ def settlement_economics(
     table["margin_cost_hkd"] = table["margin_hkd"] * funding.rate_per_year / 365.0 * funding.margin_holding_days
     _add_funding(table, t, horizon, fair_close.shape[1], ccp, funding)
     _add_fails(table, t, horizon)
+    _add_buy_ins(table, t, fair_close, horizon, buy_in)
 
     frame = pd.DataFrame(
         {
@@ -195,7 +213,7 @@ def settlement_economics(
             **{column: values.reshape(n_venues, horizon).T.ravel() for column, values in table.items()},
         }
     )
-    for column in ("settlement_attempts", "fails"):
+    for column in ("settlement_attempts", "fails", "buy_ins"):
         frame[column] = frame[column].round().astype("int64")
     return frame
 
@@ -208,7 +226,8 @@ def settlement_kpis(table: pd.DataFrame) -> dict[str, float]:
     `margin_peak_hkd_<s>`, `funding_gross_mean_hkd_<s>`, `funding_net_mean_hkd_<s>` (means over
     all days, settling or not), `netting_ratio_<s>` (1 - total net / total gross cash need),
     `funding_cost_hkd_<s>` and `margin_cost_hkd_<s>` (totals), `fail_rate_<s>` (failed
-    attempts / attempts) and `failed_hkd_<s>` (total). A ratio without a denominator is NaN.
+    attempts / attempts), `failed_hkd_<s>`, `buy_ins_<s>` and `buy_in_cost_hkd_<s>` (totals). A
+    ratio without a denominator is NaN.
     """
     if set(table["venue_name"]) & set(FORMS):
         raise ValueError("a venue named like a form would share its KPI names")
@@ -228,6 +247,8 @@ def settlement_kpis(table: pd.DataFrame) -> dict[str, float]:
         kpis[f"margin_cost_hkd_{scope}"] = float(daily["margin_cost_hkd"].sum())
         kpis[f"fail_rate_{scope}"] = _ratio(daily["fails"].sum(), daily["settlement_attempts"].sum())
         kpis[f"failed_hkd_{scope}"] = float(daily["failed_hkd"].sum())
+        kpis[f"buy_ins_{scope}"] = float(daily["buy_ins"].sum())
+        kpis[f"buy_in_cost_hkd_{scope}"] = float(daily["buy_in_cost_hkd"].sum())
     return kpis
 
 
@@ -388,3 +409,17 @@ def _add_fails(table: dict[str, np.ndarray], t: _TradeArrays, horizon: int) -> N
     table["settlement_attempts"] += table["fails"] + _cell_sum(
         t.venue[settled] * horizon + t.settled[settled], np.ones(int(settled.sum())), n_cells
     )
+
+
+def _add_buy_ins(
+    table: dict[str, np.ndarray], t: _TradeArrays, fair_close: pd.DataFrame, horizon: int, terms: BuyInTerms
+) -> None:
+    """Buy-ins per venue and day they settle, and their cost to the failing sellers."""
+    if terms.after_fails is None:
+        return
+    bought = np.flatnonzero((t.fails >= terms.after_fails) & (t.settled < horizon))
+    cells = t.venue[bought] * horizon + t.settled[bought]
+    fair = fair_close.to_numpy(float)[t.settled[bought], t.instrument[bought]]
+    cost = t.value[bought] * terms.cost_bps / 10_000.0 + np.maximum(fair - t.price[bought], 0.0) * t.quantity[bought]
+    table["buy_ins"] += _cell_sum(cells, np.ones(len(bought)), len(table["buy_ins"]))
+    table["buy_in_cost_hkd"] += _cell_sum(cells, cost, len(table["buy_in_cost_hkd"]))

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.settlement_economics import (
+    BuyInTerms,
     FundingTerms,
     MarginTerms,
     VenueSettlementTerms,
@@ -91,6 +92,10 @@ def test_tiny_case_by_hand(tiny: pd.DataFrame) -> None:
     assert column(tiny, "hkex", "fails") == [0, 0, 0, 0, 0, 1, 0]
     assert column(tiny, "hkex", "failed_hkd") == pytest.approx([0, 0, 0, 0, 0, 642, 0])
     assert column(tiny, "hkex", "settlement_attempts") == [0, 0, 0, 0, 1, 3, 1]
+    # C is bought in after its one fail and settles on day 6, when the fair close (100) is below its
+    # price (107): the failing seller pays only the buy-in agent's 25 bp of its 642 HKD
+    assert column(tiny, "hkex", "buy_ins") == [0, 0, 0, 0, 0, 0, 1]
+    assert column(tiny, "hkex", "buy_in_cost_hkd") == pytest.approx([0, 0, 0, 0, 0, 0, 642 * 0.0025])
     # otc: no CCP, so no margin and no netting, but the exposure of day 2 is there
     assert column(tiny, "otc", "exposure_hkd") == pytest.approx([0, 0, 2 * 5 + 1 * 5, 0, 0, 0, 0])
     assert column(tiny, "otc", "margin_hkd") == [0.0] * 7
@@ -104,7 +109,8 @@ def test_tiny_case_by_hand(tiny: pd.DataFrame) -> None:
 def test_kpis_on_the_tiny_case(tiny: pd.DataFrame) -> None:
     kpis = settlement_kpis(tiny)
     metrics = ["exposure_mean_hkd", "exposure_peak_hkd", "margin_mean_hkd", "margin_peak_hkd", "funding_gross_mean_hkd",
-               "funding_net_mean_hkd", "netting_ratio", "funding_cost_hkd", "margin_cost_hkd", "fail_rate", "failed_hkd"]
+               "funding_net_mean_hkd", "netting_ratio", "funding_cost_hkd", "margin_cost_hkd", "fail_rate", "failed_hkd",
+               "buy_ins", "buy_in_cost_hkd"]
     scopes = ["hkex", "otc", "chain", "conventional", "tokenized"]
     assert list(kpis) == [f"{metric}_{scope}" for scope in scopes for metric in metrics]
     assert kpis["exposure_mean_hkd_hkex"] == pytest.approx((50 + 86 + 104 + 18) / 7)
@@ -117,6 +123,19 @@ def test_kpis_on_the_tiny_case(tiny: pd.DataFrame) -> None:
     assert kpis["fail_rate_tokenized"] == 0.0
     assert kpis["failed_hkd_conventional"] == pytest.approx(642)
     assert kpis["margin_cost_hkd_hkex"] == pytest.approx(sum(tiny["margin_hkd"]) * DAILY_RATE * 7 / 5)
+    assert kpis["buy_ins_conventional"] == 1 and kpis["buy_in_cost_hkd_tokenized"] == 0
+
+
+def test_a_buy_in_charges_the_price_rise_and_none_happen_without_the_rule() -> None:
+    # bought on day 1 at 105, fails on days 3 and 4, settles day 5 when the fair close is 110
+    trades = make_trades([("otc", 1.5, 1, 2, 10, 10_500, 5, 2)], {"otc": "conventional"})
+    venues = {"otc": VenueSettlementTerms("conventional", central_counterparty=False, cycle_days=2)}
+    table = settlement_economics(trades, alternating_fair_close(7), venues, MarginTerms(), FUNDING, BuyInTerms(2, 10.0))
+    assert column(table, "otc", "buy_in_cost_hkd") == pytest.approx([0, 0, 0, 0, 0, 1050 * 0.001 + 5 * 10, 0])
+    assert column(table, "otc", "buy_ins") == [0, 0, 0, 0, 0, 1, 0]
+    for terms in (BuyInTerms(3, 10.0), BuyInTerms(None, 10.0)):
+        table = settlement_economics(trades, alternating_fair_close(7), venues, MarginTerms(), FUNDING, terms)
+        assert table["buy_ins"].sum() == 0 and table["buy_in_cost_hkd"].sum() == 0
 
 
 def busy_market(seed: int, n_trades: int, horizon: int, members: int = 40) -> pd.DataFrame:
@@ -208,3 +227,17 @@ def test_fail_probability_moves_little_with_the_cycle() -> None:
     assert fail_probability_for_cycle(0.0201, 2, 2) == pytest.approx(0.0201)
     assert fail_probability_for_cycle(0.0201, 2, 0) == 0.0
     assert 0.0201 < fail_probability_for_cycle(0.0201, 2, 3) < 0.0210
+
+
+def test_the_settlement_queue_buys_in_after_the_set_number_of_fails() -> None:
+    from conftest import quick
+    from sim.engine import run
+
+    often = "venues.exchange.fail_probability_at_t2=0.5"
+    bought_in = run(quick("baseline", often, "settlement.buy_in_after_fails=1"), 5)
+    exchange = bought_in.trades[bought_in.trades["venue_name"] == "exchange"]
+    assert exchange["fails"].max() == 1, "a trade failed again after its buy-in"
+    in_horizon = exchange["settled_day"] < bought_in.scenario.horizon_days
+    assert bought_in.kpis["buy_ins_exchange"] == ((exchange["fails"] == 1) & in_horizon).sum() > 0
+    retried = run(quick("baseline", often, "settlement.buy_in_after_fails=null"), 5)
+    assert retried.trades["fails"].max() > 1 and retried.kpis["buy_ins_exchange"] == 0

@@ -2,10 +2,13 @@
 
 A trade agreed on business day d on a venue with cycle L is due at the end of day d + L (T+L).
 Each attempt fails with the venue's fail probability (a break that needs fixing); a failed trade
-stays outstanding and is retried at the end of the next business day. With tokenized cash in
-force on a tokenized venue a trade settles the moment it is agreed (atomic delivery versus
-payment: both legs or neither, so it cannot fail). Each day's end records, per listing, the
-value still outstanding (Little's law puts it near daily value times L) and the fails.
+stays outstanding and is retried at the end of the next business day, until, after
+`buy_in_after_fails` failed attempts, the buyer is bought in: the next attempt delivers for
+certain (the buy-in's cost to the failing seller is measured in `sim.settlement_economics`).
+With tokenized cash in force on a tokenized venue a trade settles the moment it is agreed
+(atomic delivery versus payment: both legs or neither, so it cannot fail). Each day's end
+records, per listing, the value still outstanding (Little's law puts it near daily value times
+L) and the fails.
 """
 
 from __future__ import annotations
@@ -43,13 +46,17 @@ class Settlement:
         fail_probabilities: list[float],
         rngs: list[np.random.Generator],
         horizon_days: int,
+        buy_in_after_fails: int | None = None,
     ) -> None:
-        """`fail_probabilities` and `rngs` are per listing (the venue's rate, the venue's stream)."""
+        """`fail_probabilities` and `rngs` are per listing (the venue's rate, the venue's stream);
+        `buy_in_after_fails` None retries a failed trade until it settles."""
         self.ledger = ledger
         self.recorder = recorder
         self.horizon_days = horizon_days
         self.fail_probabilities = fail_probabilities
         self._uniforms = [uniforms(rng) for rng in rngs]
+        self.buy_in_after_fails = buy_in_after_fails
+        self._fails: dict[int, int] = {}  # failed attempts so far, of trades that have failed
         n = len(fail_probabilities)
         self._due: dict[int, list[PendingTrade]] = defaultdict(list)
         self.outstanding_cents = [0] * n
@@ -73,7 +80,9 @@ class Settlement:
             failed_cents = [0] * len(self.outstanding_cents)
             for pending in self._due.pop(day, ()):
                 listing = pending.listing
-                if self.fail_probabilities[listing] and next(self._uniforms[listing]) < self.fail_probabilities[listing]:
+                if (self.fail_probabilities[listing] and not self._bought_in(pending.trade)
+                        and next(self._uniforms[listing]) < self.fail_probabilities[listing]):
+                    self._fails[pending.trade] = self._fails.get(pending.trade, 0) + 1
                     fails[listing] += 1
                     failed_cents[listing] += pending.value_cents
                     self.recorder.mark_failed(pending.trade)
@@ -88,6 +97,9 @@ class Settlement:
                         day, listing, cents, self.outstanding_trades[listing], fails[listing], failed_cents[listing]
                     )
             day += 1
+
+    def _bought_in(self, trade: int) -> bool:
+        return self.buy_in_after_fails is not None and self._fails.get(trade, 0) >= self.buy_in_after_fails
 
     def _deliver(self, p: PendingTrade, day: int) -> None:
         self.ledger.settle(

@@ -54,6 +54,16 @@ class SettlementTerms(Strict):
         0.081, ge=-5.0, le=5.0,
         description="Elasticity of the fail rate to the cycle: p(L) = p(T+2) x (L/2)^e; 0.081 joins the US 2.01% at T+2 and 1.90% at T+1.",
     )
+    buy_in_after_fails: int | None = Field(
+        1, ge=1, le=250,
+        description="Failed attempts after which the buyer is bought in and the trade settles at the next attempt "
+        "(1: HKSCC buys in on T+3 a position still failing at T+2); null retries until it settles.",
+    )
+    buy_in_cost_bps: float = Field(
+        25.0, ge=0.0, lt=10_000.0,
+        description="Buy-in agent's premium and fees, bps of the trade's value, paid by the failing seller "
+        "on top of any rise of the price since the trade.",
+    )
 
 
 class ExperimentPlan(Strict):
