@@ -162,8 +162,9 @@ def littles_law_checks(ratios: list[LittleRatio]) -> list[Check]:
                                 "mean end-of-day unsettled value, HKD"))
             continue
         expected = r.expected_ratio
+        rule = "1 + p/((1-p)L)" if r.buy_in_after_fails is None else f"1 + p(1-p^{r.buy_in_after_fails})/((1-p)L)"
         checks.append(Check(
-            f"littles_law_{r.venue}", r.ratio, f"{expected:.3f} = 1 + p/((1-p)L) with fails; +-{TOLERANCE:g}",
+            f"littles_law_{r.venue}", r.ratio, f"{expected:.3f} = {rule} with fails; +-{TOLERANCE:g}",
             expected - TOLERANCE, expected + TOLERANCE,
             f"unsettled / (V x L along the run), L = {r.cycle_days:g} d, p = {r.fail_probability:.2%}; "
             f"with mean V instead: {r.plain_ratio:.3f}", *interval(r.ratio, r.seed_ratios)))

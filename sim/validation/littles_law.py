@@ -3,8 +3,9 @@
 Why: the settlement model queues each trade until the end of day T+L and retries fails the next
 day. With value V traded per day, the value outstanding at a day's end should then be about
 V x L (Little's law), a little more with fails: a trade that fails with probability p per attempt
-waits p / (1 - p) extra days on average, so the expected ratio of unsettled value to V x L is
-1 + p / ((1 - p) L). Under atomic delivery versus payment (L = 0) nothing should be outstanding.
+and is bought in after N fails waits p + p^2 + ... + p^N = p (1 - p^N) / (1 - p) extra days on
+average (p / (1 - p) without buy-ins), so the expected ratio of unsettled value to V x L is one
+plus that over L. Under atomic delivery versus payment (L = 0) nothing should be outstanding.
 The ratio is measured per venue from the daily table along the run's own path: the denominator
 at a day's end is the value traded on the L days up to it (each day's trades counted for that
 day's cycle, as the venue applies it: tokenized cash can make a tokenized venue atomic for part
@@ -37,6 +38,7 @@ class LittleRatio:
     volume_times_cycle_hkd: float  # mean over the same days of what would be outstanding without fails
     mean_volume_hkd: float  # mean daily value traded, all days
     seed_ratios: tuple[float, ...] = ()  # the ratio on each seed's run alone
+    buy_in_after_fails: int | None = None
 
     @property
     def ratio(self) -> float:
@@ -52,7 +54,9 @@ class LittleRatio:
     def expected_ratio(self) -> float:
         if self.cycle_days <= 0:
             return float("nan")
-        return 1.0 + self.fail_probability / ((1.0 - self.fail_probability) * self.cycle_days)
+        p, n = self.fail_probability, self.buy_in_after_fails
+        extra_days = p / (1.0 - p) if n is None else p * (1.0 - p**n) / (1.0 - p)
+        return 1.0 + extra_days / self.cycle_days
 
 
 def without_fails(volume: np.ndarray, cycles: np.ndarray) -> np.ndarray:
@@ -94,5 +98,6 @@ def littles_law(results: list[RunResult]) -> list[LittleRatio]:
                                        scenario.settlement.fail_cycle_elasticity)
         ratios.append(LittleRatio(name, float(cycle), p, float(steady["unsettled_hkd"].mean()),
                                   float(steady["without_fails_hkd"].mean()), float(days["volume_hkd"].mean()),
-                                  tuple(_steady_ratio(run, params.settlement_cycle_days) for run in runs)))
+                                  tuple(_steady_ratio(run, params.settlement_cycle_days) for run in runs),
+                                  scenario.settlement.buy_in_after_fails))
     return ratios
