@@ -58,6 +58,23 @@ def test_one_key_sweep_draws_response_curves_of_the_summary_means(tmp_path):
     assert list(line.get_xdata()) == [0, 0.5, 1]  # in the key's order, not the design's
     assert list(line.get_ydata()) == pytest.approx([100 * summary[("tokenized_share", a)] for a in (0, 0.5, 1)])
     assert ax.get_xlabel() == "a" and ax.get_ylabel() == "Tokenized share of turnover (%)"
+    source = fig.texts[-1].get_text().replace("\n", " ")
+    assert source.startswith("Source: LEAP tokenization simulator ")
+    assert "function test_sweep_figures.plane; grid design, 3 points; base seed 0, replications 0\u20132." in source
+    plt.close(fig)
+
+
+def flagged(params: dict, seed: int) -> dict[str, float]:
+    return {"y": 1.0 if params["flag"] else 2.0}
+
+
+def test_separate_values_are_points_with_whiskers_not_a_curve(tmp_path):
+    result = experiment.sweep(flagged, ["flag=true,false"], reps=2, out=tmp_path, workers=1)
+    fig = response_curve(load_tables(result.folder, "sweep"), "y")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["true", "false"]
+    markers = ax.containers[0].lines[0]
+    assert markers.get_linestyle() == "None" and list(markers.get_ydata()) == [1.0, 2.0]
     plt.close(fig)
 
 

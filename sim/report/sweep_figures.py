@@ -26,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.container import BarContainer
 
+from sim.experiment.params import value_text
 from sim.outputs import write_folder
 from sim.report.figures import PNG_METADATA, plt
 from sim.report.text import HEADLINES, hkd_scale, number
@@ -91,8 +93,9 @@ def provenance(manifest: dict) -> str:
         more = f" and {len(overrides) - SHOWN_OVERRIDES} more" if len(overrides) > SHOWN_OVERRIDES else ""
         what += f" with --set {', '.join(overrides[:SHOWN_OVERRIDES])}{more}"
     design = f"{manifest['method']} design" if manifest.get("method") else f"{manifest['design']} design"
-    return (f"{what}; {design}, {manifest['points']} points; base seed {manifest['base_seed']}, "
-            f"replications 0\u2013{int(manifest['reps']) - 1}.")
+    reps = int(manifest["reps"])
+    replications = f"replications 0\u2013{reps - 1}" if reps > 1 else "replication 0"
+    return f"{what}; {design}, {manifest['points']} points; base seed {manifest['base_seed']}, {replications}."
 
 
 def name_unit(name: str) -> str | None:
@@ -152,7 +155,9 @@ def _levels(column: pd.Series) -> list:
 
 
 def _tick(value: object) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
+    """A key's value as the user would type it (`true`, `0.001`)."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return f"{value:.6g}" if isinstance(value, float) else value_text(value)
 
 
 def _finish(fig, tables: ExperimentTables, legend_inches: float = 0.0):
@@ -164,16 +169,28 @@ def _finish(fig, tables: ExperimentTables, legend_inches: float = 0.0):
     fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, color="#555555")
     foot = (0.05 + SOURCE_LINE_INCHES * len(lines)) / height
     if legend_inches:
-        fig.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0.01, foot))
+        handles, labels = fig.axes[0].get_legend_handles_labels()
+        order = sorted(range(len(handles)), key=lambda i: not isinstance(handles[i], BarContainer))  # bars first
+        fig.legend([handles[i] for i in order], [labels[i] for i in order], frameon=False, fontsize=8,
+                   loc="lower left", bbox_to_anchor=(0.01, foot))
         foot += (legend_inches + 0.05) / height
     fig.tight_layout(rect=(0, foot, 1, 1))
     return fig
+
+
+def _in_sentence(label: str) -> str:
+    """"Stamp duty collected" -> "stamp duty collected"; "ETF turnover" stays as it is."""
+    return label[0].lower() + label[1:] if label[1:2].islower() else label
 
 
 def _with_unit(label: str, unit: str) -> str:
     if not unit:
         return label
     return f"{label}, {unit}" if label.endswith(")") else f"{label} ({unit})"
+
+
+def _replications(count: int) -> str:
+    return f"{count} replication{'s' if count != 1 else ''}"
 
 
 def _rows(tables: ExperimentTables, kpi: str) -> pd.DataFrame:
@@ -192,9 +209,14 @@ def response_curve(tables: ExperimentTables, kpi: str):
     numeric = _is_numeric(rows.index.to_series())
     x = np.asarray(levels, dtype=float) if numeric else np.arange(len(levels), dtype=float)
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    ax.fill_between(x, low, high, color=CURVE_COLOUR, alpha=0.22, linewidth=0, label="95% interval of the mean")
-    ax.plot(x, mean, "o-", color=CURVE_COLOUR, linewidth=1.4, markersize=4,
-            label=f"mean over {tables.reps} replications")
+    if numeric:
+        ax.fill_between(x, low, high, color=CURVE_COLOUR, alpha=0.22, linewidth=0, label="95% interval of the mean")
+        ax.plot(x, mean, "o-", color=CURVE_COLOUR, linewidth=1.4, markersize=4,
+                label=f"mean over {_replications(tables.reps)}")
+    else:  # separate values: no line between them
+        ax.errorbar(x, mean, yerr=np.nan_to_num(np.vstack([mean - low, high - mean])), fmt="o", capsize=4,
+                    color=CURVE_COLOUR, label=f"mean over {_replications(tables.reps)}, 95% interval")
+        ax.set_xlim(-0.5, len(levels) - 0.5)
     if not numeric or (tables.design == "grid" and len(levels) <= LEVEL_TICKS):
         ax.set_xticks(x, [_tick(v) for v in levels])
     ax.set_title(f"{label}: response to {key.rsplit('.', 1)[-1]}", loc="left", fontsize=12)
@@ -251,7 +273,7 @@ def _map_labels(fig, ax, image, tables: ExperimentTables, label: str, unit: str)
     across, up = tables.keys
     ax.set_xlabel(key_label(across))
     ax.set_ylabel(key_label(up))
-    ax.set_title(f"{label}: mean over {tables.reps} replications at each point", loc="left", fontsize=12)
+    ax.set_title(f"{label}: mean over {_replications(tables.reps)} at each point", loc="left", fontsize=12)
     fig.colorbar(image, ax=ax, label=_with_unit(label, unit))
 
 
@@ -274,7 +296,7 @@ def tornado(tables: ExperimentTables, kpi: str):
                 color=CURVE_COLOUR, label="\u03bc*: mean absolute effect of the key across its range, 95% interval")
         ax.plot(values("sigma", factor), y, "D", color=SECOND_COLOUR, markerfacecolor="none", clip_on=False, zorder=3,
                 label="\u03c3: spread of the effects (nonlinear or interacting)")
-        ax.set_xlabel(_with_unit(f"Effect on {label}", shown_unit))
+        ax.set_xlabel(_with_unit(f"Effect on {_in_sentence(label)}", shown_unit))
         method = "Morris elementary effects"
     else:
         height = 0.38
@@ -282,13 +304,13 @@ def tornado(tables: ExperimentTables, kpi: str):
                 color=CURVE_COLOUR, label="ST: with interactions, 95% interval")
         ax.barh(y + height / 2, values("S1"), height, xerr=np.nan_to_num(values("S1_conf")), capsize=3,
                 color=SECOND_COLOUR, label="S1: the key alone, 95% interval")
-        ax.set_xlabel(f"Share of the variance of {label}")
+        ax.set_xlabel(f"Share of the variance of {_in_sentence(label)}")
         method = "Sobol' indices"
     ax.set_yticks(y, list(rows["parameter"]))
     ax.invert_yaxis()
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"{label}: sensitivity to each key ({method})", loc="left", fontsize=12)
+    fig.suptitle(f"{label}: sensitivity to each key ({method})", x=0.01, ha="left", fontsize=12)
     return _finish(fig, tables, legend_inches=0.4)
 
 
