@@ -38,6 +38,7 @@ SHOWN_KPIS = 12
 SHOWN_OVERRIDES = 3
 SOURCE_CHARS_PER_INCH = 18  # of the 7-point source line
 SOURCE_LINE_INCHES = 0.13
+AXIS_LABEL_CHARS = 40  # a longer vertical label gives way to the unit alone
 LEVEL_TICKS = 12  # a grid with at most this many values gets a tick at each
 CURVE_COLOUR = "#4C72B0"
 SECOND_COLOUR = "#DD8452"
@@ -221,7 +222,8 @@ def response_curve(tables: ExperimentTables, kpi: str):
         ax.set_xticks(x, [_tick(v) for v in levels])
     ax.set_title(f"{label}: response to {key.rsplit('.', 1)[-1]}", loc="left", fontsize=12)
     ax.set_xlabel(key_label(key))
-    ax.set_ylabel(_with_unit(label, shown_unit))
+    full = _with_unit(label, shown_unit)
+    ax.set_ylabel(full if len(full) <= AXIS_LABEL_CHARS or not shown_unit else shown_unit)  # the title names the KPI
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     return _finish(fig, tables)
