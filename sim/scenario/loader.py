@@ -13,11 +13,20 @@ chains of any length):
 
 While merging, every key path is attributed to the file that last set it (a mapping to the last
 file that set anything inside it), so a validation error names the file to fix.
+
+A scenario file may come from anyone, so reading it is bounded: only a regular file of at most
+`MAX_FILE_BYTES` is read (a folder, FIFO or device is refused without blocking); the YAML may
+nest at most `MAX_DEPTH` levels and, with every alias expanded, hold at most `MAX_NODES`
+values (a "billion laughs" alias bomb is refused before it is built); and `extends` must be a
+relative path to a `.yaml`/`.yml` file in the extending file's folder, below it, or in a
+sibling folder (at most one level up, symlinks included), so a chain cannot wander out of the
+scenario folders into the rest of the machine.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +39,11 @@ from sim.scenario.overrides import OVERRIDE_SOURCE, apply_override, parse_overri
 from sim.scenario.schema import Scenario
 
 Provenance = dict[tuple[str, ...], str]
+
+MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+YAML_SUFFIXES = (".yaml", ".yml")
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -104,7 +118,16 @@ def _extends_target(path: Path, target: Any, chain: list[Path]) -> Path:
     """The file named by `extends` in `path`, checked to exist and not to close a cycle."""
     if not isinstance(target, str) or not target.strip():
         raise ScenarioError(str(path), "extends", "must name a YAML file (text)", target)
+    if os.path.isabs(target) or target.startswith("~"):
+        raise ScenarioError(str(path), "extends", "must be a path relative to this file's folder", target)
+    if not target.endswith(YAML_SUFFIXES):
+        raise ScenarioError(str(path), "extends", "must name a .yaml or .yml file", target)
     parent = Path(os.path.normpath(path.parent / target))
+    allowed = Path(os.path.abspath(path.parent)).parent
+    if not _inside(Path(os.path.abspath(parent)), allowed) or not _inside(parent.resolve(), allowed.resolve()):
+        raise ScenarioError(
+            str(path), "extends", f"leaves the scenario folders (a target may be at most one folder up, in {allowed})", target
+        )
     if not parent.is_file():
         raise ScenarioError(str(path), "extends", f"file not found (looked for {parent})", target)
     resolved = [step.resolve() for step in chain]
@@ -118,23 +141,134 @@ def _extends_target(path: Path, target: Any, chain: list[Path]) -> Path:
 def _read_mapping(path: Path) -> dict[str, Any]:
     """The top-level mapping of the UTF-8 YAML file at `path`, read with the strict safe loader."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = _read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ScenarioError(str(path), "", f"not UTF-8 text (bad byte at offset {error.start})") from None
-    except OSError as error:
-        raise ScenarioError(str(path), "", f"cannot read file: {error.strerror or error}") from None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+        data = _construct(path, text)
     except yaml.MarkedYAMLError as error:
         raise ScenarioError(str(path), "", _yaml_problem(error)) from None
     except yaml.reader.ReaderError as error:
         problem = f"character {error.position}: unacceptable character #x{error.character:04x} ({error.reason})"
         raise ScenarioError(str(path), "", problem) from None
+    except RecursionError:
+        raise ScenarioError(str(path), "", f"nested too deeply (at most {MAX_DEPTH} levels)") from None
+    except ValueError:  # Python refuses to read an integer of more than 4300 digits
+        raise ScenarioError(str(path), "", "holds a number too long to read (more than 4,300 digits)") from None
     if data is None:
         raise ScenarioError(str(path), "", "file is empty; expected a mapping of scenario keys")
     if not isinstance(data, dict):
         raise ScenarioError(str(path), "", f"top level must be a mapping of keys, not a {type(data).__name__}")
     return data
+
+
+def _construct(path: Path, text: str) -> Any:
+    """The Python value of the YAML `text`, built only after its size has been checked."""
+    _check_nesting(path, text)
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        _check_size(path, node)
+        return None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The bytes of `path` if it is a regular file of at most MAX_FILE_BYTES; never blocks on a FIFO."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except IsADirectoryError:
+        raise ScenarioError(str(path), "", "is a folder, not a scenario file") from None
+    except OSError as error:
+        raise ScenarioError(str(path), "", f"cannot read file: {error.strerror or error}") from None
+    try:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(str(path), "", "is a folder, not a scenario file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(str(path), "", "is not a regular file (a pipe, device or socket)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ScenarioError(str(path), "", f"is {info.st_size:,} bytes; a scenario file may have at most {MAX_FILE_BYTES:,}")
+        return os.read(descriptor, MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise ScenarioError(str(path), "", f"cannot read file: {error.strerror or error}") from None
+    finally:
+        os.close(descriptor)
+
+
+def _check_nesting(path: Path, text: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH from the parser's events, before the (recursive)
+    composer meets it: thousands of `[` would take seconds to reach Python's recursion limit.
+
+    libyaml's C parser makes this pass nearly free where it is installed; a document it cannot
+    parse (it stops at 1000 levels itself) goes through the pure-Python parser, which is slower
+    but iterative; a document neither can parse is left to the strict loader, whose messages
+    are the ones users see."""
+    for loader in (getattr(yaml, "CSafeLoader", None), yaml.SafeLoader):
+        if loader is None:
+            continue
+        try:
+            line = _too_deep_at(text, loader)
+        except yaml.YAMLError:
+            continue
+        if line is not None:
+            raise ScenarioError(str(path), "", f"line {line}: nested too deeply (at most {MAX_DEPTH} levels)")
+        return
+
+
+def _too_deep_at(text: str, loader: type) -> int | None:
+    """The line at which `text` nests deeper than MAX_DEPTH, or None."""
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark.line + 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
+def _check_size(path: Path, root: yaml.Node | None) -> None:
+    """Refuse YAML that nests deeper than MAX_DEPTH or expands (aliases counted each time they
+    are used) to more than MAX_NODES values, before any of it is built into Python objects."""
+    sizes: dict[int, tuple[int, int]] = {}  # node id -> (expanded values, depth)
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [] if root is None else [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            open_nodes.discard(id(node))
+            inner = [sizes[id(child)] for child in _children(node)]
+            count = 1 + sum(size for size, _ in inner)
+            depth = 1 + max((level for _, level in inner), default=0)
+            if depth > MAX_DEPTH:
+                raise ScenarioError(str(path), "", f"line {node.start_mark.line + 1}: nested too deeply (at most {MAX_DEPTH} levels)")
+            if count > MAX_NODES:
+                raise ScenarioError(
+                    str(path), "", f"line {node.start_mark.line + 1}: expands to more than {MAX_NODES:,} values "
+                    "(aliases are counted each time they are used); refusing a possible alias bomb"
+                )
+            sizes[id(node)] = (count, depth)
+        elif id(node) in open_nodes:
+            raise ScenarioError(str(path), "", f"line {node.start_mark.line + 1}: an alias refers to a value that contains it")
+        elif id(node) not in sizes:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
 
 
 def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
