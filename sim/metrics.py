@@ -173,16 +173,16 @@ def etf_primary_flows(model: Model) -> pd.DataFrame:
 
 
 def bond_issues(model: Model) -> pd.DataFrame:
-    """One row per bond issue that closed: terms, dates, book, allocation by group, holders, costs, grant."""
+    """One row per issue that closed: terms, dates, book, allocation by group, holders, costs, grant."""
     issues = model.recorder.issues.frame()
-    issues.insert(0, "kind", "bond issue")
     planned = model.issues
+    issues.insert(0, "kind", [f"{planned[i].terms.instrument_type.replace('_', ' ')} issue" for i in issues["issue"]])
     issues.insert(1, "name", [planned[i].name for i in issues["issue"]])
     issues.insert(2, "programme", [planned[i].programme_name for i in issues["issue"]])
     issues.insert(3, "issuer", [model.ledger.accounts[planned[i].issuer_account].name.split(":")[0] for i in issues["issue"]])
     issues.insert(4, "form", [planned[i].form for i in issues["issue"]])
     issues.insert(5, "currency", [planned[i].programme.currency for i in issues["issue"]])
-    issues["size_hkd"] = issues["allocated_units"] * 100.0
+    issues["size_hkd"] = issues["allocated_units"] * np.array([planned[i].price_cents / 100.0 for i in issues["issue"]])
     issues["oversubscription"] = issues["demand_units"] / issues["offered_units"]
     issues["days_to_settle"] = issues["settle_day"] - issues["close_day"]
     issues["cost_hkd"] = (issues["fixed_cost_cents"] + issues["proportional_cost_cents"]) / 100.0

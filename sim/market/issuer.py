@@ -1,11 +1,13 @@
-"""Bond issuers in the run: bookbuilding, allocation, settlement and minting, coupons, redemption.
+"""Issuers in the run: bookbuilding, allocation, settlement and minting, payments, redemption.
 
 Each planned issue is one SimPy process that tells its life as a story: announce, wait for the
 book to close, take the orders, price and allocate, lock the investors' cash, wait for the
 primary settlement cycle (T+0 with tokenized cash), then pay the issuer, book its costs and any
 grant, mint the units to the allocated accounts and open the issue's secondary listing; then
-pay each coupon to the holders of record (after the form's payment lag) and, at maturity,
-repay the principal and cancel every unit.
+pay each payment (a coupon, a revenue distribution) to the holders of record (after the form's
+payment lag) and, at maturity, pay the last one and cancel every unit. What the units are worth
+and what they pay comes from the issue's terms (`securities`), so the story is the same for any
+issued security.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.market.calendar import BusinessCalendar
-from sim.market.issuance import FACE_HKD_PER_UNIT, Order, allocate, clearing_yield, grant
+from sim.market.issuance import Order, allocate, clearing_yield, grant
 from sim.market.ledger import Ledger
-from sim.market.value_processes import dirty_price
+from sim.market.securities import BondTerms, offered_value_hkd
 from sim.market.venue import Listing
 from sim.recorder import Recorder
 from sim.scenario.schema import FormCosts, Policy, Programme
@@ -40,6 +42,8 @@ class PlannedIssue:
     announce_day: int
     form: str
     listing: Listing
+    terms: BondTerms  # or any terms with the same interface (sim.market.securities)
+    price_cents: int = 0  # price per unit at which the issue cleared (set at the close of the book)
 
     @property
     def provider_account(self) -> int:
@@ -102,23 +106,26 @@ class IssuanceDesk:
         market_yield = self._market_yield(issue.programme_name, close)
         offer = market_yield + programme.new_issue_premium_bps / 10_000.0
         costs = programme.costs[issue.form]
-        size = int(programme.size_hkd / FACE_HKD_PER_UNIT) // costs.min_denomination_units * costs.min_denomination_units
-        maker_units = int(size * programme.market_maker_share) // costs.min_denomination_units * costs.min_denomination_units
-        orders = self._take_orders(issue, int(close), market_yield, costs)
+        cycle = 0 if issue.form == "tokenized" and self.policy.tokenized_cash.on(int(close)) else costs.settlement_days
+        settle_day = int(close) + cycle
+        start = self.calendar.date_of(settle_day)
+        lot = costs.min_denomination_units
+        size = issue.terms.units_offered(lot)
+        maker_units = int(size * programme.market_maker_share) // lot * lot
+        orders = self._take_orders(issue, int(close), market_yield, costs, start)
         coupon = clearing_yield(orders, size - maker_units, offer)
+        issue.price_cents = price = round(issue.terms.unit_price_hkd(coupon, start) * 100)
         accepted = [order for order in orders if order.reservation_yield <= coupon]
         retail = {s.index for s in self.subscribers if s.name == "retail"}
-        units = allocate(accepted, size - maker_units, costs.min_denomination_units, retail, programme.retail_priority_share)
+        units = allocate(accepted, size - maker_units, lot, retail, programme.retail_priority_share)
         holdings = [(issue.provider_account, -1, maker_units)] + [
             (order.account, order.group, u) for order, u in zip(accepted, units) if u > 0
         ]
         for account, _, u in holdings[1:]:
-            self.ledger.lock_cash(account, u * 100 * int(FACE_HKD_PER_UNIT))
-        cycle = 0 if issue.form == "tokenized" and self.policy.tokenized_cash.on(int(close)) else costs.settlement_days
-        settle_day = int(close) + cycle
+            self.ledger.lock_cash(account, u * price)
         settle_time = float(settle_day) if cycle == 0 else settle_day + 1.0
         yield env.timeout(max(0.0, settle_time - env.now) if cycle else 0.0)
-        self._settle(issue, holdings, coupon, settle_day, env.now)
+        self._settle(issue, holdings, coupon, start, env.now)
         proceeds = sum(u for _, _, u in holdings)
         fixed, proportional, grant_cents = self._pay_costs(issue, costs, proceeds, len(holdings) - 1, settle_day)
         locked_days = (env.now - close) if cycle else 0.0
@@ -126,21 +133,26 @@ class IssuanceDesk:
             issue.number, issue.announce_day, int(close), settle_day, size, proceeds, len(orders),
             sum(o.units for o in orders), market_yield, coupon, len({a for a, _, u in holdings if u > 0}),
             fixed, proportional, grant_cents,
-            sum(u for _, _, u in holdings[1:]) * FACE_HKD_PER_UNIT * locked_days,
+            sum(u for _, _, u in holdings[1:]) * price / 100.0 * locked_days,
         )
         for group, units_of_group in _by_group(holdings).items():
             self.recorder.allocations.add(issue.number, group, units_of_group)
-        yield from self._service(env, issue, coupon, settle_day, costs)
+        yield from self._service(env, issue, coupon, start, costs)
 
     def _market_yield(self, programme_name: str, t: float) -> float:
         path = self.yields[programme_name]
         return float(path[min(int(t * self.steps_per_day), len(path) - 1)])
 
-    def _take_orders(self, issue: PlannedIssue, day: int, market_yield: float, costs: FormCosts) -> list[Order]:
-        """Orders from every group the issue reaches: tokenized issues reach onboarded accounts only."""
+    def _take_orders(self, issue: PlannedIssue, day: int, market_yield: float, costs: FormCosts,
+                     start: datetime.date) -> list[Order]:
+        """Orders from every group the issue reaches: tokenized issues reach onboarded accounts only.
+
+        Each order is sized and checked against the account's cash at the price at its own lowest
+        yield: the issue clears at that yield or above, so never at a higher price.
+        """
         rng = self.rngs[issue.programme_name]
         orders = []
-        ordered: dict[int, int] = {}  # units already ordered per account: one account may send several orders
+        ordered: dict[int, int] = {}  # cents already ordered per account: one account may send several orders
         for subscriber in self.subscribers:
             params = subscriber.params
             reach = subscriber.onboarded[min(day, len(subscriber.onboarded) - 1)] if issue.form == "tokenized" else (
@@ -154,35 +166,37 @@ class IssuanceDesk:
             for local, size_hkd, spread in zip(accounts.tolist(), sizes.tolist(), spreads.tolist()):
                 account = subscriber.first_account + local
                 lot = costs.min_denomination_units
-                affordable = (self.ledger.free_cash(account) - 100) // int(FACE_HKD_PER_UNIT * 100) - ordered.get(account, 0)
-                units = min(int(size_hkd / FACE_HKD_PER_UNIT), affordable) // lot * lot
+                reservation = market_yield + spread / 10_000.0
+                price = round(issue.terms.unit_price_hkd(reservation, start) * 100)
+                affordable = (self.ledger.free_cash(account) - ordered.get(account, 0) - 100) // price
+                units = min(int(size_hkd / (price / 100)), affordable) // lot * lot
                 if units > 0:
-                    ordered[account] = ordered.get(account, 0) + units
-                    orders.append(Order(subscriber.index, account, units, market_yield + spread / 10_000.0))
+                    ordered[account] = ordered.get(account, 0) + units * price
+                    orders.append(Order(subscriber.index, account, units, reservation))
         return orders
 
-    def _settle(self, issue: PlannedIssue, holdings, coupon: float, settle_day: int, now: float) -> None:
+    def _settle(self, issue: PlannedIssue, holdings, coupon: float, start: datetime.date, now: float) -> None:
         """Delivery versus payment of the new issue: cash to the issuer, units minted to holders."""
-        cents_per_unit = int(FACE_HKD_PER_UNIT * 100)
+        cents_per_unit = issue.price_cents
         for account, _, units in holdings:
             if account == issue.provider_account:
                 self.ledger.pay(account, issue.issuer_account, units * cents_per_unit)
             else:
                 self.ledger.pay_locked(account, issue.issuer_account, units * cents_per_unit)
             self.ledger.create_units(issue.listing.asset, account, units)
-        issue.listing.value.reprice(self._price_path(issue, coupon, now))
+        issue.listing.value.reprice(self._price_path(issue, coupon, now, start))
         issue.listing.provider.target_units = holdings[0][2]
         issue.listing.active = True
 
-    def _price_path(self, issue: PlannedIssue, coupon: float, settled_at: float) -> np.ndarray:
-        """Invoice (dirty) price per HK$100 along the run: coupons are paid to holders, so trades carry accrued interest."""
+    def _price_path(self, issue: PlannedIssue, coupon: float, settled_at: float, start: datetime.date) -> np.ndarray:
+        """Value per unit along the run, from the terms, at the market yield and remaining life."""
         yields = self.yields[issue.programme_name]
         settled_years = self.grid_years[min(int(settled_at * self.steps_per_day), len(self.grid_years) - 1)]
         remaining = issue.programme.tenor_years - np.maximum(self.grid_years - settled_years, 0.0)
-        return dirty_price(yields, coupon, issue.programme.coupon_frequency_per_year, remaining)
+        return issue.terms.value_path(yields, remaining, coupon, start)
 
     def _pay_costs(self, issue: PlannedIssue, costs: FormCosts, units: int, investors: int, day: int):
-        size_hkd = units * FACE_HKD_PER_UNIT
+        size_hkd = units * issue.price_cents / 100.0
         fixed = round(costs.fixed_cost_hkd * 100)
         proportional = round(size_hkd * costs.proportional_cost_bps / 100.0)  # bps of size, in cents
         self.ledger.pay(issue.issuer_account, self.services, fixed + proportional)
@@ -197,10 +211,9 @@ class IssuanceDesk:
                 self.grants_by_issuer[issue.issuer_account] = so_far + 1
         return fixed, proportional, grant_cents
 
-    def _service(self, env, issue: PlannedIssue, coupon: float, settle_day: int, costs: FormCosts):
-        """Coupons to holders of record, then principal at maturity; each payment after the form's lag."""
+    def _service(self, env, issue: PlannedIssue, coupon: float, start: datetime.date, costs: FormCosts):
+        """Payments to holders of record, the last at maturity; each payment after the form's lag."""
         frequency = issue.programme.coupon_frequency_per_year
-        start = self.calendar.date_of(settle_day)
         n_coupons = round(issue.programme.tenor_years * frequency)
         for k in range(1, n_coupons + 1):
             record_day = self._business_day(start + datetime.timedelta(days=round(k / frequency * 365)))
@@ -215,7 +228,7 @@ class IssuanceDesk:
             record = [(a, u) for a, u in enumerate(self.ledger.units[issue.listing.asset]) if u > 0]
             if costs.payment_lag_days:
                 yield env.timeout(costs.payment_lag_days)
-            per_unit = FACE_HKD_PER_UNIT * coupon / frequency + (FACE_HKD_PER_UNIT if final else 0.0)
+            per_unit = issue.terms.payment_per_unit_hkd(k, n_coupons, coupon, start)
             self._pay_holders(issue, record, per_unit, final, costs, int(env.now))
 
     def _pay_holders(self, issue: PlannedIssue, record, per_unit_hkd: float, final: bool, costs: FormCosts, day: int):
@@ -246,9 +259,9 @@ def _by_group(holdings) -> dict[int, int]:
 def issue_cost_hkd(programme: Programme, form: str) -> float:
     """The issuer's cost of one issue in a form, before grants."""
     costs = programme.costs[form]
-    return costs.fixed_cost_hkd + programme.size_hkd * costs.proportional_cost_bps / 10_000.0
+    return costs.fixed_cost_hkd + offered_value_hkd(programme) * costs.proportional_cost_bps / 10_000.0
 
 
 def expected_grant_hkd(policy: Policy, programme: Programme, day: int, grants_so_far: int) -> float:
     """The grant a tokenized issue would get if widely placed (used to choose the cheaper form)."""
-    return grant(policy.issuance_grant, day, issue_cost_hkd(programme, "tokenized"), programme.size_hkd, math.inf, grants_so_far, False)
+    return grant(policy.issuance_grant, day, issue_cost_hkd(programme, "tokenized"), offered_value_hkd(programme), math.inf, grants_so_far, False)
