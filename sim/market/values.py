@@ -1,7 +1,8 @@
 """Fair values of every instrument along the run, drawn once and looked up by time.
 
 An ETF's fair value is its NAV: the underlying basket's geometric random walk less the
-management fee accrued over calendar time. A bond's fair value is its clean price per HK$100
+management fee accrued over calendar time. A commodity token's is its backing: the spot price's
+geometric random walk times the commodity held per token, less the custody fee accrued alike. A bond's fair value is its clean price per HK$100
 of face at its Vasicek yield and remaining maturity. Each instrument's shocks come from its own
 named stream, mixed by the scenario's correlations (with none, each instrument keeps exactly its
 own stream, so adding an instrument never changes another's path).
@@ -14,7 +15,7 @@ import numpy as np
 from sim.market.calendar import DAYS_PER_YEAR, BusinessCalendar
 from sim.market.random_streams import stream
 from sim.market.value_processes import bond_price, correlation_factor, gbm_path, vasicek_path
-from sim.scenario.schema import Bond, Etf, Scenario, YieldProcess, correlation_matrix
+from sim.scenario.schema import Bond, CommodityToken, Etf, Scenario, YieldProcess, correlation_matrix
 
 TRADING_DAYS_PER_YEAR = 250  # assumption: business days in a Hong Kong year, scales annual rates
 
@@ -71,6 +72,8 @@ def fair_values(scenario: Scenario, calendar: BusinessCalendar, seed: int) -> di
         instrument = scenario.instruments[name]
         if isinstance(instrument, Etf):
             path = _nav_path(instrument, shocks[:, column], dt_years, grid_years)
+        elif isinstance(instrument, CommodityToken):
+            path = _backing_path(instrument, shocks[:, column], dt_years, grid_years)
         else:
             path = _bond_path(instrument, shocks[:, column], dt_years, grid_years, calendar)
         values[name] = FairValue(path, steps)
@@ -81,6 +84,12 @@ def _nav_path(etf: Etf, shocks: np.ndarray, dt_years: float, grid_years: np.ndar
     basket = etf.underlying
     values = gbm_path(basket.initial_value_hkd, basket.drift_per_year, basket.volatility_per_year, dt_years, shocks)
     return values * np.exp(-etf.management_fee_bps_per_year / 10_000.0 * grid_years)
+
+
+def _backing_path(token: CommodityToken, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray) -> np.ndarray:
+    spot = token.spot
+    prices = gbm_path(spot.initial_price_hkd, spot.drift_per_year, spot.volatility_per_year, dt_years, shocks)
+    return prices * token.backing_per_token * np.exp(-token.custody_fee_bps_per_year / 10_000.0 * grid_years)
 
 
 def _bond_path(

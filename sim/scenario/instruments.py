@@ -1,4 +1,4 @@
-"""Instruments in a scenario: ETFs and bonds, their value processes and their correlations."""
+"""Instruments in a scenario: ETFs, bonds and commodity tokens, their value processes and their correlations."""
 
 from __future__ import annotations
 
@@ -29,8 +29,16 @@ class YieldProcess(Strict):
     )
 
 
+class SpotProcess(Strict):
+    """Geometric random walk of a commodity's spot price, HKD per unit of the commodity (e.g. a troy ounce)."""
+
+    initial_price_hkd: float = Field(31_000.0, gt=0, lt=1e9, description="Spot price on day 0, HKD per unit of the commodity.")
+    drift_per_year: float = Field(0.0, ge=-1.0, le=1.0, description="Annual drift of the log price.")
+    volatility_per_year: float = Field(0.15, ge=0.0, lt=5.0, description="Annualised volatility of the log price.")
+
+
 class AuthorisedParticipant(Strict):
-    """Creates and redeems ETF units against the basket when the price strays from NAV."""
+    """Creates and redeems units against the backing (an ETF's basket, a token's commodity) when the price strays from NAV."""
 
     creation_fee_hkd: float = Field(
         1_000.0, ge=0, lt=1e7, description="Fee per creation or redemption order, HKD."
@@ -83,21 +91,48 @@ class Bond(Strict):
     _check_tick = model_validator(mode="after")(lambda self: _tick_in_cents(self))
 
 
+class CommodityToken(Strict):
+    """A token backed by a quantity of a commodity held in custody (e.g. allocated gold in a vault).
+
+    The custody fee is paid by drawing down the backing, so the value per token is the spot price
+    times the backing less the fee accrued over calendar time. Authorised dealers create tokens
+    by delivering the commodity and redeem them for it, which bounds the premium as for an ETF.
+    """
+
+    type: Literal["commodity_token"] = Field(description="`commodity_token`.")
+    name: str = Field("Tokenized gold", min_length=1, description="Display name.")
+    commodity: str = Field("gold", min_length=1, max_length=40, description="The commodity held (display only).")
+    backing_per_token: float = Field(
+        0.01, gt=0, lt=1e6, description="Commodity held in custody per token on day 0, in the spot price's unit (e.g. troy ounces)."
+    )
+    spot: SpotProcess = Field(default_factory=SpotProcess, description="Spot price of the commodity.")
+    custody_fee_bps_per_year: NonNegativeBps = Field(
+        30.0, description="Custody and management fee, bps a year, drawn from the backing daily."
+    )
+    creation_unit_units: int = Field(10_000, gt=0, le=10**9, description="Tokens per creation or redemption.")
+    tick_size_hkd: float = Field(0.01, gt=0, le=10.0, description="Price increment, HKD; a whole number of cents.")
+    authorised_participant: AuthorisedParticipant = Field(
+        default_factory=AuthorisedParticipant, description="The authorised dealer that creates and redeems tokens."
+    )
+
+    _check_tick = model_validator(mode="after")(lambda self: _tick_in_cents(self))
+
+
 def _instrument_type(value: Any) -> str | None:
     return value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
 
 
 Instrument = Annotated[
-    Annotated[Etf, Tag("etf")] | Annotated[Bond, Tag("bond")],
+    Annotated[Etf, Tag("etf")] | Annotated[Bond, Tag("bond")] | Annotated[CommodityToken, Tag("commodity_token")],
     Discriminator(
         _instrument_type,
         custom_error_type="instrument_type",
-        custom_error_message="needs `type: etf` or `type: bond`",
+        custom_error_message="needs `type: etf`, `type: bond` or `type: commodity_token`",
     ),
 ]
 
 
-def _tick_in_cents(model: Etf | Bond) -> Etf | Bond:
+def _tick_in_cents(model: Etf | Bond | CommodityToken) -> Etf | Bond | CommodityToken:
     cents = model.tick_size_hkd * 100
     if abs(cents - round(cents)) > 1e-9:
         raise ValueError(f"tick_size_hkd must be a whole number of cents (got {model.tick_size_hkd})")
@@ -105,7 +140,7 @@ def _tick_in_cents(model: Etf | Bond) -> Etf | Bond:
 
 
 class Correlation(Strict):
-    """Correlation of two instruments' value shocks (ETF basket return, bond yield change)."""
+    """Correlation of two instruments' value shocks (ETF basket or commodity spot return, bond yield change)."""
 
     between: tuple[Name, Name] = Field(description="The two instruments, by name.")
     coefficient: float = Field(ge=-1.0, le=1.0, description="Correlation coefficient.")

@@ -58,6 +58,18 @@ class StampDuty(Strict):
     tokenized_bond: DutyLever = Field(
         default_factory=DutyLever, description="Duty on tokenized bond transfers (none in HK)."
     )
+    conventional_commodity_token: DutyLever = Field(
+        default_factory=DutyLever, description="Duty on conventional units of a commodity trust (not HK stock: none)."
+    )
+    tokenized_commodity_token: DutyLever = Field(
+        default_factory=DutyLever, description="Duty on commodity token transfers (not HK stock: none)."
+    )
+    conventional_revenue_token: DutyLever = Field(
+        default_factory=DutyLever, description="Duty on conventional revenue-share units (not HK stock: none)."
+    )
+    tokenized_revenue_token: DutyLever = Field(
+        default_factory=DutyLever, description="Duty on revenue token transfers (not HK stock: none)."
+    )
     market_maker_exempt: bool = Field(
         True, description="Are market makers', dealers' and authorised participants' own trades exempt?"
     )

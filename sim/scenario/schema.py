@@ -17,7 +17,8 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import FORMS, Form, Hour, InstrumentType, Name, NonNegativeBps, Rate, Strict
 from sim.scenario.instruments import (
-    AuthorisedParticipant, Bond, Correlation, Etf, GbmProcess, Instrument, YieldProcess, correlation_matrix,
+    AuthorisedParticipant, Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, SpotProcess, YieldProcess,
+    correlation_matrix,
 )
 from sim.scenario.investors import Adoption, InvestorGroup, Subscription
 from sim.scenario.policy import DutyLever, GrantLever, Policy, RebateLever, StampDuty, SwitchLever
@@ -25,10 +26,10 @@ from sim.scenario.programmes import FormCosts, Issuer, Programme
 from sim.scenario.venues import Dealer, Fees, Listing, MarketMaker, Venue
 
 __all__ = [
-    "FORMS", "Adoption", "AuthorisedParticipant", "Bond", "Calendar", "Correlation", "Dealer", "DutyLever", "Etf",
+    "FORMS", "Adoption", "AuthorisedParticipant", "Bond", "Calendar", "CommodityToken", "Correlation", "Dealer", "DutyLever", "Etf",
     "ExperimentPlan", "Fees", "Form", "FormCosts", "GbmProcess", "GrantLever", "Hour", "Instrument", "InstrumentType",
     "InvestorGroup", "Issuer", "Listing", "MarketMaker", "Name", "NonNegativeBps", "Policy", "Programme", "Rate",
-    "RebateLever", "Scenario", "SettlementTerms", "StampDuty", "Strict", "Subscription", "SwitchLever", "Venue",
+    "RebateLever", "Scenario", "SettlementTerms", "SpotProcess", "StampDuty", "Strict", "Subscription", "SwitchLever", "Venue",
     "YieldProcess", "correlation_matrix",
 ]
 
