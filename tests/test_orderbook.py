@@ -326,7 +326,13 @@ def test_matches_reference_book_and_conserves_quantity(ops):
             assert book.resting_qty(side) == sum(q for _, q in expected)
         assert (bid, ask) == (ref.depth(BUY)[0][0] if ref.depth(BUY) else None,
                               ref.depth(SELL)[0][0] if ref.depth(SELL) else None)
+        assert book.top() == (bid, ask, book.depth_at_best(BUY), book.depth_at_best(SELL))
         assert book.resting_orders() == len(ref.orders)
+        live = {o[0]: o[3] for o in ref.orders}
+        ids = list(range(1, ref.next_id))
+        assert book.remaining_of(ids) == [live.get(i) for i in ids]
+    assert book.limit_orders() == ref.next_id - 1
+    assert book.cancels == sum(op[0] == "cancel" for op in ops)
 
     resting = book.resting_qty(BUY) + book.resting_qty(SELL)
     assert total_in == total_filled + resting + total_cancelled + total_dropped

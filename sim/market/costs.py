@@ -39,15 +39,27 @@ class CostSchedule:
         ]
         self.fee_rate = sum(rate for _, rate in self.fee_parts)
         self.network_fee_cents = round(fees.network_fee_hkd_per_transfer * 100)
+        self._day = None  # the day the rates below are for: levers change by day only
+        self._duty_rate = self._rebate_share = 0.0
+
+    def _rates_on(self, day: int) -> None:
+        """Look up the levers once per day rather than once per trade (they are on the hot path)."""
+        self._day = day
+        self._duty_rate = self.duty.rate_on(day)
+        self._rebate_share = self.rebate.share_on(day)
 
     def investor_rate(self, day: int) -> float:
         """Duty plus fees per side, as a fraction of value, for an investor."""
-        return self.duty.rate_on(day) + self.fee_rate
+        if day != self._day:
+            self._rates_on(day)
+        return self._duty_rate + self.fee_rate
 
     def provider_rate(self, day: int) -> float:
         """Duty plus fees per side for a liquidity provider, after exemption and rebate."""
-        duty = 0.0 if self.providers_exempt else self.duty.rate_on(day)
-        return duty + self.fee_rate * (1.0 - self.rebate.share_on(day))
+        if day != self._day:
+            self._rates_on(day)
+        duty = 0.0 if self.providers_exempt else self._duty_rate
+        return duty + self.fee_rate * (1.0 - self._rebate_share)
 
     def expected_cost_bps(self, value_cents: float, day: int, crossing_bps: float, selling: bool) -> float:
         """An investor's cost of one side of a trade, bps of its value, before settlement delay."""
@@ -60,9 +72,11 @@ class CostSchedule:
         self, value_cents: int, day: int, provider: bool, selling: bool
     ) -> tuple[int, list[tuple[int, int]]]:
         """(stamp duty, [(collector, cents) for each fee]) that one side pays on a trade."""
+        if day != self._day:
+            self._rates_on(day)
         exempt = provider and self.providers_exempt
-        duty = 0 if exempt else round(value_cents * self.duty.rate_on(day))
-        scale = 1.0 - self.rebate.share_on(day) if provider else 1.0
+        duty = 0 if exempt else round(value_cents * self._duty_rate)
+        scale = 1.0 - self._rebate_share if provider else 1.0
         fees = [(collector, round(value_cents * rate * scale)) for collector, rate in self.fee_parts]
         if selling and self.network_fee_cents:
             fees.append((self.network, self.network_fee_cents))

@@ -40,7 +40,10 @@ class Line:
         self.listings = listings
 
     def tradable(self) -> bool:
-        return any(listing.active for listing in self.listings)
+        for listing in self.listings:
+            if listing.active:
+                return True
+        return False
 
 
 class Interest:
@@ -51,6 +54,9 @@ class Interest:
 
     def pick(self, draw: float) -> Line | None:
         """A line among those currently tradable (new issues open and mature); draw in [0, 1)."""
+        if len(self.lines) == 1:  # an instrument: the common case
+            line = self.lines[0]
+            return line if line.tradable() else None
         tradable = [line for line in self.lines if line.tradable()]
         return tradable[int(draw * len(tradable))] if tradable else None
 
@@ -78,90 +84,125 @@ class InvestorGroup:
         self._cumulative = [sum(weights[: k + 1]) / sum(weights) for k in range(len(weights))]
         self.onboarded_shares = onboarded_shares
         self.onboarded_accounts = [onboarded_accounts(share, params.accounts) for share in onboarded_shares]
+        self._venues = [
+            list({listing.venue.index: listing.venue for line in interest.lines for listing in line.listings}.values())
+            for interest in interests
+        ]
         self.market = market
         self.ledger = ledger
         self.recorder = recorder
         self._rng = rng
 
-    def _draw_block(self, n: int) -> np.ndarray:
+    def _draw_block(self, n: int) -> tuple[np.ndarray, ...]:
         """Per need: waiting time, gain, side, size, account, channel choice and instrument draws."""
         rng = self._rng
-        return np.column_stack(
-            (
-                rng.standard_exponential(n),
-                rng.standard_exponential(n),
-                rng.random(n),
-                rng.standard_normal(n),
-                rng.random(n),
-                rng.random(n),
-                rng.random(n),
-            )
+        return (
+            rng.standard_exponential(n),
+            rng.standard_exponential(n),
+            rng.random(n),
+            rng.standard_normal(n),
+            rng.random(n),
+            rng.random(n),
+            rng.random(n),
         )
 
     def process(self, env, horizon_days: int):
-        """Needs arrive in active time, mapped onto each day's active hours; counted per day."""
+        """Needs arrive in active time, mapped onto each day's active hours; counted per day.
+
+        A need that arrives while every venue it could use is shut is refused without becoming
+        a SimPy event (about half the needs of a group active outside exchange hours). A day is
+        still closed at the moment of its last need, so the tables do not change.
+        """
         start_hour, end_hour = self.params.active_hours
         start, window = start_hour / 24.0, (end_hour - start_hour) / 24.0
         rate = self.params.needs_per_day
         active_clock = 0.0
         day, needs, traded = 0, 0, 0
+        refused_at = None  # time of the last need refused without an event, if after the last event
         for row in rows_in_blocks(self._draw_block):
             active_clock += row[0] / rate
             need_day = int(active_clock)
-            while day < need_day and day < horizon_days:
-                self.recorder.groups.add(day, self.index, needs, traded, self.onboarded_shares[day])
-                day, needs, traded = day + 1, 0, 0
+            if day < need_day:
+                if refused_at is not None:
+                    yield env.timeout(refused_at - env.now)
+                    refused_at = None
+                while day < need_day and day < horizon_days:
+                    self.recorder.groups.add(day, self.index, needs, traded, self.onboarded_shares[day])
+                    day, needs, traded = day + 1, 0, 0
             if need_day >= horizon_days:
                 return
             t = need_day + start + (active_clock - need_day) * window
-            yield env.timeout(t - env.now)
             needs += 1
+            if not self._any_venue_open(t, need_day, row):
+                refused_at = t
+                continue
+            yield env.timeout(t - env.now)
+            refused_at = None
             traded += self.handle_need(t, need_day, row)
 
-    def handle_need(self, t: float, day: int, row: list[float]) -> bool:
-        """Decide whether and where the need trades, then send the order; True if anything filled."""
+    def _any_venue_open(self, t: float, day: int, row: tuple[float, ...]) -> bool:
+        """Is any venue open at t where the need's interest is listed and its account may trade?"""
+        k = bisect.bisect_right(self._cumulative, row[6])
+        onboarded = int(row[4] * self.params.accounts) < self.onboarded_accounts[day]
+        for venue in self._venues[k]:
+            if (onboarded or venue.form != "tokenized") and venue.is_open(t):
+                return True
+        return False
+
+    def handle_need(self, t: float, day: int, row: tuple[float, ...]) -> bool:
+        """Decide whether and where the need trades, then send the order; True if anything filled.
+
+        Cheap refusals come first (no line, no open listing the investor may use) so that the
+        many needs arriving while their venues are shut cost little; the order of the checks
+        does not change which needs trade.
+        """
         _, gain_draw, side_draw, size_draw, account_draw, choice_draw, instrument_draw = row
         params = self.params
-        k = bisect.bisect_right(self._cumulative, instrument_draw)
-        low = self._cumulative[k - 1] if k else 0.0
-        line = self.interests[k].pick((instrument_draw - low) / (self._cumulative[k] - low))
+        cumulative = self._cumulative
+        k = bisect.bisect_right(cumulative, instrument_draw)
+        low = cumulative[k - 1] if k else 0.0
+        line = self.interests[k].pick((instrument_draw - low) / (cumulative[k] - low))
         if line is None:
             return False
-        side = BUY if side_draw < 0.5 else SELL
         local_account = int(account_draw * params.accounts)
-        account = self.first_account + local_account
         onboarded = local_account < self.onboarded_accounts[day]
+        open_listings = [
+            listing for listing in line.listings
+            if (onboarded or listing.venue.form != "tokenized") and listing.venue.is_open(t)
+        ]
+        if not open_listings:
+            return False
         fair = line.value.at(t)
         if fair <= 0:
             return False
+        side = BUY if side_draw < 0.5 else SELL
+        account = self.first_account + local_account
+        lot = line.min_units
         wanted = params.trade_size_median_hkd * math.exp(params.trade_size_sigma * size_draw) / fair
-        wanted = max(line.min_units, int(wanted / line.min_units) * line.min_units)
+        wanted = max(lot, int(wanted / lot) * lot)
         gain = gain_draw * params.gain_mean_bps
         delay_cost = params.settlement_delay_cost_bps_per_day
         options = []
-        for listing in line.listings:
-            venue = listing.venue
-            if (venue.form == "tokenized" and not onboarded) or not venue.is_open(t):
-                continue
-            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, day, line.min_units)
+        for listing in open_listings:
+            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, day, lot)
             if quantity <= 0:
                 continue
             crossing = listing.crossing_cost_bps(side, fair, quantity, day)
             if crossing is None:
                 continue
             charges = listing.costs.expected_cost_bps(quantity * fair * 100.0, day, 0.0, side == SELL)
-            charges += venue.cycle_on(day) * delay_cost
+            charges += listing.venue.cycle_on(day) * delay_cost
             if gain > charges + crossing:
                 options.append((gain - charges - crossing, charges, listing, quantity))
         if not options:
             return False
-        _, charges, listing, quantity = self._choose(options, choice_draw)
+        _, charges, listing, quantity = options[0] if len(options) == 1 else self._choose(options, choice_draw)
         room = (gain - charges) / 10_000.0
         if side == BUY:
             limit = math.floor(listing.ticks(fair) * (1.0 + room))
         else:
             limit = max(1, math.ceil(listing.ticks(fair) * (1.0 - room)))
-        return self.market.take(listing, account, side, quantity, limit, t) > 0
+        return self.market.take(listing, account, side, quantity, limit, t, fair) > 0
 
     def _feasible_quantity(
         self, listing: Listing, account: int, side: int, wanted: int, fair: float, gain: float, day: int, lot: int

@@ -34,6 +34,8 @@ class MarketMaker:
         self.target_units = params.initial_units
         self._orders: list[int] = []
         self._quoted: list[tuple[int, int, int]] = []
+        self._sizes: list[int] = []  # of the resting orders when sent: all still resting in full = intact
+        self._inputs: tuple | None = None  # what the quoted ladder was priced from
 
     def process(self, env, horizon_days: int):
         """Requote every `requote_minutes` within each session; withdraw quotes at each close."""
@@ -58,27 +60,39 @@ class MarketMaker:
             self.listing.book.cancel(order)
         self._orders.clear()
         self._quoted = []
+        self._sizes = []
+        self._inputs = None
 
     def requote(self, t: float, sample: bool) -> None:
         """Quote the ladder priced off the current fair value and inventory.
 
         When the resting ladder is already that ladder, untouched, it stays: cancelling and
-        re-sending the same orders would change nothing but cost time on the hot path.
+        re-sending the same orders would change nothing but cost time on the hot path. The
+        ladder depends only on the day, the fair value, the maker's inventory (and target) and cash, so
+        while those are unchanged (most clock ticks: fair values move every value step) it is
+        not even recomputed.
         """
-        if not self.listing.active:
+        listing = self.listing
+        if not listing.active:
             self.withdraw()
             return
-        book = self.listing.book
+        book = listing.book
         day = int(t)
-        fair = self.listing.value.at(t)
-        ladder = self._ladder(day, fair)
-        intact = ladder == self._quoted and all(
-            book.remaining(order) == size for order, (_, _, size) in zip(self._orders, ladder)
+        fair = listing.value.at(t)
+        ledger, asset, account = self.ledger, listing.asset, self.account
+        inputs = (
+            day, fair, self.target_units, ledger.position(asset, account),
+            ledger.free_units(asset, account), ledger.free_cash(account),
         )
-        if not intact:
-            self.withdraw()
-            self._orders = [book.submit_limit(side, price, size, self.account)[0] for side, price, size in ladder]
-            self._quoted = ladder
+        intact = book.remaining_of(self._orders) == self._sizes
+        if not (intact and inputs == self._inputs):
+            ladder = self._ladder(day, fair)
+            if not (intact and ladder == self._quoted):
+                self.withdraw()
+                self._orders = [book.submit_limit(side, price, size, account)[0] for side, price, size in ladder]
+                self._quoted = ladder
+                self._sizes = [size for _, _, size in ladder]
+            self._inputs = inputs
         if sample:
             self._record_quotes(t, day, fair)
 
@@ -117,10 +131,9 @@ class MarketMaker:
         return ladder
 
     def _record_quotes(self, t: float, day: int, fair: float) -> None:
-        book, tick = self.listing.book, self.listing.tick_cents
-        bid, ask = book.best_bid(), book.best_ask()
+        tick = self.listing.tick_cents
+        bid, ask, bid_depth, ask_depth = self.listing.book.top()
         self.recorder.quotes.add(
             t, day, self.listing.index,
-            -1 if bid is None else bid * tick, -1 if ask is None else ask * tick,
-            book.depth_at_best(BUY), book.depth_at_best(SELL), fair,
+            -1 if bid is None else bid * tick, -1 if ask is None else ask * tick, bid_depth, ask_depth, fair,
         )

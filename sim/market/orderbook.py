@@ -97,6 +97,7 @@ class OrderBook:
         self._key: dict[int, int] = {}
         self._owner: dict[int, int] = {}
         self._next_id = 1
+        self.cancels = 0  # cancel requests received, live or not (the benchmark counts orders)
 
     # -- order entry ---------------------------------------------------
 
@@ -137,6 +138,7 @@ class OrderBook:
     def cancel(self, order_id: int) -> int:
         """Remove a resting order; return the quantity that was still resting
         (0 if unknown, already filled or already cancelled)."""
+        self.cancels += 1
         qty = self._qty.pop(order_id, 0)
         if not qty:
             return 0
@@ -160,6 +162,22 @@ class OrderBook:
         """Resting quantity of an order, 0 if it is not resting."""
         return self._qty.get(order_id, 0)
 
+    def remaining_of(self, order_ids: list[int]) -> list[int | None]:
+        """Resting quantity of each order, None for one not resting (one C-level pass, for requotes)."""
+        return list(map(self._qty.get, order_ids))
+
+    def top(self) -> tuple[int | None, int | None, int, int]:
+        """(best bid, best ask, quantity at the best bid, at the best ask), as one query for quote samples."""
+        bids, asks = self._sides[BUY], self._sides[SELL]
+        bid_key = bids.heap[0] if bids.heap else None
+        ask_key = asks.heap[0] if asks.heap else None
+        return (
+            None if bid_key is None else -bid_key,
+            ask_key,
+            0 if bid_key is None else bids.levels[bid_key].qty,
+            0 if ask_key is None else asks.levels[ask_key].qty,
+        )
+
     def best_bid(self) -> int | None:
         heap = self._sides[BUY].heap
         return -heap[0] if heap else None
@@ -179,6 +197,10 @@ class OrderBook:
             raise ValueError(f"levels must be >= 0, got {levels!r}")
         book = self._side(side)
         return [(-side * key, book.levels[key].qty) for key in nsmallest(levels, book.levels)]
+
+    def limit_orders(self) -> int:
+        """Limit orders received so far (each got an id, whether it rested or filled at once)."""
+        return self._next_id - 1
 
     def resting_orders(self) -> int:
         """Number of live resting orders on both sides."""

@@ -26,11 +26,19 @@ class Market:
         self.settlement = settlement
         self.providers = providers
         self.after_trade: dict[int, Callable[[float], None]] = {}
+        self.taker_orders = 0  # immediate-or-cancel orders and requests for quote received
 
-    def take(self, listing: Listing, taker: int, side: int, quantity: int, limit_ticks: int, t: float) -> int:
-        """Buy (side +1) or sell (-1) up to `quantity` at `limit_ticks` or better; return the quantity filled."""
+    def take(
+        self, listing: Listing, taker: int, side: int, quantity: int, limit_ticks: int, t: float, fair: float | None = None
+    ) -> int:
+        """Buy (side +1) or sell (-1) up to `quantity` at `limit_ticks` or better; return the quantity filled.
+
+        `fair` is the listing's fair value at `t`, when the caller has already looked it up.
+        """
+        self.taker_orders += 1
         day = int(t)
-        fair = listing.value.at(t)
+        if fair is None:
+            fair = listing.value.at(t)
         if listing.book is None:
             price = listing.dealer.quote(side, quantity, fair, day)
             if price is None or side * (price - limit_ticks) > 0:

@@ -32,9 +32,13 @@ class Venue:
         self.settlement_cycle_days = params.settlement_cycle_days
         self.sessions = [(open_hour / 24.0, close_hour / 24.0) for open_hour, close_hour in params.sessions_hours]
         self._tokenized_cash = tokenized_cash if params.form == "tokenized" else None
+        self.always_open = self.sessions == [(0.0, 1.0)]  # spares the session lookup on the hot path
+        self._cycle_day, self._cycle = None, self.settlement_cycle_days
 
     def is_open(self, t: float) -> bool:
         """Is the venue in a trading session at time t (business days)?"""
+        if self.always_open:
+            return True
         fraction = t - int(t)
         for open_at, close_at in self.sessions:
             if open_at <= fraction < close_at:
@@ -46,8 +50,10 @@ class Venue:
         return self._tokenized_cash is not None and self._tokenized_cash.on(day)
 
     def cycle_on(self, day: int) -> int:
-        """Business days to settlement for a trade agreed on `day`."""
-        return 0 if self.atomic(day) else self.settlement_cycle_days
+        """Business days to settlement for a trade agreed on `day` (looked up once per day)."""
+        if day != self._cycle_day:
+            self._cycle_day, self._cycle = day, 0 if self.atomic(day) else self.settlement_cycle_days
+        return self._cycle
 
 
 class Listing:
