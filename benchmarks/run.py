@@ -4,11 +4,20 @@ Machines here are shared and noisy, so every figure that matters is a ratio agai
 timed in the same process minutes apart:
 - baseline: one SimPy process feeding a pre-drawn Poisson stream of limit, market and cancel
   orders into the project's price-time order book (no model around it), orders per second;
-- model: the baseline scenario (secondary trading only: it has no issuers), trading needs per
-  second, and its ratio to the baseline;
-- scaling: the same scenario at three sizes, seconds per need at each (should stay flat);
+- model: the baseline scenario (secondary trading only: it has no issuers), then a scenario
+  with bond issuance as well, in orders and in trading needs per second, with ratios;
+- scaling: the baseline scenario at three sizes (needs, accounts and liquidity providers'
+  inventories scaled together, so each need meets the same market), seconds per order at each,
+  with and without the one-off build;
 - memory: peak resident memory of the process, and bytes per recorded trade in the columns;
 - parallel: 8 replications on 1 and 2 worker processes, and the speed-up.
+
+What counts as an order. The baseline's orders are the messages a venue receives: limit
+orders, market orders and cancellations. The model's orders are counted the same way: every
+limit order a market maker sends (its quotes), every cancellation it sends, and every
+immediate-or-cancel order or request for quote a taker (investor or authorised participant)
+sends. A trading need is not an order: most needs never reach a venue (their gain does not
+cover the cost, or no venue they may use is open), so needs per second is reported alongside.
 Run: `python benchmarks/run.py [--quick]`; prints a table and writes benchmarks/results.json.
 """
 
@@ -26,13 +35,16 @@ import numpy as np
 import simpy
 
 from sim import experiment
-from sim.engine import build
+from sim.engine import Model, build
 from sim.market.orderbook import BUY, SELL, OrderBook
 from sim.recorder import TRADE_COLUMNS
 from sim.scenario import load_scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
+WITH_ISSUANCE = ROOT / "scenarios" / "regular_bond_issuance.yaml"
+PROVIDER_AMOUNTS = ("quote_size_units", "inventory_limit_units", "initial_units", "initial_cash_hkd")
 
 
 def bare_simpy_orders_per_second(n_orders: int, seed: int = 1) -> float:
@@ -63,22 +75,59 @@ def bare_simpy_orders_per_second(n_orders: int, seed: int = 1) -> float:
     return n_orders / (time.perf_counter() - start)
 
 
-def model_needs_per_second(needs_scale: float, days: int) -> tuple[float, int, int]:
-    """(needs per second, needs, trades) for the baseline scenario with needs scaled."""
-    base = load_scenario(BASELINE)
-    overrides = [f"horizon_days={days}"] + [
-        f"investors.{name}.needs_per_day={group.needs_per_day * needs_scale}" for name, group in base.investors.items()
-    ]
-    model = build(load_scenario(BASELINE, overrides), seed=1)
+def scaled(path: Path, scale: float, days: int) -> Scenario:
+    """The scenario over `days` with `scale` times the needs, accounts and providers' inventories.
+
+    Scaling accounts and inventories with the needs keeps the market each need meets the same
+    (the same share of sellers holding units, the same depth per need), so that time per order
+    measures the code's scaling rather than a market drying up.
+    """
+    data = load_scenario(path, [f"horizon_days={days}"]).model_dump(mode="json", exclude_none=True)
+    for group in data["investors"].values():
+        group["needs_per_day"] *= scale
+        group["accounts"] = max(1, round(group["accounts"] * scale))
+    for venue in data["venues"].values():
+        role = "dealer" if venue["kind"] == "dealer" else "market_maker"
+        for name, listing in venue["listings"].items():
+            provider = listing[role]
+            for key in PROVIDER_AMOUNTS:
+                if key in provider:
+                    provider[key] = type(provider[key])(provider[key] * scale)
+            venue["listings"][name] = {role: provider}  # a dump holds both roles; a venue takes one
+    for instrument in data["instruments"].values():
+        participant = instrument.get("authorised_participant")
+        if participant:
+            participant["initial_units"] = {form: int(n * scale) for form, n in participant["initial_units"].items()}
+            participant["initial_cash_hkd"] *= scale
+    return Scenario.model_validate(data)
+
+
+def orders_received(model: Model) -> int:
+    """Limit orders, cancellations and taker orders (IOC or request for quote) the venues received."""
+    books = [listing.book for listing in model.listings if listing.book is not None]
+    takers = model.groups[0].market.taker_orders if model.groups else 0
+    return takers + sum(book.limit_orders() + book.cancels for book in books)
+
+
+def measure_model(scenario: Scenario, seed: int = 1) -> dict[str, float]:
+    """Build and run one scenario; build seconds, run seconds, needs, orders and trades."""
     start = time.perf_counter()
+    model = build(scenario, seed)
+    built = time.perf_counter()
     model.env.run()
-    elapsed = time.perf_counter() - start
-    needs = int(sum(model.recorder.groups.columns["needs"]))
-    return needs / elapsed, needs, len(model.recorder.trades)
+    ran = time.perf_counter()
+    return {
+        "build_seconds": built - start,
+        "run_seconds": ran - built,
+        "needs": int(sum(model.recorder.groups.columns["needs"])),
+        "orders": orders_received(model),
+        "trades": len(model.recorder.trades),
+        "trade_bytes": sum(sys.getsizeof(column) for column in model.recorder.trades.columns.values()),
+    }
 
 
 def bytes_per_trade() -> int:
-    """Bytes the trade table's typed columns hold per recorded trade."""
+    """Bytes the trade table's typed columns hold per recorded trade (before array over-allocation)."""
     return sum(np.dtype({"d": "f8", "i": "i4", "b": "i1", "q": "i8"}[code]).itemsize for code in TRADE_COLUMNS.values())
 
 
@@ -97,31 +146,67 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test (about a minute)")
     args = parser.parse_args(argv)
-    days, sizes, reps, bare_orders = (5, (0.5, 1, 2), 4, 100_000) if args.quick else (20, (1, 4, 12), 8, 500_000)
-    results: dict[str, object] = {}
+    if args.quick:
+        days, scales, reps, bare_orders = 5, (0.5, 1, 2), 4, 100_000
+    else:  # 20 business days of the baseline scenario hold about 34,000 needs
+        days, scales, reps, bare_orders = 20, (3, 30, 120), 8, 500_000
     bare = bare_simpy_orders_per_second(bare_orders)
-    rate, needs, trades = model_needs_per_second(1, days)
-    results["baseline_orders_per_second"] = bare
-    results["model_needs_per_second"] = rate
-    results["model_to_baseline_ratio"] = rate / bare
-    results["scaling"] = [
-        {"needs": n, "trades": t, "microseconds_per_need": 1e6 / r}
-        for r, n, t in (model_needs_per_second(scale, days) for scale in sizes)
-    ]
+    secondary = measure_model(scaled(BASELINE, 1, days))
+    issuance = measure_model(scaled(WITH_ISSUANCE, 1, days))
+    results: dict[str, object] = {"baseline_orders_per_second": bare}
+    for name, run in (("secondary", secondary), ("with_issuance", issuance)):
+        results[name] = {
+            **run,
+            "orders_per_second": run["orders"] / run["run_seconds"],
+            "needs_per_second": run["needs"] / run["run_seconds"],
+            "orders_to_baseline_ratio": run["orders"] / run["run_seconds"] / bare,
+            "needs_to_baseline_ratio": run["needs"] / run["run_seconds"] / bare,
+        }
+    scaling = []
+    for scale in scales:
+        run = measure_model(scaled(BASELINE, scale, days))
+        scaling.append({
+            "scale": scale, "needs": run["needs"], "orders": run["orders"], "trades": run["trades"],
+            "build_seconds": run["build_seconds"], "run_seconds": run["run_seconds"],
+            "microseconds_per_order": 1e6 * run["run_seconds"] / run["orders"],
+            "microseconds_per_order_with_build": 1e6 * (run["run_seconds"] + run["build_seconds"]) / run["orders"],
+            "bytes_per_recorded_trade": run["trade_bytes"] / max(1, run["trades"]),
+        })
+    results["scaling"] = scaling
+    results["largest_to_smallest_time_per_order"] = (
+        scaling[-1]["microseconds_per_order"] / scaling[0]["microseconds_per_order"]
+    )
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results["bytes_per_recorded_trade"] = bytes_per_trade()
     results["parallel"] = parallel_speedup(reps, days * 2)
-    print(f"bare SimPy + order book   {bare:12,.0f} orders/s")
-    print(f"model (baseline scenario) {rate:12,.0f} needs/s   ratio {rate / bare:.3f}")
-    for row in results["scaling"]:
-        print(f"  {row['needs']:>10,} needs  {row['microseconds_per_need']:7.2f} us/need")
-    print(f"peak RSS {results['peak_rss_mb']:.0f} MB; {results['bytes_per_recorded_trade']} bytes per recorded trade")
-    parallel = results["parallel"]
-    print(f"{reps} replications: {parallel['seconds_1_worker']:.1f} s on 1 worker, "
-          f"{parallel['seconds_2_workers']:.1f} s on 2, speed-up {parallel['speedup']:.2f}x")
+    report(results, reps)
     if not args.quick:
         (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+def report(results: dict, reps: int) -> None:
+    """The table printed at the end of a run."""
+    bare = results["baseline_orders_per_second"]
+    print("orders = limit orders + cancellations + taker orders (IOC or request for quote) a venue receives")
+    print(f"bare SimPy + order book        {bare:12,.0f} orders/s")
+    for name, label in (("secondary", "model, secondary trading"), ("with_issuance", "model, with bond issuance")):
+        run = results[name]
+        print(f"{label:30} {run['orders_per_second']:12,.0f} orders/s  ratio {run['orders_to_baseline_ratio']:.3f}"
+              f"   {run['needs_per_second']:9,.0f} needs/s  ratio {run['needs_to_baseline_ratio']:.3f}"
+              f"   ({run['orders']:,} orders, {run['needs']:,} needs, {run['trades']:,} trades)")
+    print("scaling (baseline scenario; needs, accounts and inventories scaled together):")
+    for row in results["scaling"]:
+        print(f"  x{row['scale']:<5g} {row['orders']:>10,} orders {row['needs']:>10,} needs {row['trades']:>9,} trades"
+              f"  build {row['build_seconds']:6.2f} s  run {row['run_seconds']:7.2f} s"
+              f"  {row['microseconds_per_order']:6.2f} us/order ({row['microseconds_per_order_with_build']:6.2f} with build)"
+              f"  {row['bytes_per_recorded_trade']:.0f} B/trade")
+    print(f"  time per order, largest / smallest: {results['largest_to_smallest_time_per_order']:.2f}")
+    print(f"peak RSS {results['peak_rss_mb']:.0f} MB; {results['bytes_per_recorded_trade']} bytes per recorded trade"
+          " (typed columns; the measured figures above include the arrays' over-allocation)")
+    parallel = results["parallel"]
+    print(f"{reps} replications: {parallel['seconds_1_worker']:.1f} s on 1 worker, "
+          f"{parallel['seconds_2_workers']:.1f} s on 2, speed-up {parallel['speedup']:.2f}x")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ import importlib.util
 
 from conftest import ROOT
 
+from sim.engine import build
+from sim.market.orderbook import BUY
+from sim.scenario import load_scenario
+
 
 def load_harness():
     spec = importlib.util.spec_from_file_location("benchmark_run", ROOT / "benchmarks" / "run.py")
@@ -20,3 +24,37 @@ def test_recorded_trades_stay_under_100_bytes_each():
 
 def test_bare_baseline_processes_every_order_of_its_stream():
     assert load_harness().bare_simpy_orders_per_second(2_000) > 0
+
+
+def test_scaled_scenario_at_scale_one_is_the_scenario_itself():
+    harness = load_harness()
+    assert harness.scaled(harness.BASELINE, 1, 5) == load_scenario(harness.BASELINE, ["horizon_days=5"])
+
+
+def test_scaling_multiplies_needs_accounts_and_provider_inventories_together():
+    harness = load_harness()
+    one, three = harness.scaled(harness.BASELINE, 1, 5), harness.scaled(harness.BASELINE, 3, 5)
+    for name, group in one.investors.items():
+        assert three.investors[name].needs_per_day == 3 * group.needs_per_day
+        assert three.investors[name].accounts == 3 * group.accounts
+    maker = one.venues["exchange"].listings["hk_tracker"].market_maker
+    scaled_maker = three.venues["exchange"].listings["hk_tracker"].market_maker
+    assert scaled_maker.inventory_limit_units == 3 * maker.inventory_limit_units
+    assert scaled_maker.quote_size_units == 3 * maker.quote_size_units
+    assert scaled_maker.base_half_spread_bps == maker.base_half_spread_bps  # prices are not scaled
+    dealer, scaled_dealer = (s.venues["otc"].listings["green_bond"].dealer for s in (one, three))
+    assert scaled_dealer.initial_cash_hkd == 3 * dealer.initial_cash_hkd
+
+
+def test_every_trade_comes_from_a_counted_taker_order_and_every_quote_is_counted(baseline):
+    harness = load_harness()
+    model = build(baseline, seed=3)
+    model.env.run()
+    trades = model.recorder.trades.frame()
+    takers = trades["buyer"].where(trades["taker_side"] == BUY, trades["seller"])
+    taker_orders = model.groups[0].market.taker_orders
+    assert 0 < trades.assign(taker=takers).groupby(["time", "taker"]).ngroups <= taker_orders
+    books = [listing.book for listing in model.listings if listing.book is not None]
+    quotes = sum(book.limit_orders() for book in books)
+    assert quotes > 0
+    assert harness.orders_received(model) == taker_orders + quotes + sum(book.cancels for book in books)

@@ -81,3 +81,35 @@ class CostSchedule:
         if selling and self.network_fee_cents:
             fees.append((self.network, self.network_fee_cents))
         return duty, fees
+
+    def trade_charges(
+        self, value_cents: int, day: int, buyer_provider: bool, seller_provider: bool
+    ) -> tuple[int, int, int, int, list[tuple[int, int]]]:
+        """Both sides of one trade at once, as `side_charges` gives them: (buyer duty, seller duty,
+        buyer fees, seller fees, [(collector, cents)] credits, the government's duty last).
+
+        One call per trade on the hot path; a side's fees are worked out once when both sides
+        pay the same rates (the usual case: no rebate, or two investors).
+        """
+        if day != self._day:
+            self._rates_on(day)
+        duty_rate, exempt = self._duty_rate, self.providers_exempt
+        buyer_duty = 0 if (buyer_provider and exempt) or not duty_rate else round(value_cents * duty_rate)
+        seller_duty = 0 if (seller_provider and exempt) or not duty_rate else round(value_cents * duty_rate)
+        rebated = 1.0 - self._rebate_share
+        buyer_scale = rebated if buyer_provider else 1.0
+        seller_scale = rebated if seller_provider else 1.0
+        buyer_fees = [(collector, round(value_cents * rate * buyer_scale)) for collector, rate in self.fee_parts]
+        if seller_scale == buyer_scale:
+            seller_fees = buyer_fees.copy()
+        else:
+            seller_fees = [(collector, round(value_cents * rate * seller_scale)) for collector, rate in self.fee_parts]
+        buyer_total = sum([cents for _, cents in buyer_fees])
+        seller_total = sum([cents for _, cents in seller_fees])
+        if self.network_fee_cents:
+            seller_fees.append((self.network, self.network_fee_cents))
+            seller_total += self.network_fee_cents
+        credits = buyer_fees + seller_fees
+        if buyer_duty or seller_duty:
+            credits.append((self.government, buyer_duty + seller_duty))
+        return buyer_duty, seller_duty, buyer_total, seller_total, credits

@@ -58,20 +58,16 @@ class Market:
     def _book(self, listing: Listing, taker: int, side: int, fill: Fill, t: float, day: int, fair: float) -> None:
         buyer, seller = (taker, fill.maker_owner) if side == BUY else (fill.maker_owner, taker)
         value = fill.price * listing.tick_cents * fill.qty
-        costs = listing.costs
-        buyer_duty, buyer_fees = costs.side_charges(value, day, buyer in self.providers, selling=False)
-        seller_duty, seller_fees = costs.side_charges(value, day, seller in self.providers, selling=True)
-        buyer_fee_total = sum(cents for _, cents in buyer_fees)
-        seller_fee_total = sum(cents for _, cents in seller_fees)
+        providers = self.providers
+        buyer_duty, seller_duty, buyer_fee_total, seller_fee_total, credits = listing.costs.trade_charges(
+            value, day, buyer in providers, seller in providers
+        )
         buyer_pays = value + buyer_duty + buyer_fee_total
         trade = self.recorder.trades.add(
             t, day, listing.index, fill.price * listing.tick_cents, fill.qty, buyer, seller, side, fair,
             buyer_duty, seller_duty, buyer_fee_total, seller_fee_total, -1, 0,
         )
         self.ledger.commit(listing.asset, seller, buyer, fill.qty, buyer_pays)
-        credits = buyer_fees + seller_fees
-        if buyer_duty or seller_duty:
-            credits.append((costs.government, buyer_duty + seller_duty))
         pending = PendingTrade(
             trade, listing.index, listing.asset, seller, buyer, fill.qty, value,
             buyer_pays, value - seller_duty - seller_fee_total, credits,
