@@ -245,3 +245,51 @@ def modified_duration(yield_: float, coupon_rate: float, frequency: int, years_t
     flows[-1] += 1.0
     present_values = flows * growth**-periods
     return float(present_values @ periods / (present_values.sum() * frequency * growth))
+
+
+# ---------------------------------------------------------------------------------------------
+# Revenue shares
+# ---------------------------------------------------------------------------------------------
+
+
+def seasonal_output_kwh(
+    capacity_kw: float, capacity_factor: float, seasonal_amplitude: float, peak_month: float,
+    frequency: int, start_month: float, n_periods: int,
+) -> np.ndarray:
+    """Expected output of each payment period, kWh: capacity x hours x capacity factor x season.
+
+    The season is a cosine over the year, 1 + amplitude x cos(2 pi (month - peak) / 12), taken at
+    each period's middle (peaking mid-`peak_month`); `start_month` is the month (0 = 1 January) the first
+    period starts. Over a whole year of periods (two or more a year) it averages exactly 1.
+    """
+    if not 0.0 <= seasonal_amplitude < 1.0:
+        raise ValueError(f"seasonal_amplitude must be in [0, 1), got {seasonal_amplitude}")
+    middles = start_month + (np.arange(n_periods) + 0.5) * 12.0 / frequency
+    season = 1.0 + seasonal_amplitude * np.cos(2.0 * np.pi * (middles - (peak_month - 0.5)) / 12.0)
+    return capacity_kw * 8760.0 / frequency * capacity_factor * season
+
+
+def lognormal_noise(shocks: np.ndarray, sd: float) -> np.ndarray:
+    """Multiplicative noise with mean exactly 1: exp(sd x shock - sd^2 / 2)."""
+    return np.exp(sd * np.asarray(shocks, dtype=float) - 0.5 * sd * sd)
+
+
+def revenue_share_value(
+    yield_: float | np.ndarray, expected_flows: np.ndarray, frequency: int, years_to_maturity: float | np.ndarray
+) -> np.ndarray:
+    """Present value of the remaining expected flows, compounded `frequency` times a year.
+
+    Flow i of N (1-based) falls N - i periods before maturity; a flow due on the valuation date
+    is already paid, as for a bond's coupon. 0 after maturity.
+    """
+    y, years = np.broadcast_arrays(np.asarray(yield_, dtype=float), np.asarray(years_to_maturity, dtype=float))
+    growth = 1.0 + y / frequency
+    if np.any(growth <= 0.0):
+        raise ValueError(f"yield must be > -{frequency} (1 + y/f > 0) for frequency {frequency}")
+    n, w = _coupon_schedule(frequency, years)
+    total = len(expected_flows)
+    value = np.zeros(y.shape)
+    for i, flow in enumerate(np.asarray(expected_flows, dtype=float), start=1):
+        periods = w + (i - (total - n + 1.0))  # periods until flow i, negative if already paid
+        value += np.where(periods > 0.0, flow * growth ** -np.maximum(periods, 0.0), 0.0)
+    return np.where(years > 0, value, 0.0)
