@@ -201,6 +201,28 @@ def bond_issues(model: Model) -> pd.DataFrame:
     return issues
 
 
+def payments_table(model: Model) -> pd.DataFrame:
+    """One row per payment to holders of an issue: coupons, principal, revenue distributions (with the output behind them)."""
+    payments = model.recorder.payments.frame()
+    planned = model.issues
+    settled = model.recorder.issues.frame().set_index("issue")["settle_day"]
+    period = payments.groupby("issue").cumcount() + 1  # the k-th payment of its issue
+    kinds, output = [], []
+    for issue, k, principal in zip(payments["issue"], period, payments["principal"]):
+        terms = planned[issue].terms
+        if terms.instrument_type == "revenue_token":
+            kinds.append("distribution")
+            output.append(terms.output_kwh(int(k), model.calendar.date_of(int(settled[issue]))))
+        else:
+            kinds.append("coupon and principal" if principal else "coupon")
+            output.append(float("nan"))
+    payments.insert(0, "kind", pd.Series(kinds, dtype=object))
+    payments.insert(2, "name", pd.Series([planned[i].name for i in payments["issue"]], dtype=object))
+    payments["paid_hkd"] = payments["cents"] / 100.0
+    payments["output_kwh"] = output
+    return payments
+
+
 @dataclass(frozen=True)
 class RunTables:
     """Everything KPI formulas read."""
@@ -212,6 +234,7 @@ class RunTables:
     settlement: pd.DataFrame
     quotes: pd.DataFrame
     scenario: Scenario
+    payments: pd.DataFrame
 
     @classmethod
     def from_model(cls, model: Model) -> RunTables:
@@ -230,7 +253,7 @@ class RunTables:
         groups.insert(1, "date", dates[groups["day"]])
         settlement = settlement_table(model, trades)
         settlement.insert(1, "date", dates[settlement["day"]])
-        return cls(trades, daily, groups, issuance_table(model), settlement, quotes, scenario)
+        return cls(trades, daily, groups, issuance_table(model), settlement, quotes, scenario, payments_table(model))
 
 
 @dataclass(frozen=True)
@@ -261,8 +284,8 @@ def _mean_spread(r: RunTables, form: str) -> float:
     return float(spreads.mean()) if len(spreads) else float("nan")
 
 
-def _etf_abs_premium(r: RunTables) -> float:
-    premiums = r.quotes.loc[r.quotes["instrument_type"] == "etf", "premium_bps"]
+def _abs_premium(r: RunTables, kind: str = "etf") -> float:
+    premiums = r.quotes.loc[r.quotes["instrument_type"] == kind, "premium_bps"]
     return float(premiums.abs().mean()) if len(premiums) else float("nan")
 
 
@@ -293,14 +316,14 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
         Kpi("needs", "count", "Trading needs that arose", lambda r: float(r.groups["needs"].sum())),
         Kpi("needs_traded_share", "fraction", "Share of needs that traded at all",
             lambda r: _share(float(r.groups["traded"].sum()), float(r.groups["needs"].sum()))),
-        Kpi("etf_mean_abs_premium_bps", "bps", "Mean absolute premium of ETF mid quotes to NAV", _etf_abs_premium),
+        Kpi("etf_mean_abs_premium_bps", "bps", "Mean absolute premium of ETF mid quotes to NAV", _abs_premium),
         Kpi("etf_units_created", "units", "ETF units created less units redeemed", lambda r: float(r.daily["created_units"].sum())),
         Kpi("avg_unsettled_hkd", "HKD", "Mean end-of-day value awaiting settlement, all venues",
             lambda r: float(r.daily.groupby("day")["unsettled_hkd"].sum().mean())),
         Kpi("settlement_fails", "count", "Failed settlement attempts", lambda r: float(r.daily["fails"].sum())),
         Kpi("settlement_failed_hkd", "HKD", "Value of failed settlement attempts", lambda r: float(r.daily["failed_hkd"].sum())),
     ]
-    types = sorted({instrument.type for instrument in scenario.instruments.values()})
+    types = sorted({i.type for i in scenario.instruments.values()} | {p.instrument_type for p in scenario.programmes().values()})
     for kind in types:
         kpis.append(Kpi(f"tokenized_share_{kind}", "fraction", f"Tokenized share of {kind} value traded",
                         lambda r, k=kind: _share(_value(r.trades, form="tokenized", instrument_type=k), _value(r.trades, instrument_type=k))))
@@ -310,8 +333,17 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
         for form in FORMS:
             kpis.append(Kpi(f"turnover_hkd_{name}_{form}", "HKD", f"Value traded in {name}, {form} form",
                             lambda r, n=name, f=form: _value(r.trades, instrument=n, form=f)))
+    if "commodity_token" in types:
+        kpis += [
+            Kpi("commodity_token_mean_abs_premium_bps", "bps", "Mean absolute premium of commodity token mid quotes to their backing",
+                lambda r: _abs_premium(r, "commodity_token")),
+            Kpi("commodity_token_units_created", "units", "Commodity tokens created less tokens redeemed",
+                lambda r: float(r.daily.loc[r.daily["instrument_type"] == "commodity_token", "created_units"].sum())),
+        ]
     if scenario.issuers:
         kpis.extend(_issuance_kpis())
+    if "revenue_token" in types:
+        kpis.extend(_revenue_kpis())
     for group in scenario.investors:
         kpis.append(Kpi(f"turnover_hkd_tokenized_{group}", "HKD", f"Tokenized value traded by {group} investors",
                         lambda r, g=group: _value(r.trades, form="tokenized", taker_group=g)))
@@ -353,6 +385,24 @@ def _issuance_kpis() -> list[Kpi]:
                 lambda r, f=form: float(_issued(r, f)["cash_locked_hkd_days"].sum())),
         ]
     return kpis
+
+
+def _revenue_kpis() -> list[Kpi]:
+    def issued(r: RunTables) -> pd.DataFrame:
+        return r.issuance[r.issuance["kind"] == "revenue token issue"]
+
+    def distributions(r: RunTables) -> pd.DataFrame:
+        return r.payments[r.payments["kind"] == "distribution"]
+
+    return [
+        Kpi("revenue_tokens_issued_hkd", "HKD", "Value of revenue tokens sold in their issues", lambda r: float(issued(r)["size_hkd"].sum())),
+        Kpi("revenue_token_discount_rate", "fraction", "Mean discount rate at which revenue token issues cleared",
+            lambda r: _mean_or_nan(issued(r)["clearing_yield"])),
+        Kpi("distributions_paid_hkd", "HKD", "Revenue distributed to revenue token holders",
+            lambda r: float(distributions(r)["paid_hkd"].sum())),
+        Kpi("distributed_output_kwh", "kWh", "Project output behind the distributions paid",
+            lambda r: float(distributions(r)["output_kwh"].sum())),
+    ]
 
 
 def compute_kpis(tables: RunTables) -> dict[str, float]:
