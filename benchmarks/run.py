@@ -1,7 +1,9 @@
 """Performance benchmark: the model against a bare SimPy baseline measured in the same run.
 
 Machines here are shared and noisy, so every figure that matters is a ratio against a baseline
-timed in the same process minutes apart:
+timed in the same process minutes apart, and single-process times are CPU seconds of this
+process (time.process_time: waiting for a core shared with other jobs does not count; the
+parallel speed-up, which spans processes, is wall time):
 - baseline: one SimPy process feeding a pre-drawn Poisson stream of limit, market and cancel
   orders into the project's price-time order book (no model around it), orders per second;
 - model: the baseline scenario (secondary trading only: it has no issuers), then a scenario
@@ -70,9 +72,9 @@ def bare_simpy_orders_per_second(n_orders: int, seed: int = 1) -> float:
 
     env = simpy.Environment()
     env.process(source(env))
-    start = time.perf_counter()
+    start = time.process_time()
     env.run()
-    return n_orders / (time.perf_counter() - start)
+    return n_orders / (time.process_time() - start)
 
 
 def scaled(path: Path, scale: float, days: int) -> Scenario:
@@ -111,11 +113,11 @@ def orders_received(model: Model) -> int:
 
 def measure_model(scenario: Scenario, seed: int = 1) -> dict[str, float]:
     """Build and run one scenario; build seconds, run seconds, needs, orders and trades."""
-    start = time.perf_counter()
+    start = time.process_time()
     model = build(scenario, seed)
-    built = time.perf_counter()
+    built = time.process_time()
     model.env.run()
-    ran = time.perf_counter()
+    ran = time.process_time()
     return {
         "build_seconds": built - start,
         "run_seconds": ran - built,
