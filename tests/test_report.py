@@ -1,21 +1,30 @@
 """The policy report: the `report` command's files, their content against comparison.csv,
-escaping of scenario text, the summary's wording, the PDF, and rebuilding from saved CSVs."""
+escaping of scenario text, the summary's wording, the PDF, rebuilding from saved outputs alone
+(a copied folder, an edited comparison, a folder from before series records), and the runs'
+series records behind the figures."""
 
 from __future__ import annotations
 
 import argparse
 import html
+import json
 import math
 import re
+import shutil
+
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
 from conftest import SCENARIOS
+from sim.report.break_even import break_even
 from sim.report.commands import add_parsers
-from sim.report.document import build_report
-from sim.report.text import HEADLINES, effect_phrase
+from sim.report.document import build_report, content, render_html
+from sim.report.figures import plt
+from sim.report.inputs import load_inputs
+from sim.report.text import HEADLINES, change, effect_phrase
 from sim.scenario import ScenarioError
 
 QUICK = ["horizon_days=8", "investors.retail.accounts=300", "investors.institutional.accounts=30"]
@@ -29,6 +38,19 @@ def report_command(*args: str) -> int:
     add_parsers(parser.add_subparsers(dest="command", required=True))
     parsed = parser.parse_args(["report", *args])
     return parsed.handler(parsed)
+
+
+def images(page: str) -> list[str]:
+    return re.findall(r'<img [^>]*src="([^"]*)"', page)
+
+
+def html_of(folder: Path) -> str:
+    """The report's HTML for an experiment folder, without writing the PDF (quicker)."""
+    report = content(load_inputs(folder))
+    try:
+        return render_html(report)
+    finally:
+        plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +71,9 @@ def test_report_writes_self_contained_html_matching_the_comparison(reported):
     page = (reported / "report.html").read_text(encoding="utf-8")
     assert 'src="http' not in page and "<link" not in page and "<script" not in page
     images = re.findall(r'<img [^>]*src="([^"]*)"', page)
-    assert len(images) == 3 and all(src.startswith("data:image/png;base64,") for src in images)
+    # headline bars, fiscal view, forest plot, break-even, two fans, liquidity, ETF premium, exposure, funding
+    assert len(images) == 10 and all(src.startswith("data:image/png;base64,") for src in images)
+    assert '<p class="note">No bond was issued in any scenario' in page  # the primary market: a note, not a figure
     assert '<table id="headline">' in page and "Stamp duty collected" in page
     comparison = pd.read_csv(reported / EXPERIMENT / "comparison.csv").set_index("kpi")
     duty = comparison.loc["stamp_duty_hkd"]
@@ -72,13 +96,8 @@ def test_pdf_has_a_title_page_and_figure_pages(reported):
     assert len(re.findall(rb"/Type /Page\b", data)) >= 4  # title page and three figures
 
 
-def test_rebuilt_from_saved_csvs_gives_the_same_html(reported, tmp_path):
-    first, second = tmp_path / "first", tmp_path / "second"
-    build_report(reported / EXPERIMENT, first)
-    build_report(reported / EXPERIMENT, second)
-    original = (reported / "report.html").read_bytes()
-    assert (first / "report.html").read_bytes() == original == (second / "report.html").read_bytes()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary folder left behind"
+def test_rebuilt_from_saved_csvs_gives_the_same_html(reported):
+    assert html_of(reported / EXPERIMENT) == (reported / "report.html").read_text(encoding="utf-8")
 
 
 TURNOVER = next(h for h in HEADLINES if h.kpi == "turnover_hkd_hk_tracker_tokenized")
@@ -101,3 +120,81 @@ def test_report_needs_a_baseline(tmp_path):
     with pytest.raises(ScenarioError, match="no baseline"):
         report_command(str(SCENARIOS / "stamp_duty_waiver.yaml"), "--out", str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
+
+
+def test_summary_sentence_follows_the_comparison_table(reported, tmp_path):
+    edited = tmp_path / EXPERIMENT
+    shutil.copytree(reported / EXPERIMENT, edited)
+    comparison = pd.read_csv(edited / "comparison.csv")
+    turnover = comparison["kpi"] == "turnover_hkd_hk_tracker_tokenized"
+    base = float(comparison.loc[turnover, "baseline_mean"].iloc[0])
+    comparison.loc[turnover, ["difference", "ci_low", "ci_high", "half_width"]] = [-0.25 * base, -0.3 * base,
+                                                                                   -0.2 * base, 0.05 * base]
+    comparison.to_csv(edited / "comparison.csv", index=False)
+    before = (reported / "report.html").read_text(encoding="utf-8")
+    after = html_of(edited)
+    new = "lowers tokenized ETF turnover by 25.0% (95% CI 20.0% to 30.0%)"
+    was = change(float(pd.read_csv(reported / EXPERIMENT / "comparison.csv").set_index("kpi").loc[
+        "turnover_hkd_hk_tracker_tokenized", "difference"]), "HKD", base)
+    old = [f"tokenized ETF turnover ({was}", f"tokenized ETF turnover by {was.lstrip('+')}"]
+    assert new in after and not any(o in after for o in old)
+    assert new not in before and any(o in before for o in old)
+
+
+def test_report_from_a_copied_folder_needs_no_scenario_file(reported, tmp_path, capsys):
+    copy = tmp_path / "elsewhere" / "experiment"
+    shutil.copytree(reported / EXPERIMENT, copy)
+    scenarios = json.loads((copy / "manifest.json").read_text())["scenarios"]
+    hidden = tmp_path / "hidden"
+    folder = Path(scenarios[0]["file"]).parent
+    shutil.move(str(folder), str(hidden))  # the scenario files are not reachable any more
+    try:
+        assert report_command(str(copy)) == 0
+    finally:
+        shutil.move(str(hidden), str(folder))
+    assert "report: " in capsys.readouterr().out
+    assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")], "no temporary folder left behind"
+    page = (copy / "report.html").read_text(encoding="utf-8")
+    assert "(the scenario file is not available as it was run)" in page
+    assert images(page) == images((reported / "report.html").read_text(encoding="utf-8"))  # every figure, same bytes
+    assert (copy / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_folder_without_series_records_gets_notes_instead_of_figures(reported, tmp_path):
+    old = tmp_path / EXPERIMENT
+    shutil.copytree(reported / EXPERIMENT, old)
+    for path in (old / "runs").glob("*.json"):
+        record = json.loads(path.read_text())
+        assert "series" in record
+        del record["series"]
+        path.write_text(json.dumps(record, indent=1) + "\n")
+    page = html_of(old)
+    assert len(images(page)) == 4  # headline bars, fiscal view, forest plot, funding (from summary.csv)
+    assert page.count("series records are missing") == 4
+
+
+def test_series_records_match_the_kpis_of_their_runs(reported):
+    folder = reported / EXPERIMENT
+    inputs = load_inputs(folder)
+    runs = pd.read_csv(folder / "runs.csv").set_index(["scenario", "replication"])
+    for scenario, records in inputs.series.items():
+        assert [r["replication"] for r in records] == [0, 1]
+        for record in records:
+            kpis = runs.loc[(scenario, record["replication"])]
+            turnover = record["turnover_hkd"]
+            assert sum(turnover["tokenized"]) == pytest.approx(kpis["turnover_hkd_tokenized"], abs=len(turnover) * 0.5)
+            assert sum(c["duty_hkd"] for c in record["duty"]) == pytest.approx(kpis["stamp_duty_hkd"], abs=0.01)
+            assert len(record["tokenized_share"]) == record["days"] == 8
+
+
+def test_break_even_is_duty_forgone_over_twice_the_waived_rate(reported):
+    inputs = load_inputs(reported / EXPERIMENT)
+    case = break_even(inputs, "stamp_duty_waiver")
+    duty = inputs.comparison.set_index("kpi").loc["stamp_duty_hkd"]
+    assert case.channels == ["tokenized ETF units"] and case.rate_per_side == 0.001
+    assert case.forgone_hkd == pytest.approx(-duty["difference"])
+    assert case.break_even_turnover_hkd == pytest.approx(-duty["difference"] / 0.002)
+    tokenized_etf = inputs.comparison.set_index("kpi").loc["turnover_hkd_hk_tracker_tokenized"]
+    assert case.extra_turnover_hkd == pytest.approx(tokenized_etf["difference"], rel=1e-6)
+    assert case.baseline_turnover_hkd == pytest.approx(tokenized_etf["baseline_mean"], rel=1e-6)
+    assert break_even(inputs, "baseline") is None

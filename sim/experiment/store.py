@@ -1,7 +1,10 @@
 """An experiment's folder on disk: one small file per finished run, and the final tables.
 
 Each finished run is written at once to `runs/<key>.json` (its seed, varied values and KPIs),
-through a temporary file renamed into place, so a file that exists is complete. A run's key
+through a temporary file renamed into place, so a file that exists is complete. A scenario
+run's file also carries its series record (see `series`) under "series", on one line after
+the KPIs so the file stays readable; a run without one (a Python function's, or one from
+before series existed) simply has none, and the report omits what needs it. A run's key
 is the hash of its resolved scenario and seed (see `tasks`), so an interrupted or extended
 experiment finds the runs it already has and computes only the rest. The final tables are
 assembled from these files and written atomically the same way. One experiment process
@@ -54,13 +57,26 @@ class RunStore:
     def _path(self, key: str) -> Path:
         return self.runs / f"{key}.json"
 
+    def series(self) -> list[dict[str, Any]]:
+        """Every run's series record in the folder (with its run's key), in key order."""
+        records = []
+        for path in sorted(self.runs.glob("*.json")):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(record.get("series"), dict):
+                records.append({"key": record["key"], **record["series"]})
+        return records
+
     def missing(self, tasks: Iterable[Task]) -> list[Task]:
         """The tasks whose run is not on disk yet."""
         return [task for task in tasks if not self._path(task.key).exists()]
 
     def save(self, task: Task, outcome: Outcome) -> None:
         record = {"key": task.key, "seed": task.seed, "params": task.params, "kpis": outcome.kpis}
-        write_atomic(self._path(task.key), json.dumps(record, indent=1) + "\n")
+        text = json.dumps(record, indent=1)
+        if outcome.series is not None:
+            series = json.dumps(outcome.series, separators=(",", ":"), allow_nan=False)
+            text = f'{text.removesuffix("}")[:-1]},\n "series": {series}\n}}'
+        write_atomic(self._path(task.key), text + "\n")
 
     def kpis(self, key: str) -> dict[str, float] | None:
         """The KPIs of the run with this key, or None when it is not on disk."""

@@ -7,7 +7,8 @@ SHA-256 of the package's code (a fingerprint of its source files), the point's i
 hash of its resolved scenario) and the seed: two tasks with equal keys would compute the same KPIs, so the key names the run's
 file on disk and lets an experiment skip what is already there.
 
-An evaluator maps a task to its KPIs. `attempt` runs one and turns an exception into an
+An evaluator maps a task to its KPIs, or to a `Measured` (KPIs and the run's series record, see
+`series`) for scenario runs, whose report figures need more than one number per run. `attempt` runs one and turns an exception into an
 outcome that records the error, so one failing run never stops the others.
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim import engine
+from sim.experiment.series import run_series
 from sim.outputs import code_fingerprint
 from sim.scenario import Scenario
 
@@ -46,14 +48,23 @@ class Task:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What came back from a task: its KPIs, or the error it raised."""
+    """What came back from a task: its KPIs (and series record, if any), or the error it raised."""
 
     key: str
     kpis: dict[str, float] | None
     error: str | None = None
+    series: dict[str, Any] | None = None
 
 
-Evaluator = Callable[[Task], Mapping[str, float]]
+@dataclass(frozen=True)
+class Measured:
+    """An evaluation that brings the run's series record along with its KPIs."""
+
+    kpis: Mapping[str, float]
+    series: dict[str, Any]
+
+
+Evaluator = Callable[[Task], "Mapping[str, float] | Measured"]
 
 
 def task_key(identity: str, seed: int) -> str:
@@ -64,9 +75,10 @@ def task(point: Point, seed: int) -> Task:
     return Task(task_key(point.identity, seed), seed, point.params, point.payload)
 
 
-def simulate(task: Task) -> dict[str, float]:
-    """The KPIs of one simulation run of the task's scenario with the task's seed."""
-    return engine.run(Scenario.model_validate(task.payload), task.seed).kpis
+def simulate(task: Task) -> Measured:
+    """The KPIs and series record of one simulation run of the task's scenario with its seed."""
+    result = engine.run(Scenario.model_validate(task.payload), task.seed)
+    return Measured(result.kpis, run_series(result))
 
 
 @dataclass(frozen=True)
@@ -83,8 +95,10 @@ class CallFunction:
 def attempt(evaluate: Evaluator, task: Task) -> Outcome:
     """Evaluate `task`; an exception becomes an outcome carrying its one-line description."""
     try:
-        kpis = {name: float(value) for name, value in evaluate(task).items()}
+        evaluated = evaluate(task)
+        series = evaluated.series if isinstance(evaluated, Measured) else None
+        kpis = {name: float(value) for name, value in getattr(evaluated, "kpis", evaluated).items()}
     except Exception as error:  # noqa: BLE001 - any failure of one run is recorded, not raised
         message = " ".join(f"{type(error).__name__}: {error}".split())
         return Outcome(task.key, None, message)
-    return Outcome(task.key, kpis)
+    return Outcome(task.key, kpis, series=series)

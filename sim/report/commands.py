@@ -1,13 +1,16 @@
 """`tokensim report`: compare every policy scenario with the baseline and write the policy report.
 
     tokensim report scenarios/ --reps 3          # baseline.yaml against every other scenario
+    tokensim report outputs/report               # rebuild from a finished comparison's folder
 
 The comparison runs through the experiment API (`sim.experiment.api.compare`) into
 `DIR/<experiment>/` exactly as `tokensim compare` would (so an interrupted report resumes from
 the finished runs), then `build_report` writes `DIR/report.html` and `DIR/report.pdf`. The
 baseline is `--baseline FILE` or the input named `baseline.yaml`; every other input is a policy.
 Mistakes (no baseline, no policy, a bad key) are ScenarioErrors: one line, exit status 2,
-nothing written.
+nothing written. Given one folder holding a `manifest.json` (a `compare` experiment's folder,
+possibly copied from another machine), nothing runs: the report is rebuilt from its saved
+tables and runs' series records, into `--out` when given, else into that folder itself.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ def add_parsers(subparsers: Any) -> None:
     report.add_argument("files", nargs="+", metavar="FILE", help="scenario files or folders of them")
     report.add_argument("--baseline", metavar="FILE", help=f"the baseline scenario (default: the input named {BASELINE_FILE})")
     report.add_argument("--seed", type=int, default=None, help="base seed of the replication seeds (default: the baseline's own)")
-    report.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    report.add_argument("--out", default=None,
+                        help="output folder (default: outputs; for an experiment folder, the folder itself)")
     report.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a scenario key in every scenario, e.g. horizon_days=20 (repeatable)")
     add_execution_options(report, reps=REPORT_REPS, until_ci=False)
@@ -60,8 +64,28 @@ def split_baseline(files: list[Path], baseline: str | None) -> tuple[Path, list[
     return base, policies
 
 
+def experiment_folder(paths: list[str]) -> Path | None:
+    """The one experiment folder named (a folder with manifest.json), or None for scenario inputs."""
+    folders = [Path(p) for p in paths if (Path(p) / "manifest.json").is_file()]
+    if not folders:
+        return None
+    if len(paths) > 1:
+        raise ScenarioError("report", "", "give either one experiment folder or scenario files, not both", paths)
+    return folders[0]
+
+
 def command_report(args: argparse.Namespace) -> int:
-    """Run the comparison, then write the report beside the experiment's folder."""
+    """Run the comparison, then write the report beside the experiment's folder; or, given an
+    experiment folder, rebuild its report without running anything."""
+    folder = experiment_folder(args.files)
+    if folder is not None:
+        if args.set or args.baseline or args.seed is not None:
+            raise ScenarioError(str(folder), "", "--set, --baseline and --seed apply to scenario files, not to a "
+                                "finished experiment's folder")
+        html, pdf = build_report(folder, args.out or folder)
+        print(f"report: {html} and {pdf}")
+        return 0
+    args.out = args.out or "outputs"
     baseline, policies = split_baseline(_scenario_files(args.files), args.baseline)
 
     def report(result: api.ExperimentResult) -> None:

@@ -3,8 +3,8 @@
 `build_report(source, out_dir)` takes a `compare` experiment's folder (or its `ReportInputs`)
 and writes both files. The HTML carries its figures as base64 PNG data URIs and its style
 inline, so it opens anywhere without other files or network access; the PDF (matplotlib's
-PdfPages, no other dependency) has a title page with the summary and the headline table,
-then one page per figure. Text from scenario files is HTML-escaped. The same inputs give
+PdfPages, no other dependency) has a title page with the summary, the sections' notes and
+the headline table, then one page per figure. Figures come in sections (see `sections`). Text from scenario files is HTML-escaped. The same inputs give
 byte-identical HTML: no dates, and PNGs without version metadata. Both files are written into
 a temporary folder beside `out_dir` and moved into place only when both are complete.
 """
@@ -25,8 +25,9 @@ from matplotlib.backends.backend_pdf import PdfPages
 
 from sim.report.figures import PNG_METADATA, plt
 from sim.report.inputs import ReportInputs, load_inputs
-from sim.report.policy_figures import report_figures
-from sim.report.text import Headline, amount, change, delta, headlines_present, policy_summary
+from sim.report.break_even import break_evens
+from sim.report.sections import Section, report_sections
+from sim.report.text import Headline, amount, break_even_text, change, delta, headlines_present, policy_summary
 
 CALIBRATION = "docs/calibration.md"
 PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
@@ -43,6 +44,9 @@ th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: rig
 th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 figure { margin: 1.5rem 0; } img { max-width: 100%; }
 figcaption { color: #555; font-size: 0.85rem; }
+.note { color: #555; font-style: italic; }
+.table-wrap { overflow-x: auto; }
+@media print { figure { break-inside: avoid; } }
 """
 
 
@@ -54,7 +58,7 @@ class Content:
     provenance: str
     summaries: list[str]
     table: list[tuple[str, ...]]
-    figures: list[tuple[str, object]]
+    sections: list[Section]
     assumptions: list[str]
     scenarios: list[tuple[str, str]]
 
@@ -86,8 +90,10 @@ def content(inputs: ReportInputs) -> Content:
     headlines = headlines_present(set(inputs.comparison["kpi"]))
     horizon = horizon_phrase(inputs)
     grants = inputs.summary[inputs.summary["kpi"] == "grants_paid_hkd"].set_index("scenario")["mean"]
-    summaries = [policy_summary(p, inputs.comparison[inputs.comparison["policy"] == p], headlines,
-                                grants.get(p), horizon) for p in inputs.policies]
+    cases = {case.policy: case for case in break_evens(inputs)}
+    summaries = [" ".join(filter(None, (
+        policy_summary(p, inputs.comparison[inputs.comparison["policy"] == p], headlines, grants.get(p), horizon),
+        break_even_text(cases[p]) if p in cases else ""))) for p in inputs.policies]
     provenance = (f"LEAP tokenization simulator {inputs.package_version}; experiment {inputs.experiment}; "
                   f"scenarios {', '.join(s.name for s in inputs.scenarios)} (baseline {inputs.baseline}); "
                   f"{inputs.reps} replications per scenario with common seeds from base seed {inputs.base_seed}.")
@@ -105,7 +111,7 @@ def content(inputs: ReportInputs) -> Content:
     return Content(
         title=f"Policy report: {', '.join(inputs.policies)} against {inputs.baseline}",
         provenance=provenance, summaries=summaries, table=headline_table(inputs, headlines),
-        figures=report_figures(inputs, headlines), assumptions=assumptions,
+        sections=report_sections(inputs, headlines), assumptions=assumptions,
         scenarios=[(s.name, s.description or "(no description)") for s in inputs.scenarios],
     )
 
@@ -121,21 +127,35 @@ def render_html(report: Content) -> str:
     e = html.escape
     header = "".join(f"<th>{e(cell)}</th>" for cell in TABLE_HEADER)
     body = "\n".join("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>" for row in report.table)
-    figures = "\n".join(
-        f'<figure><img alt="{e(caption)}" src="data:image/png;base64,{_png(fig)}">'
-        f"<figcaption>{e(caption)}</figcaption></figure>" for caption, fig in report.figures
-    )
+    sections = "\n".join(_html_section(section) for section in report.sections)
     return "\n".join([
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">',
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(report.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>",
         f"<h1>{e(report.title)}</h1>\n<p class=\"provenance\">{e(report.provenance)}</p>",
         "<h2>Summary</h2>", *(f'<p class="summary">{e(s)}</p>' for s in report.summaries),
-        f'<h2>Headline table</h2>\n<table id="headline">\n<thead><tr>{header}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>',
-        f"<h2>Figures</h2>\n{figures}",
+        f'<h2>Headline table</h2>\n<div class="table-wrap"><table id="headline">\n<thead><tr>{header}</tr></thead>\n'
+        f"<tbody>\n{body}\n</tbody>\n</table></div>",
+        sections,
         "<h2>Assumptions</h2>\n<ul>" + "".join(f"<li>{e(a)}</li>" for a in report.assumptions) + "</ul>",
         "<h3>Scenarios</h3>\n<dl>" + "".join(f"<dt>{e(n)}</dt><dd>{e(d)}</dd>" for n, d in report.scenarios) + "</dl>",
         "</body>\n</html>\n",
     ])
+
+
+def _html_section(section: Section) -> str:
+    """A section's heading, introduction, figures (embedded PNGs) and notes, escaped."""
+    e = html.escape
+    parts = [f"<h2>{e(section.title)}</h2>"]
+    if section.intro:
+        parts.append(f"<p>{e(section.intro)}</p>")
+    parts += [f'<figure><img alt="{e(caption)}" src="data:image/png;base64,{_png(fig)}">'
+              f"<figcaption>{e(caption)}</figcaption></figure>" for caption, fig in section.figures]
+    parts += [f'<p class="note">{e(note)}</p>' for note in section.notes]
+    return "\n".join(parts)
+
+
+def _figures(report: Content) -> list[object]:
+    return [figure for section in report.sections for _, figure in section.figures]
 
 
 def _wrapped(text: str, width: int = 110) -> list[str]:
@@ -148,6 +168,10 @@ def _text_pages(report: Content) -> list:
     lines = [*_wrapped(report.provenance), ""]
     for summary in report.summaries:
         lines += [*_wrapped(summary), ""]
+    for section in report.sections:
+        for text in (section.intro, *section.notes):
+            if text:
+                lines += [*_wrapped(f"{section.title}: {text}"), ""]
     columns = (0.06, 0.22, 0.50, 0.63, 0.76, 0.96)
     pages, rows = [], list(report.table)
     while True:
@@ -178,11 +202,12 @@ def _text_pages(report: Content) -> list:
 
 def render_pdf(report: Content, path: Path) -> None:
     """Title page with summary and headline table, then one page per figure."""
-    with PdfPages(path, metadata=PDF_METADATA) as pdf:
+    # TrueType (42) rather than Type 3 fonts: the PDF's text can be searched and extracted.
+    with plt.rc_context({"pdf.fonttype": 42}), PdfPages(path, metadata=PDF_METADATA) as pdf:
         for page in _text_pages(report):
             pdf.savefig(page)
             plt.close(page)
-        for _, figure in report.figures:
+        for figure in _figures(report):
             pdf.savefig(figure)
 
 
@@ -216,5 +241,5 @@ def build_report(source: str | Path | ReportInputs, out_dir: str | Path) -> list
             "report.pdf": lambda path: render_pdf(report, path),
         })
     finally:
-        for _, figure in report.figures:
+        for figure in _figures(report):
             plt.close(figure)

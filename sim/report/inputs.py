@@ -4,19 +4,23 @@ A report is rebuilt from the files the experiment layer wrote (`comparison.csv`,
 `summary.csv`, `manifest.json`), so it never depends on the process that ran the runs. The
 scenario files named in the manifest are read again (with the same overrides) for their
 descriptions and horizons; a file that is gone or no longer resolves to the scenario that was
-run (its hash differs) is reported as such rather than described wrongly.
+run (its hash differs) is reported as such rather than described wrongly. The runs' series
+records (under "series" in `runs/<key>.json`, see `sim.experiment.series`) are matched to the manifest's
+scenarios and seeds by scenario hash and seed, so figures need no scenario file either.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from sim.experiment.store import RunStore
 from sim.experiment.targets import ScenarioTarget
+from sim.experiment.tasks import task_key
 from sim.scenario import ScenarioError
 
 UNAVAILABLE = "(the scenario file is not available as it was run)"
@@ -46,6 +50,7 @@ class ReportInputs:
     seeds: list[int]
     comparison: pd.DataFrame
     summary: pd.DataFrame
+    series: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def reps(self) -> int:
@@ -69,6 +74,25 @@ def scenario_info(entry: dict[str, Any]) -> ScenarioInfo:
     return ScenarioInfo(scenario.name, entry["file"], scenario.description.strip(), scenario.horizon_days)
 
 
+def load_series(folder: Path, entries: list[dict[str, Any]], seeds: list[int]) -> dict[str, list[dict[str, Any]]]:
+    """Per scenario, its runs' series records in replication order, each with its `replication`
+    (replications without one are left out). Where a folder holds records of the same scenario and seed from different code,
+    the one this code would have written is preferred, then the first by key."""
+    slots: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for record in RunStore(folder).series():
+        slots.setdefault((record.get("scenario_hash", ""), record.get("seed")), []).append(record)
+    found = {}
+    for entry in entries:
+        identity, records = entry.get("scenario_hash", ""), []
+        for seed in seeds:
+            candidates = slots.get((identity, seed), [])
+            preferred = [r for r in candidates if r["key"] == task_key(identity, seed)]
+            if candidates:
+                records.append({**(preferred or candidates)[0], "replication": seeds.index(seed)})
+        found[entry["scenario"]] = records
+    return found
+
+
 def load_inputs(folder: str | Path) -> ReportInputs:
     """The inputs of a report from a `compare` experiment's folder."""
     folder = Path(folder)
@@ -80,6 +104,7 @@ def load_inputs(folder: str | Path) -> ReportInputs:
         raise ScenarioError(str(folder), "", "a report needs a `compare` experiment (with comparison.csv)",
                             manifest.get("command"))
     entries = manifest["scenarios"]
+    seeds = [int(s) for s in manifest["seeds"]]
     return ReportInputs(
         experiment=manifest["experiment"],
         package_version=manifest["package_version"],
@@ -88,7 +113,8 @@ def load_inputs(folder: str | Path) -> ReportInputs:
         scenarios=[scenario_info(e) for e in entries],
         overrides=list(entries[0].get("overrides", [])) if entries else [],
         base_seed=int(manifest["base_seed"]),
-        seeds=[int(s) for s in manifest["seeds"]],
+        seeds=seeds,
         comparison=pd.read_csv(folder / "comparison.csv"),
         summary=pd.read_csv(folder / "summary.csv"),
+        series=load_series(folder, entries, seeds),
     )

@@ -1,4 +1,5 @@
-"""The policy report's figures: headline KPIs per scenario, the fiscal view, and a forest plot.
+"""The policy report's figures: headline KPIs per scenario, the fiscal view, a forest plot, and
+the stamp duty waiver's break-even.
 
 Each function returns an open matplotlib figure in the house style of `figures` (title, axis
 labels with units, source line naming the scenarios, seeds and package version); the report
@@ -12,6 +13,7 @@ import math
 
 import numpy as np
 
+from sim.report.break_even import BreakEven
 from sim.report.figures import add_source, plt
 from sim.report.inputs import ReportInputs
 from sim.report.text import Headline, hkd_scale
@@ -142,3 +144,40 @@ def report_figures(inputs: ReportInputs, headlines: list[Headline]) -> list[tupl
          "an interval that crosses zero means no clear effect.", forest_plot(inputs, headlines)),
     ]
 
+
+
+def break_even_chart(inputs: ReportInputs, cases: list[BreakEven]):
+    """Per waiver: duty forgone (flat, with its 95% band) against the duty that the extra turnover
+    would raise if matched by trading taxed at the waived rate on both sides (rising line), over
+    the waived channel's turnover response; the crossing is the break-even response, the shaded
+    span the response the model measured (see `break_even`)."""
+    fig, axes = plt.subplots(1, len(cases), figsize=(5.5 * len(cases) + 0.5, 4.6), squeeze=False)
+    for ax, case in zip(axes.flat, cases):
+        low, high = case.response_interval
+        right = 100 * 1.35 * max(case.break_even_response, high, case.response, 0.05)
+        response = np.linspace(0.0, right, 200)
+        raised = 2 * case.rate_per_side * case.baseline_turnover_hkd * response / 100
+        factor, suffix = hkd_scale(max(case.forgone_hkd, float(raised[-1])))
+        unit = {"bn": "HKD billion", "m": "HKD million", "k": "HKD thousand"}.get(suffix, "HKD")
+        ax.axhline(case.forgone_hkd / factor, color="#C44E52", linewidth=1.4, label="Duty forgone (model)")
+        if np.isfinite(case.forgone_low_hkd) and np.isfinite(case.forgone_high_hkd):
+            ax.axhspan(case.forgone_low_hkd / factor, case.forgone_high_hkd / factor, color="#C44E52", alpha=0.15)
+        ax.plot(response, raised / factor, color="#4C72B0", linewidth=1.4,
+                label=f"Duty on the extra turnover at {100 * case.rate_per_side:.2g}% per side")
+        ax.axvline(100 * case.break_even_response, color="#333333", linestyle="--", linewidth=1)
+        ax.annotate(f"break-even {100 * case.break_even_response:+.0f}%", (100 * case.break_even_response, 0),
+                    xytext=(4, 6), textcoords="offset points", fontsize=8)
+        ax.axvspan(100 * low, 100 * high, color="#55A868", alpha=0.2)
+        ax.axvline(100 * case.response, color="#55A868", linewidth=1.4,
+                   label=f"Measured response {100 * case.response:+.0f}% (95% CI)")
+        ax.set_xlim(min(0.0, 100 * low * 1.1), right)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel(f"Turnover response of {', '.join(case.channels)} (% of baseline turnover)", fontsize=8)
+        ax.set_ylabel(f"{unit} over the horizon")
+        ax.set_title(case.policy, loc="left", fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, fontsize=7, loc="upper left")
+    fig.suptitle("Stamp duty waiver break-even: duty forgone against the duty the extra turnover could raise",
+                 x=0.01, ha="left", fontsize=11)
+    add_source(fig, source_text(inputs))
+    return fig

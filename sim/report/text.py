@@ -175,3 +175,16 @@ def policy_summary(policy: str, rows: pd.DataFrame, headlines: list[Headline], g
     """Plain-text summary of one policy against the baseline (the caller escapes it for HTML)."""
     sentences = [*effects_text(policy, rows, headlines), fiscal_text(rows, grants_paid, horizon)]
     return " ".join(s for s in sentences if s) or f"{policy}: no headline KPI was measured."
+
+
+def break_even_text(case) -> str:
+    """The waiver's break-even in a sentence (`case` is a `break_even.BreakEven`)."""
+    low, high = case.response_interval
+    measured = f"{change(case.response, 'fraction', 1.0)}"
+    interval = "" if low == high else f" (95% CI {change(low, 'fraction', 1.0)} to {change(high, 'fraction', 1.0)})"
+    verdict = "reaches" if case.pays_for_itself else "falls short of"
+    return (f"The waiver would pay for itself only if its extra turnover on {' and '.join(case.channels)} were "
+            f"matched by trading still taxed at {number(100 * case.rate_per_side)}% per side: a response of "
+            f"{change(case.break_even_response, 'fraction', 1.0)} of that channel's baseline turnover "
+            f"({amount(case.break_even_turnover_hkd, 'HKD')}); the measured response, {measured}{interval}, "
+            f"{verdict} it.")
