@@ -4,6 +4,11 @@ With no arguments: each scenario once into outputs/<scenario>/, then `report` co
 baseline with every policy scenario on paired replications (outputs/report.html and .pdf).
 Scenarios that carry an `experiment:` sweep plan are sweeps, not policies, so the report leaves
 them out (`tokensim sweep FILE` runs them). With arguments, this is `tokensim`.
+
+Running it again is cheap and safe: a scenario whose folder already holds the same run (same
+resolved scenario, seed and code) is skipped as up to date; one whose scenario or code changed
+is replaced (`--overwrite`), and each replacement is printed. The report's replications resume
+from the runs already on disk (outputs/report/runs/), computing only what is new.
 """
 
 import sys
@@ -27,7 +32,7 @@ def policy_files() -> list[str]:
 if __name__ == "__main__":
     if sys.argv[1:]:
         sys.exit(main(sys.argv[1:]))
-    status = main(["run", str(SCENARIOS), "--out", str(OUTPUTS)])
+    status = main(["run", str(SCENARIOS), "--out", str(OUTPUTS), "--overwrite"])
     if status == 0:
         print("\nPolicy report: every policy against the baseline, on paired replications")
         status = main(["report", *policy_files(), "--reps", REPORT_REPS, "--name", "report", "--out", str(OUTPUTS)])

@@ -2,25 +2,34 @@
 
 A user's mistake (a bad file, key or value) is reported in one short paragraph on stderr with
 exit status 2 and no traceback, and nothing is written to the output folder: every scenario
-named on the command line is validated before any is run.
+named on the command line is validated, its output folder checked and its memory estimated
+before any is run. A folder already holding the same run (scenario, seed and code) is skipped
+as up to date; one holding another run is replaced only with `--overwrite`. A run whose
+accounting invariants break exits with status 1, naming the invariant, instrument and day.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from sim import __version__
-from sim.engine import run
+from sim.engine import RunResult, run
 from sim.experiment.commands import add_commands, add_execution_options, command_run_experiment, wants_experiment
 from sim.report.commands import add_parsers as add_report_parsers
 from sim.validation.commands import add_parsers as add_validation_parsers
+from sim.invariants import InvariantError, locate
 from sim.market.ledger import AccountingError
-from sim.outputs import write_run
+from sim.outputs import run_status, write_run
+from sim.resources import TooLarge, check_fits, estimate, progress_every, run_with_progress
 from sim.scenario import Scenario, ScenarioError, load_scenario, render_reference, resolve_scenario_dict
 
 USER_ERROR = 2
@@ -48,6 +57,7 @@ def _sources(path: Path, overrides: list[str]) -> list[str]:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    """Validate every scenario, check the output folders and the memory, then run what is not up to date."""
     files = scenario_files(args.files)
     if wants_experiment(args):
         return command_run_experiment(args, files)
@@ -56,26 +66,99 @@ def command_run(args: argparse.Namespace) -> int:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise ScenarioError(str(files[0]), "name", "two scenarios share this name; names must be unique", duplicated[0])
-    out = Path(args.out)
+    out = output_folder(args.out)
+    plans = [_plan(out, path, scenario, args) for path, scenario in scenarios]
+    check_fits([estimate(plan.scenario) for plan in plans if plan.status != UP_TO_DATE], allow_large=args.allow_large)
     rows = []
-    for path, scenario in scenarios:
-        result = run(scenario, seed=args.seed)
-        folder = write_run(result, out, _sources(path, args.set), list(args.set))
-        print(f"{scenario.name}: {len(result.trades):,} trades over {scenario.horizon_days} days -> {folder}")
-        rows.append(result)
+    with terminate_as_interrupt():
+        for plan in plans:
+            rows.append((plan.scenario.name, _run_plan(plan, out, args)))
     if len(rows) > 1:
         _print_comparison(rows)
     return 0
 
 
-def _print_comparison(results) -> None:
+UP_TO_DATE = "up to date"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One scenario of `tokensim run`: what to run and what its folder holds now."""
+
+    path: Path
+    scenario: Scenario
+    seed: int
+    folder: Path
+    status: str
+
+
+def output_folder(text: str) -> Path:
+    """`--out` as a folder: it may not exist yet, but it may not be a file."""
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise ScenarioError("--out", "", "is a file, not a folder", text)
+    return out
+
+
+def _plan(out: Path, path: Path, scenario: Scenario, args: argparse.Namespace) -> _Plan:
+    """Refuse (before anything runs) to replace a folder silently, or one that is not a run's."""
+    seed = scenario.seed if args.seed is None else args.seed
+    folder = out / scenario.name
+    status = run_status(folder, scenario, seed)
+    if status == "not a run folder":
+        raise ScenarioError(str(folder), "", "exists and is not a tokensim run folder; choose another --out or move it away")
+    if status not in ("missing", UP_TO_DATE) and not args.overwrite:
+        raise ScenarioError(str(folder), "", f"holds an earlier run ({status}); pass --overwrite to replace it")
+    return _Plan(path, scenario, seed, folder, status)
+
+
+def _run_plan(plan: _Plan, out: Path, args: argparse.Namespace) -> dict[str, float]:
+    """Run one scenario into its folder (or skip it, up to date); its KPIs."""
+    name = plan.scenario.name
+    if plan.status == UP_TO_DATE:
+        print(f"{name}: up to date in {plan.folder} (same scenario, seed and code); skipped")
+        kpis = pd.read_csv(plan.folder / "kpis.csv").iloc[0].to_dict()
+        return {key: value for key, value in kpis.items() if key not in ("scenario", "seed")}
+    if plan.status != "missing":
+        print(f"{name}: replacing {plan.folder} ({plan.status})")
+    result = run_checked(plan.scenario, plan.seed, quiet=bool(args.quiet))
+    folder = write_run(result, out, _sources(plan.path, args.set), list(args.set), ["tokensim", *args.argv])
+    print(f"{name}: {len(result.trades):,} trades over {plan.scenario.horizon_days} days -> {folder}")
+    return result.kpis
+
+
+def run_checked(scenario: Scenario, seed: int, quiet: bool = False) -> RunResult:
+    """One run, with progress lines if it is expected to be long; a broken invariant is
+    reported with the day it first broke (found by replaying the run)."""
+    every = None if quiet else progress_every(estimate(scenario), scenario.horizon_days)
+    try:
+        return run(scenario, seed=seed) if every is None else run_with_progress(scenario, seed, every)
+    except InvariantError as error:
+        raise (locate(scenario, seed) or error) from None
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a `kill`) is handled like Ctrl-C: temporary folders are removed on the way out."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _print_comparison(results: list[tuple[str, dict[str, float]]]) -> None:
     """KPIs side by side; a KPI a scenario does not have (another instrument, say) shows as '-'."""
-    names = list(dict.fromkeys(name for r in results for name in r.kpis))
+    names = list(dict.fromkeys(name for _, kpis in results for name in kpis))
     width = max(len(name) for name in names)
     print()
-    print(f"{'KPI':<{width}}  " + "  ".join(f"{r.scenario.name:>22}" for r in results))
+    print(f"{'KPI':<{width}}  " + "  ".join(f"{scenario:>22}" for scenario, _ in results))
     for name in names:
-        values = "  ".join(f"{r.kpis[name]:>22,.4g}" if name in r.kpis else f"{'-':>22}" for r in results)
+        values = "  ".join(f"{kpis[name]:>22,.4g}" if name in kpis else f"{'-':>22}" for _, kpis in results)
         print(f"{name:<{width}}  {values}")
 
 
@@ -115,6 +198,8 @@ def parser() -> argparse.ArgumentParser:
     run_parser.add_argument("files", nargs="+", metavar="FILE", help="scenario files or folders of them")
     run_parser.add_argument("--seed", type=int, default=None, help="seed (default: each scenario's own)")
     run_parser.add_argument("--out", default="outputs", help="output folder (default: outputs)")
+    run_parser.add_argument("--overwrite", action="store_true",
+                            help="replace output folders holding an earlier run (otherwise refused; identical runs are skipped)")
     add_overrides(run_parser)
     add_execution_options(run_parser, reps=None)
     run_parser.set_defaults(handler=command_run)
@@ -140,9 +225,13 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in each run's manifest
     try:
         return args.handler(args)
     except ScenarioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return USER_ERROR
+    except TooLarge as error:
         print(f"error: {error}", file=sys.stderr)
         return USER_ERROR
     except AccountingError as error:

@@ -1,7 +1,9 @@
 """Writing a run's folder: tables, manifest and figures, all or nothing.
 
-Everything is written into a hidden temporary folder beside the destination and renamed into
-place only when complete, so an interrupted run never leaves a folder that looks finished.
+Everything is written into a hidden temporary folder beside the destination (`.<name>.partial-<pid>`)
+and renamed into place only when complete, so an interrupted run never leaves a folder that
+looks finished; one left by a killed process is removed by the next write to the same place.
+`run_status` tells whether a folder already holds this very run (same scenario, seed and code).
 Tables hold no wall-clock times, so the same scenario and seed give byte-identical files.
 """
 
@@ -11,9 +13,12 @@ import functools
 import hashlib
 import json
 import os
+import platform
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -21,13 +26,20 @@ import pandas as pd
 from sim import __version__
 from sim.engine import RunResult
 from sim.report.figures import save_run_figures
+from sim.scenario import Scenario
 
+PARTIAL_PREFIX = "."
 TABLES = ("trades.csv", "daily.csv", "groups.csv", "issuance.csv", "settlement.csv", "kpis.csv")
 
 
 def scenario_hash(result: RunResult) -> str:
     """SHA-256 of the resolved scenario in canonical JSON: equal hashes mean equal inputs."""
-    canonical = json.dumps(result.scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return scenario_digest(result.scenario)
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """`scenario_hash` of a scenario not yet run."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -54,8 +66,8 @@ def git_revision() -> str | None:
     return completed.stdout.strip() or None
 
 
-def manifest(result: RunResult, sources: list[str], overrides: list[str]) -> dict:
-    """Everything needed to reproduce the run."""
+def manifest(result: RunResult, sources: list[str], overrides: list[str], command: list[str] | None = None) -> dict:
+    """Everything needed to reproduce the run; `command` defaults to this process's command line."""
     return {
         "scenario": result.scenario.name,
         "seed": result.seed,
@@ -65,9 +77,48 @@ def manifest(result: RunResult, sources: list[str], overrides: list[str]) -> dic
         "scenario_hash": scenario_hash(result),
         "scenario_files": sources,
         "overrides": overrides,
+        "command": command_line() if command is None else command,
+        "versions": versions(),
         "files": [*TABLES, "figures/turnover.png", "figures/spread.png"],
         "resolved_scenario": result.scenario.model_dump(mode="json"),
     }
+
+
+def command_line() -> list[str]:
+    """The command that is running, as typed (`tokensim run ...` or `python run_scenarios.py`)."""
+    return [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv and sys.argv[0] else []
+
+
+def versions() -> dict[str, str]:
+    """Python and the libraries whose behaviour the results depend on."""
+    found = {"python": platform.python_version()}
+    for name in ("numpy", "pandas", "simpy", "pydantic", "pyyaml", "scipy"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def run_status(folder: Path, scenario: Scenario, seed: int) -> str:
+    """What is at `folder` compared with a run of `scenario` with `seed` by this code:
+    "missing", "up to date", "not a run folder", or why it differs ("another seed", ...)."""
+    if not folder.exists() and not folder.is_symlink():
+        return "missing"
+    try:
+        recorded = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if folder.is_symlink() or not isinstance(recorded, dict) or "scenario_hash" not in recorded:
+            return "not a run folder"
+    except (OSError, ValueError):
+        return "not a run folder"
+    if recorded.get("scenario_hash") != scenario_digest(scenario):
+        return "the scenario changed"
+    if recorded.get("seed") != seed:
+        return f"another seed ({recorded.get('seed')})"
+    if recorded.get("code_fingerprint") != code_fingerprint():
+        return "the code changed"
+    missing = [name for name in recorded.get("files", TABLES) if not (folder / name).is_file()]
+    return f"files missing ({missing[0]})" if missing else "up to date"
 
 
 def kpi_frame(result: RunResult) -> pd.DataFrame:
@@ -79,7 +130,8 @@ def write_folder(final: Path, fill: Callable[[Path], None]) -> Path:
     """Call `fill(partial)` on an empty temporary folder beside `final`, then replace `final` with it."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    partial = final.parent / f".{final.name}.partial-{os.getpid()}"
+    remove_abandoned(final)
+    partial = final.parent / f"{PARTIAL_PREFIX}{final.name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
     try:
         partial.mkdir()
@@ -92,7 +144,32 @@ def write_folder(final: Path, fill: Callable[[Path], None]) -> Path:
     return final
 
 
-def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: list[str]) -> Path:
+def remove_abandoned(final: Path) -> list[Path]:
+    """Remove the temporary folders of `final` left by processes that no longer run (killed
+    with SIGKILL, or the machine stopped); return them. A live writer's folder is left alone."""
+    removed = []
+    for partial in final.parent.glob(f"{PARTIAL_PREFIX}{final.name}.partial-*"):
+        pid = partial.name.rpartition("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(partial, ignore_errors=True)
+            removed.append(partial)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: list[str],
+              command: list[str] | None = None) -> Path:
     """Write `out_dir/<scenario>/` atomically and return its path; an older folder is replaced."""
 
     def fill(folder: Path) -> None:
@@ -103,7 +180,7 @@ def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: l
         result.settlement.to_csv(folder / "settlement.csv", index=False)
         kpi_frame(result).to_csv(folder / "kpis.csv", index=False)
         save_run_figures(result, folder / "figures")
-        text = json.dumps(manifest(result, sources, overrides), indent=2, sort_keys=False)
+        text = json.dumps(manifest(result, sources, overrides, command), indent=2, sort_keys=False)
         (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
 
     return write_folder(out_dir / result.scenario.name, fill)

@@ -8,7 +8,8 @@ Every function writes the experiment's folder (`<out>/<name>/`, see docs/experim
 returns an `ExperimentResult`. Keyword arguments common to all of them say how to run, which
 never changes the results: `out` (folder, default "outputs"), `workers` (default: one per
 core; 1 runs in this process), `dask` (a scheduler address), `quiet` (default True: no
-progress bar or messages).
+progress bar or messages), `allow_large` (default False: refuse an experiment whose concurrent
+runs would not fit in the memory available, see `sim.resources`).
 """
 
 from __future__ import annotations
@@ -57,8 +58,9 @@ class ExperimentResult:
         return len(self.failures)
 
 
-def _execution(out: PathLike = "outputs", workers: int | None = None, dask: str | None = None, quiet: bool = True) -> Execution:
-    return Execution(Path(out), workers, dask, quiet)
+def _execution(out: PathLike = "outputs", workers: int | None = None, dask: str | None = None, quiet: bool = True,
+               allow_large: bool = False) -> Execution:
+    return Execution(Path(out), workers, dask, quiet, allow_large)
 
 
 def _until(until_ci: str | UntilCi | None) -> UntilCi | None:

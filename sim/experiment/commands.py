@@ -27,7 +27,7 @@ from sim.scenario import ScenarioError, load_scenario
 SWEEP_REPS = 10
 
 INTERRUPTED = 130
-RUN_EXPERIMENT_OPTIONS = ("workers", "dask", "name", "quiet", "max_reps", "batch")
+RUN_EXPERIMENT_OPTIONS = ("workers", "dask", "name", "max_reps", "batch")  # --quiet also silences a single run
 SHOWN_KPIS = 12
 
 
@@ -45,6 +45,8 @@ def add_execution_options(sub: argparse.ArgumentParser, reps: int | None, until_
     sub.add_argument("--dask", metavar="ADDRESS", help="run on an existing Dask scheduler, e.g. tcp://scheduler-host:8786")
     sub.add_argument("--name", help="experiment name: the folder under --out (default: from the command and scenarios)")
     sub.add_argument("--quiet", action="store_true", default=None, help="no progress bar or messages on stderr")
+    sub.add_argument("--allow-large", action="store_true",
+                     help="run even when the estimated memory exceeds what the machine has available")
 
 
 def _add_place_options(sub: argparse.ArgumentParser, add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -105,7 +107,7 @@ def _until_ci(args: argparse.Namespace) -> UntilCi | None:
 
 def execution_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"seed": args.seed, "overrides": list(args.set), "name": args.name, "out": args.out,
-            "workers": args.workers, "dask": args.dask, "quiet": bool(args.quiet)}
+            "workers": args.workers, "dask": args.dask, "quiet": bool(args.quiet), "allow_large": args.allow_large}
 
 
 def command_run_experiment(args: argparse.Namespace, files: list[Path]) -> int:

@@ -3,7 +3,8 @@
 The same N seeds serve every point (common random numbers, see `seeds`). Runs already on disk
 are skipped (and counted), the rest go to the executor, and each outcome is written as soon as
 it arrives: KPIs to the run store, errors to the list of failures (not retried within the same
-invocation; retried by the next one). With a precision target (`--until-ci KPI=REL`),
+invocation; retried by the next one; a broken accounting invariant is replayed to name the day
+it broke). Before anything runs, the experiment's memory is checked (`sim.resources`). With a precision target (`--until-ci KPI=REL`),
 replications are added in batches until every point's 95% interval for the KPI has a
 half-width of at most REL times its mean's magnitude, or the maximum is reached.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,9 @@ from sim.experiment.stats import precise_enough, summarize
 from sim.experiment.store import RunStore, write_atomic, write_table
 from sim.experiment.tables import failures_table, kpi_columns, param_keys, runs_table
 from sim.experiment.tasks import Evaluator, Point, Task, task
-from sim.scenario import ScenarioError
+from sim.invariants import InvariantError, locate
+from sim.resources import check_fits, estimate
+from sim.scenario import Scenario, ScenarioError
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Execution:
     workers: int | None = None
     dask: str | None = None
     quiet: bool = True
+    allow_large: bool = False
 
     def say(self, message: str) -> None:
         if not self.quiet:
@@ -131,6 +136,9 @@ def conduct(experiment: Experiment, execution: Execution, until_ci: UntilCi | No
             raise ScenarioError("--max-reps", "", f"must be at least --reps ({experiment.reps})", until_ci.max_reps)
         _check_kpi(until_ci.kpi, experiment.kpi_names)
     folder = execution.out / check_name(experiment.name)
+    if execution.out.exists() and not execution.out.is_dir():
+        raise ScenarioError("--out", "", "is a file, not a folder", str(execution.out))
+    _check_memory(experiment, execution)
     store = RunStore(folder)
     tally = _Tally()
     with executor(execution.workers, execution.dask) as pool:
@@ -151,6 +159,27 @@ def conduct(experiment: Experiment, execution: Execution, until_ci: UntilCi | No
             reps = min(reps + until_ci.batch, until_ci.max_reps)
     failures = failures_table(tally.failures, experiment.points)
     return Conducted(experiment, folder, seeds, runs, summary, failures, tally.computed, tally.reused, until_ci, precise)
+
+
+def _check_memory(experiment: Experiment, execution: Execution) -> None:
+    """Refuse (TooLarge) an experiment whose runs, as many at once as there are local workers,
+    would not fit in memory. Runs on a Dask cluster use the cluster's memory, not this machine's."""
+    if execution.allow_large or execution.dask is not None:
+        return
+    scenarios = [point.payload for point in experiment.points if point.payload is not None]
+    if not scenarios:
+        return
+    estimates = [estimate(Scenario.model_validate(payload)) for payload in scenarios]
+    workers = execution.workers or os.cpu_count() or 1
+    check_fits(estimates, concurrent=min(workers, len(estimates) * experiment.reps))
+
+
+def _explain_failure(error: str, one: Task) -> str:
+    """A broken invariant, located by replaying the run (the day and ledger operation added)."""
+    if not error.startswith(f"{InvariantError.__name__}:") or one.payload is None:
+        return error
+    located = locate(Scenario.model_validate(one.payload), one.seed)
+    return error if located is None else " ".join(f"{InvariantError.__name__}: {located}".split())
 
 
 def _check_kpi(kpi: str, names: list[str] | None) -> None:
@@ -185,9 +214,10 @@ def _run_batch(
                 store.save(by_key[outcome.key], outcome)
                 tally.computed += 1
             else:
+                error = _explain_failure(outcome.error, by_key[outcome.key])
                 tally.failures.extend(
                     {"scenario": point.label, "replication": replication, "seed": seeds[replication],
-                     **point.params, "error": outcome.error}
+                     **point.params, "error": error}
                     for point, replication in slots[outcome.key]
                 )
             progress.update(failed=outcome.error is not None)
