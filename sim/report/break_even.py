@@ -64,11 +64,6 @@ class BreakEven:
     def response_interval(self) -> tuple[float, float]:
         return self.extra_low_hkd / self.baseline_turnover_hkd, self.extra_high_hkd / self.baseline_turnover_hkd
 
-    @property
-    def pays_for_itself(self) -> bool:
-        """The measured response reaches the break-even response."""
-        return self.extra_turnover_hkd >= self.break_even_turnover_hkd
-
 
 def _channels(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f"{c['form']} {CHANNEL_WORDS.get(c['instrument_type'], c['instrument_type'])}": c

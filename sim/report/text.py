@@ -182,7 +182,9 @@ def break_even_text(case) -> str:
     low, high = case.response_interval
     measured = f"{change(case.response, 'fraction', 1.0)}"
     interval = "" if low == high else f" (95% CI {change(low, 'fraction', 1.0)} to {change(high, 'fraction', 1.0)})"
-    verdict = "reaches" if case.pays_for_itself else "falls short of"
+    needed = case.break_even_response
+    verdict = ("reaches" if low >= needed else "falls short of" if high < needed
+               else "cannot be told apart from")
     return (f"The waiver would pay for itself only if its extra turnover on {' and '.join(case.channels)} were "
             f"matched by trading still taxed at {number(100 * case.rate_per_side)}% per side: a response of "
             f"{change(case.break_even_response, 'fraction', 1.0)} of that channel's baseline turnover "
