@@ -11,7 +11,10 @@ from sim.market.value_processes import (
     correlated_shocks,
     dirty_price,
     gbm_path,
+    lognormal_noise,
     modified_duration,
+    revenue_share_value,
+    seasonal_output_kwh,
     vasicek_path,
 )
 
@@ -229,3 +232,35 @@ def test_vectorised_path_equals_scalar_calls_and_is_fast():
 def test_invalid_inputs_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- revenue shares ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("frequency", [2, 4, 12])
+def test_seasonal_output_averages_to_capacity_times_capacity_factor_over_a_year(frequency):
+    output = seasonal_output_kwh(1000.0, 0.12, 0.3, 7, frequency, 2.5, frequency)
+    assert output.sum() == pytest.approx(1000.0 * 8760 * 0.12)
+    assert output.max() > output.mean() > output.min()  # the season moves it
+
+
+def test_seasonal_output_peaks_in_the_peak_month():
+    monthly = seasonal_output_kwh(1000.0, 0.12, 0.25, 8, 12, 0.0, 12)
+    assert int(np.argmax(monthly)) == 7 and int(np.argmin(monthly)) == 1  # August high, February low
+    with pytest.raises(ValueError, match="seasonal_amplitude"):
+        seasonal_output_kwh(1000.0, 0.12, 1.5, 8, 12, 0.0, 12)
+
+
+def test_lognormal_noise_has_mean_one():
+    noise = lognormal_noise(np.random.default_rng(3).standard_normal(200_000), 0.3)
+    assert noise.min() > 0 and noise.mean() == pytest.approx(1.0, abs=0.005)
+    assert lognormal_noise(np.zeros(3), 0.3) == pytest.approx(np.exp(-0.045))
+
+
+def test_revenue_share_value_of_flat_flows_is_an_annuity_and_zero_after_maturity():
+    flows = np.full(24, 2.0)
+    g = 1 + 0.05 / 12
+    value = revenue_share_value(0.05, flows, 12, np.array([2.0, 1.0 + 0.5 / 12, 0.0]))
+    assert value[0] == pytest.approx(2.0 * (1 - g ** -24) / (g - 1))
+    assert value[1] == pytest.approx(2.0 * g ** -0.5 * (1 - g ** -13) / (1 - 1 / g))
+    assert value[2] == 0.0
