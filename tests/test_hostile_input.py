@@ -237,6 +237,23 @@ def test_hostile_file_gives_a_clear_error(case, tmp_path, capsys):
     assert stderr.startswith("error: ") and stderr.count("\n") == 1 and len(stderr) < 400, stderr
 
 
+OVERRIDES = {
+    "--set: deep nesting": ("seed=" + "[" * 3000 + "]" * 3000, "nested too deeply"),
+    "--set: huge integer": ("seed=1" + "0" * 5000, "too long"),
+    "--set: alias bomb": ("seed=" + bomb(7).replace("\n", ", ").replace("name: ", "z: ").join("{}"), "alias bomb"),
+    "--set: python tag": ("seed=!!python/object/apply:os.system ['true']", "cannot read the value"),
+}
+
+
+@pytest.mark.parametrize("case", OVERRIDES)
+def test_hostile_override_gives_a_clear_error(case, capsys):
+    text, words = OVERRIDES[case]
+    with pytest.raises(ScenarioError, match=words):
+        load_scenario(SCENARIOS / "baseline.yaml", [text])
+    assert main(["validate", str(SCENARIOS / "baseline.yaml"), "--set", text]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
 CHILD = """
 import sys
 from sim.cli import main
@@ -301,6 +318,15 @@ def tally() -> list[tuple[str, int, Counter]]:
     for case, (build, _) in HOSTILE.items():
         with tempfile.TemporaryDirectory() as folder:
             rows.append((case, 1, Counter([_end(build(Path(folder)))])))
+    for case, (text, _) in OVERRIDES.items():
+        try:
+            load_scenario(SCENARIOS / "baseline.yaml", [text])
+            ended = "loaded"
+        except ScenarioError:
+            ended = "clear error"
+        except Exception as error:  # noqa: BLE001 - counted, to show there were none
+            ended = f"traceback ({type(error).__name__})"
+        rows.append((case, 1, Counter([ended])))
     return rows
 
 

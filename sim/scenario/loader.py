@@ -35,7 +35,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.scenario.errors import ScenarioError, from_validation_error
-from sim.scenario.overrides import OVERRIDE_SOURCE, apply_override, parse_override
+from sim.scenario.overrides import OVERRIDE_SOURCE, Override, apply_override, parse_override
 from sim.scenario.schema import Scenario
 
 Provenance = dict[tuple[str, ...], str]
@@ -95,12 +95,30 @@ def resolve_scenario_dict(
     """The raw scenario data in `path` (merged and overridden, not validated) and its provenance."""
     provenance: Provenance = {}
     data = _load_with_parents(Path(path), [], provenance)
-    for override in map(parse_override, overrides):
+    for override in map(_parse_override, overrides):
         data = apply_override(data, override)
         for end in range(1, len(override.path)):
             provenance[override.path[:end]] = OVERRIDE_SOURCE
         _attribute(provenance, override.path, override.value, OVERRIDE_SOURCE)
     return data, provenance
+
+
+def _parse_override(text: str) -> Override:
+    """`parse_override`, with the value held to the same limits as a file's YAML."""
+    key, _, value_text = text.partition("=")
+    source = Path(OVERRIDE_SOURCE)
+    try:
+        _check_nesting(source, value_text)
+        loader = yaml.SafeLoader(value_text)
+        try:
+            _check_size(source, loader.get_single_node())
+        finally:
+            loader.dispose()
+        return parse_override(text)
+    except yaml.YAMLError:
+        return parse_override(text)  # it reports the malformed value
+    except ValueError:  # Python refuses to read an integer of more than 4300 digits
+        raise ScenarioError(OVERRIDE_SOURCE, key.strip(), "holds a number too long to read (more than 4,300 digits)") from None
 
 
 def _load_with_parents(path: Path, chain: list[Path], provenance: Provenance) -> dict[str, Any]:
