@@ -158,6 +158,20 @@ def test_a_second_run_is_skipped_when_identical_and_needs_overwrite_when_not(tmp
     assert "replacing" in capsys.readouterr().out and json.loads((folder / "manifest.json").read_text())["seed"] == 8
 
 
+def test_the_main_job_run_twice_skips_what_is_up_to_date(tmp_path, capsys):
+    """run_scenarios.py runs the scenarios folder with --overwrite: the second time, nothing is redone."""
+    command = ["run", str(SCENARIOS), "--out", str(tmp_path), "--overwrite", *SETS]
+    assert main(command) == 0
+    first = capsys.readouterr().out
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    assert main(command) == 0
+    second = capsys.readouterr().out
+    count = len(list(SCENARIOS.glob("*.yaml")))
+    assert first.count(" trades over ") == count and second.count("up to date") == count
+    assert second.split("\nKPI")[1] == first.split("\nKPI")[1]  # the KPI table, read back from kpis.csv
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == stamps
+
+
 def test_manifest_records_what_reproduces_the_run(tmp_path):
     assert main(["run", BASELINE, "--out", str(tmp_path), "--seed", "6", *SETS]) == 0
     manifest = json.loads((tmp_path / "baseline" / "manifest.json").read_text())
