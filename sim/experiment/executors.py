@@ -15,6 +15,7 @@ under Dask) starts its workers from a fork server that has imported the model on
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -69,7 +70,13 @@ class ProcessPool(AbstractContextManager):
         self.workers = workers
         self.description = f"{workers} local worker processes"
         self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_default_signals)
-        self.pool.submit(int).result()  # start the workers now, while this process is single-threaded
+        # Start the workers now, while this process is single-threaded. Frozen objects are left
+        # alone by a forked worker's garbage collector, so it does not copy this process's heap.
+        gc.freeze()
+        try:
+            self.pool.submit(int).result()
+        finally:
+            gc.unfreeze()
 
     def outcomes(self, evaluate: Evaluator, tasks: Sequence[Task]) -> Iterator[Outcome]:
         queue = iter(tasks)
