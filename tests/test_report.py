@@ -74,6 +74,7 @@ def test_report_writes_self_contained_html_matching_the_comparison(reported):
     # headline bars, fiscal view, forest plot, break-even, two fans, liquidity, ETF premium, exposure, funding
     assert len(images) == 10 and all(src.startswith("data:image/png;base64,") for src in images)
     assert '<p class="note">No bond was issued in any scenario' in page  # the primary market: a note, not a figure
+    assert "<li>policy.stamp_duty.tokenized_etf.rate_per_side: 0.001 \u2192 0.0</li>" in page  # the only difference
     assert '<table id="headline">' in page and "Stamp duty collected" in page
     comparison = pd.read_csv(reported / EXPERIMENT / "comparison.csv").set_index("kpi")
     duty = comparison.loc["stamp_duty_hkd"]
@@ -156,6 +157,7 @@ def test_report_from_a_copied_folder_needs_no_scenario_file(reported, tmp_path, 
     assert not [p for p in copy.parent.iterdir() if p.name.startswith(".")], "no temporary folder left behind"
     page = (copy / "report.html").read_text(encoding="utf-8")
     assert "(the scenario file is not available as it was run)" in page
+    assert "not known: the scenario files are not available as they were run" in page
     assert images(page) == images((reported / "report.html").read_text(encoding="utf-8"))  # every figure, same bytes
     assert (copy / "report.pdf").read_bytes().startswith(b"%PDF")
 

@@ -97,7 +97,7 @@ def _issues(issuance: pd.DataFrame) -> list[dict[str, Any]]:
     for row in bonds.itertuples(index=False):
         size = float(row.size_hkd)
         issues.append({
-            "name": str(row.name), "form": str(row.form), "size_hkd": round(size, HKD_DIGITS),
+            "name": str(row.name), "form": str(row.form), "size_hkd": rounded([size], HKD_DIGITS)[0],
             "cost_bps": rounded([1e4 * float(row.cost_hkd) / size if size else math.nan], BPS_DIGITS)[0],
             "net_cost_bps": rounded([float(row.net_cost_bps)], BPS_DIGITS)[0],
             "days_to_settle": None if pd.isna(row.days_to_settle) else int(row.days_to_settle),

@@ -74,7 +74,7 @@ class RunStore:
         record = {"key": task.key, "seed": task.seed, "params": task.params, "kpis": outcome.kpis}
         text = json.dumps(record, indent=1)
         if outcome.series is not None:
-            series = json.dumps(outcome.series, separators=(",", ":"), allow_nan=False)
+            series = json.dumps(outcome.series, separators=(",", ":"))
             text = f'{text.removesuffix("}")[:-1]},\n "series": {series}\n}}'
         write_atomic(self._path(task.key), text + "\n")
 

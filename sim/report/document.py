@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -30,9 +31,11 @@ from sim.report.sections import Section, report_sections
 from sim.report.text import Headline, amount, break_even_text, change, delta, headlines_present, policy_summary
 
 CALIBRATION = "docs/calibration.md"
+IDENTITY_KEYS = ("name", "description")
 PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
 PAGE = (8.27, 11.69)  # A4 portrait, inches
 LINE = 0.016  # one line of 8-point text, in figure coordinates of a page
+TOP, BOTTOM = 0.95, 0.05  # where text starts and stops on a page, in figure coordinates
 TABLE_HEADER = ("Policy", "KPI", "Baseline mean", "Policy mean", "Difference (95% CI)", "Relative")
 CSS = """
 body { font-family: Helvetica, Arial, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
@@ -61,6 +64,7 @@ class Content:
     sections: list[Section]
     assumptions: list[str]
     scenarios: list[tuple[str, str]]
+    differences: list[tuple[str, list[str]]]
 
 
 def horizon_phrase(inputs: ReportInputs) -> str:
@@ -83,6 +87,27 @@ def headline_table(inputs: ReportInputs, headlines: list[Headline]) -> list[tupl
             rows.append((policy, h.label, amount(row["baseline_mean"], h.unit), amount(row["policy_mean"], h.unit),
                          f"{delta(row['difference'], h.unit)} ({interval})", relative))
     return rows
+
+
+def _value(value: object) -> str:
+    return textwrap.shorten(json.dumps(value, separators=(", ", ": ")), 60)
+
+
+def scenario_differences(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
+    """Per policy, each resolved setting that differs from the baseline's ("key: base -> policy");
+    the scenario files must still resolve to what was run."""
+    settings = {s.name: s.settings for s in inputs.scenarios}
+    base = settings.get(inputs.baseline)
+    differences = []
+    for policy in inputs.policies:
+        other = settings.get(policy)
+        if base is None or other is None:
+            differences.append((policy, ["not known: the scenario files are not available as they were run"]))
+            continue
+        keys = [k for k in dict.fromkeys([*base, *other]) if k not in IDENTITY_KEYS and base.get(k) != other.get(k)]
+        differences.append((policy, [f"{k}: {_value(base.get(k))} \u2192 {_value(other.get(k))}" for k in keys]
+                            or ["nothing (the same settings as the baseline)"]))
+    return differences
 
 
 def content(inputs: ReportInputs) -> Content:
@@ -113,6 +138,7 @@ def content(inputs: ReportInputs) -> Content:
         provenance=provenance, summaries=summaries, table=headline_table(inputs, headlines),
         sections=report_sections(inputs, headlines), assumptions=assumptions,
         scenarios=[(s.name, s.description or "(no description)") for s in inputs.scenarios],
+        differences=scenario_differences(inputs),
     )
 
 
@@ -136,6 +162,9 @@ def render_html(report: Content) -> str:
         f'<h2>Headline table</h2>\n<div class="table-wrap"><table id="headline">\n<thead><tr>{header}</tr></thead>\n'
         f"<tbody>\n{body}\n</tbody>\n</table></div>",
         sections,
+        "<h2>Scenario differences from the baseline</h2>\n<dl>" + "".join(
+            f"<dt>{e(policy)}</dt><dd><ul>" + "".join(f"<li>{e(c)}</li>" for c in changes) + "</ul></dd>"
+            for policy, changes in report.differences) + "</dl>",
         "<h2>Assumptions</h2>\n<ul>" + "".join(f"<li>{e(a)}</li>" for a in report.assumptions) + "</ul>",
         "<h3>Scenarios</h3>\n<dl>" + "".join(f"<dt>{e(n)}</dt><dd>{e(d)}</dd>" for n, d in report.scenarios) + "</dl>",
         "</body>\n</html>\n",
@@ -162,9 +191,8 @@ def _wrapped(text: str, width: int = 110) -> list[str]:
     return textwrap.wrap(text, width) or [""]
 
 
-def _text_pages(report: Content) -> list:
-    """The PDF's title page (title, provenance, summary, then the headline table) and as many
-    continuation pages as the table needs."""
+def _text_lines(report: Content) -> list[str]:
+    """The title page's prose: provenance, summaries, the sections' notes, the scenario differences."""
     lines = [*_wrapped(report.provenance), ""]
     for summary in report.summaries:
         lines += [*_wrapped(summary), ""]
@@ -172,32 +200,44 @@ def _text_pages(report: Content) -> list:
         for text in (section.intro, *section.notes):
             if text:
                 lines += [*_wrapped(f"{section.title}: {text}"), ""]
+    for policy, changes in report.differences:
+        lines += _wrapped(f"{policy} differs from the baseline in: {'; '.join(changes)}.") + [""]
+    return lines
+
+
+def _text_pages(report: Content) -> list:
+    """The PDF's text pages: title, prose, then the headline table, flowing onto as many pages
+    as they need (the table's heading and header repeated on each page it continues on)."""
     columns = (0.06, 0.22, 0.50, 0.63, 0.76, 0.96)
-    pages, rows = [], list(report.table)
-    while True:
-        fig = plt.figure(figsize=PAGE)
-        y = 0.95
-        if not pages:
-            fig.text(0.06, y, report.title, fontsize=13, weight="bold")
-            y -= 2.5 * LINE
-            for line in lines:
-                fig.text(0.06, y, line, fontsize=8)
-                y -= LINE
-        title = "Headline table" + (" (continued)" if pages else "")
-        fig.text(0.06, y, title, fontsize=10, weight="bold")
-        y -= 1.5 * LINE
-        for x, cell in zip(columns, TABLE_HEADER):
-            fig.text(x, y, cell, fontsize=6.5, weight="bold", ha="right" if x > 0.3 else "left")
-        y -= LINE
-        fitting = max(1, int((y - 0.05) / LINE))
-        for row in rows[:fitting]:
-            for x, cell in zip(columns, row):
-                fig.text(x, y, textwrap.shorten(cell, 40), fontsize=6.5, ha="right" if x > 0.3 else "left")
-            y -= LINE
-        rows = rows[fitting:]
-        pages.append(fig)
-        if not rows:
-            return pages
+    flow = [("title", report.title, 2.5), *(("text", line, 1.0) for line in _text_lines(report)),
+            ("heading", "Headline table", 1.5), ("header", TABLE_HEADER, 1.0),
+            *(("row", row, 1.0) for row in report.table)]
+    pages: list = []
+    y = 0.0
+
+    def draw(kind: str, content, fig) -> None:
+        if kind == "title":
+            fig.text(0.06, y, content, fontsize=13, weight="bold")
+        elif kind == "text":
+            fig.text(0.06, y, content, fontsize=8)
+        elif kind == "heading":
+            fig.text(0.06, y, content, fontsize=10, weight="bold")
+        else:
+            for x, cell in zip(columns, content):
+                fig.text(x, y, textwrap.shorten(cell, 40), fontsize=6.5, weight="bold" if kind == "header" else "normal",
+                         ha="right" if x > 0.3 else "left")
+
+    for kind, content, height in flow:
+        if not pages or y - height * LINE < BOTTOM:
+            pages.append(plt.figure(figsize=PAGE))
+            y = TOP
+            if kind == "row":
+                for repeated, size in ((("heading", "Headline table (continued)")), 1.5), (("header", TABLE_HEADER), 1.0):
+                    draw(*repeated, pages[-1])
+                    y -= size * LINE
+        draw(kind, content, pages[-1])
+        y -= height * LINE
+    return pages
 
 
 def render_pdf(report: Content, path: Path) -> None:

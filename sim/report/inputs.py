@@ -34,6 +34,17 @@ class ScenarioInfo:
     file: str
     description: str
     horizon_days: int | None
+    settings: dict[str, Any] | None = None  # the resolved scenario, flattened to dotted keys
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as {"a.b.c": value}; lists are values."""
+    if not isinstance(data, dict) or not data:
+        return {prefix: data}
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
 
 
 @dataclass(frozen=True)
@@ -71,13 +82,15 @@ def scenario_info(entry: dict[str, Any]) -> ScenarioInfo:
     if target.describe()["scenario_hash"] != entry.get("scenario_hash"):
         return ScenarioInfo(entry["scenario"], entry["file"], UNAVAILABLE, None)
     scenario = target.scenario
-    return ScenarioInfo(scenario.name, entry["file"], scenario.description.strip(), scenario.horizon_days)
+    return ScenarioInfo(scenario.name, entry["file"], scenario.description.strip(), scenario.horizon_days,
+                        flatten(scenario.model_dump(mode="json")))
 
 
 def load_series(folder: Path, entries: list[dict[str, Any]], seeds: list[int]) -> dict[str, list[dict[str, Any]]]:
     """Per scenario, its runs' series records in replication order, each with its `replication`
-    (replications without one are left out). Where a folder holds records of the same scenario and seed from different code,
-    the one this code would have written is preferred, then the first by key."""
+    (replications without one are left out). Where a folder holds records of the same scenario
+    and seed from different code, the one this code would have written is preferred, then the
+    first by key."""
     slots: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for record in RunStore(folder).series():
         slots.setdefault((record.get("scenario_hash", ""), record.get("seed")), []).append(record)
