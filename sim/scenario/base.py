@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 Form = Literal["conventional", "tokenized"]
 FORMS: tuple[Form, ...] = ("conventional", "tokenized")
-InstrumentType = Literal["etf", "bond"]
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
 NonNegativeBps = Annotated[float, Field(ge=0.0, lt=10_000.0)]
 Hour = Annotated[float, Field(ge=0.0, le=24.0)]

@@ -2,7 +2,8 @@
 
 Why: a reader of the scenario reference should reach, from any key, the place that says where
 its default comes from. `docs/calibration.md` lists keys as backticked dotted paths in the first
-cell of its table rows, under a "Sourced values" or an "Assumptions" heading; `*` stands for any
+cell of its table rows, under a "Sourced values", an "Assumptions" or a topic heading (whose
+rows say which they are); `*` stands for any
 name, a leading `...` for any prefix, a path to a section covers the keys inside it, and a
 bare name after a comma continues the previous
 key's prefix (`settlement.margin_confidence`, `margin_lookback_days`). The reference matches
@@ -16,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CALIBRATION_FILE = Path(__file__).resolve().parents[2] / "docs" / "calibration.md"
-SECTIONS = {"Sourced values": "sourced", "Assumptions": "assumption"}
+LABELS = {"Sourced values": "sourced", "Assumptions": "assumption"}  # other headings link by their title
+NOT_KEYS = "Full citations"
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,13 @@ class CalibrationEntry:
 
     segments: tuple[str, ...]
     any_prefix: bool
-    section: str
+    section: str  # the heading it stands under
+
+    @property
+    def link(self) -> str:
+        """A Markdown link to its section of calibration.md (GitHub's heading anchors)."""
+        anchor = re.sub(r"[^\w\- ]", "", self.section.lower()).replace(" ", "-")
+        return f"[{LABELS.get(self.section, self.section.lower())}](calibration.md#{anchor})"
 
     def matches(self, key: tuple[str, ...]) -> bool:
         """Does this entry document the reference key `key` (segments, `<name>` for any name)?
@@ -64,8 +72,8 @@ def parse_calibration(text: str) -> list[CalibrationEntry]:
     entries, section = [], None
     for line in text.splitlines():
         if line.startswith("## "):
-            section = SECTIONS.get(line[3:].strip())
-        elif section and line.startswith("| `"):
+            section = line[3:].strip()
+        elif section and section != NOT_KEYS and line.startswith("| `"):
             cell = line.split("|")[1]
             entries += [CalibrationEntry(parts, any_prefix, section) for parts, any_prefix in _row_keys(cell)]
     return entries
@@ -79,7 +87,5 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> list[CalibrationEntry]:
 def calibration_cell(entries: list[CalibrationEntry], paths: list[str], name: str) -> str:
     """Links to the calibration sections that document the key `name` at any of `paths`."""
     keys = [tuple(part.removesuffix("[]") for part in f"{path}.{name}".strip(".").split(".")) for path in paths]
-    sections = {entry.section for entry in entries if any(entry.matches(key) for key in keys)}
-    anchors = {"sourced": "sourced-values", "assumption": "assumptions"}
-    return ", ".join(f"[{section}](calibration.md#{anchors[section]})" for section in ("sourced", "assumption")
-                     if section in sections)
+    links = dict.fromkeys(entry.link for entry in entries if any(entry.matches(key) for key in keys))
+    return ", ".join(links)

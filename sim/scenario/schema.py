@@ -15,7 +15,7 @@ import difflib
 import numpy as np
 from pydantic import Field, model_validator
 
-from sim.scenario.base import FORMS, Form, Hour, InstrumentType, Name, NonNegativeBps, Rate, Strict
+from sim.scenario.base import FORMS, Form, Hour, Name, NonNegativeBps, Rate, Strict
 from sim.scenario.instruments import (
     AuthorisedParticipant, Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, SpotProcess, YieldProcess,
     correlation_matrix,
@@ -27,7 +27,7 @@ from sim.scenario.venues import Dealer, Fees, Listing, MarketMaker, Venue
 
 __all__ = [
     "FORMS", "Adoption", "AuthorisedParticipant", "Bond", "Calendar", "CommodityToken", "Correlation", "Dealer", "DutyLever", "Etf",
-    "ExperimentPlan", "Fees", "Form", "FormCosts", "GbmProcess", "GrantLever", "Hour", "Instrument", "InstrumentType",
+    "ExperimentPlan", "Fees", "Form", "FormCosts", "GbmProcess", "GrantLever", "Hour", "Instrument",
     "InvestorGroup", "Issuer", "Listing", "MarketMaker", "Name", "NonNegativeBps", "Policy", "Programme", "Rate",
     "RebateLever", "Scenario", "SettlementTerms", "SpotProcess", "StampDuty", "Strict", "Subscription", "SwitchLever", "Venue",
     "YieldProcess", "correlation_matrix",
