@@ -7,7 +7,9 @@ basket cost + creation fee / (creation unit x NAV) + the participant's own per-s
 the venue (fees after any rebate, duty unless exempt), all read from the scenario. Real ETFs
 stay within about +-100 bp after correcting for stale prices (Petajisto 2017); in the model,
 with a market maker quoting around NAV, the daily mean premium should sit inside the much
-tighter band on nearly every day. The share of days inside is reported per ETF listing.
+tighter band on nearly every day. The share of days inside is reported per listing of every
+instrument an authorised participant creates and redeems: ETFs, and commodity tokens, whose
+authorised dealers deliver and take back the commodity on the same terms.
 """
 
 from __future__ import annotations
@@ -19,16 +21,17 @@ import pandas as pd
 
 from sim.engine import RunResult
 from sim.market.costs import PER_SIDE_FEES, CostSchedule
-from sim.scenario.schema import Etf, Scenario
+from sim.scenario.schema import Scenario
 
 TARGET_SHARE = 0.95
 
 
 @dataclass(frozen=True)
 class BandShare:
-    """Daily premium and band of one ETF listing, pooled over seeds (`seed` numbers each day's run)."""
+    """Daily premium and band of one backed listing, pooled over seeds (`seed` numbers each day's run)."""
 
     instrument: str
+    instrument_type: str
     venue: str
     premium_bps: np.ndarray
     band_bps: np.ndarray
@@ -59,25 +62,25 @@ def provider_charges(scenario: Scenario, venue: str, instrument_type: str) -> Co
 
 def band_bps(scenario: Scenario, instrument: str, venue: str, days: pd.DataFrame) -> np.ndarray:
     """The participant's band on each of `days` (rows with `day` and `fair_value_hkd`), bps of NAV."""
-    etf = scenario.instruments[instrument]
-    participant = etf.authorised_participant
-    charges = provider_charges(scenario, venue, etf.type)
-    fee = participant.creation_fee_hkd / (etf.creation_unit_units * days["fair_value_hkd"].to_numpy())
+    backed = scenario.instruments[instrument]
+    participant = backed.authorised_participant
+    charges = provider_charges(scenario, venue, backed.type)
+    fee = participant.creation_fee_hkd / (backed.creation_unit_units * days["fair_value_hkd"].to_numpy())
     provider = np.array([charges.provider_rate(int(day)) for day in days["day"]])
     return participant.basket_cost_bps + (fee + provider) * 10_000.0
 
 
-def etf_book_listings(scenario: Scenario) -> list[tuple[str, str]]:
-    """(instrument, venue) of every ETF listed on an order book."""
+def backed_book_listings(scenario: Scenario) -> list[tuple[str, str]]:
+    """(instrument, venue) of every ETF or other backed instrument listed on an order book."""
     return [(name, venue_name) for venue_name, venue in scenario.venues.items() if venue.kind != "dealer"
-            for name in venue.listings if isinstance(scenario.instruments[name], Etf)]
+            for name in venue.listings if hasattr(scenario.instruments[name], "authorised_participant")]
 
 
 def premium_in_band(results: list[RunResult]) -> list[BandShare]:
     """For each ETF order-book listing, the days (over all seeds) with a quoted premium and their band."""
     scenario = results[0].scenario
     shares = []
-    for instrument, venue in etf_book_listings(scenario):
+    for instrument, venue in backed_book_listings(scenario):
         premiums, bands, seeds = [], [], []
         for k, result in enumerate(results):
             daily = result.daily
@@ -86,5 +89,6 @@ def premium_in_band(results: list[RunResult]) -> list[BandShare]:
             premiums.append(days["premium_bps"].to_numpy())
             bands.append(band_bps(scenario, instrument, venue, days))
             seeds.append(np.full(len(days), k))
-        shares.append(BandShare(instrument, venue, *map(np.concatenate, (premiums, bands, seeds))))
+        kind = scenario.instruments[instrument].type
+        shares.append(BandShare(instrument, kind, venue, *map(np.concatenate, (premiums, bands, seeds))))
     return shares

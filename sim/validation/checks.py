@@ -130,15 +130,16 @@ def replay_checks(replay: Replay) -> list[Check]:
 
 
 def band_checks(shares: list[BandShare]) -> list[Check]:
-    """Per ETF listing: days inside the participant's band, and the typical |premium| against Petajisto."""
+    """Per backed listing: days inside the participant's band, and the typical |premium| against Petajisto."""
     checks = []
     for share in shares:
         if not len(share.premium_bps):
             continue
         listing = f"{share.instrument}_{share.venue}"
+        kind = share.instrument_type
         absolute = np.abs(share.premium_bps)
         checks.append(Check(
-            f"etf_premium_in_band_{listing}", share.share_inside,
+            f"{kind}_premium_in_band_{listing}", share.share_inside,
             f"at least {TARGET_SHARE:.0%} of days inside the authorised participant's no-arbitrage band",
             TARGET_SHARE, 1.0,
             f"{len(absolute)} days over all seeds; band mean {share.band_bps.mean():.1f} bp; "
@@ -146,7 +147,7 @@ def band_checks(shares: list[BandShare]) -> list[Check]:
             *interval(share.share_inside, share.seed_shares_inside)))
         median = float(np.median(absolute))
         checks.append(Check(
-            f"etf_typical_abs_premium_bps_{listing}", median,
+            f"{kind}_typical_abs_premium_bps_{listing}", median,
             f"within {PETAJISTO_TYPICAL_BPS:g} bp of NAV (Petajisto 2017, stale-price corrected)",
             0.0, PETAJISTO_TYPICAL_BPS,
             f"median daily |premium|, bp; 95th percentile {np.percentile(absolute, 95):.2f} bp",

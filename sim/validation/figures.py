@@ -98,7 +98,7 @@ def premium_figure(shares: list[BandShare], source: str, path: Path) -> None:
         ax.hist(share.premium_bps, bins=bins, alpha=0.5, color=colour, label=f"{label}: {share.share_inside:.0%} in band")
         for sign in (-1, 1):
             ax.axvline(sign * share.band_bps.mean(), color=colour, linestyle="--", linewidth=1)
-    _finish(fig, ax, "ETF premium to NAV and the arbitrage band (dashed)", "Daily mean premium of the quote mid (bps)",
+    _finish(fig, ax, "Premium to NAV (ETFs) or backing value (tokens) and the arbitrage band (dashed)", "Daily mean premium of the quote mid (bps)",
             "Days", source, path)
 
 
