@@ -106,8 +106,16 @@ def dotted(path: Loc) -> str:
     """`("venues", "a", "sessions_hours", 0)` -> `venues.a.sessions_hours[0]`."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        text += f"[{part}]" if isinstance(part, int) else (f".{_key(part)}" if text else _key(str(part)))
     return text
+
+
+def _key(part: str) -> str:
+    """A key as written, or quoted (JSON escapes, cut short) if it holds odd characters or is
+    long, so that one error stays one line whatever keys a file invents."""
+    if part.isprintable() and len(part) <= MAX_VALUE_CHARS:
+        return part
+    return _show_value(part)
 
 
 def blame(provenance: Mapping[tuple[str, ...], str], path: Loc, default: str) -> str:
@@ -171,7 +179,7 @@ def _typo_report(entry_model: type[BaseModel], data: Any, entry_path: Loc) -> tu
     if not close:
         return None
     hint = f"did you mean '{close[0]}'? A new entry would need {', '.join(required)}"
-    return entry_path, f"unknown key '{name}' ({hint})", UNSET
+    return entry_path, f"unknown key '{_key(name)}' ({hint})", UNSET
 
 
 _EXPECTED = {
@@ -225,6 +233,7 @@ def _unknown_key(model: type[BaseModel], path: Loc) -> str:
     key = str(path[-1])
     allowed = _allowed_keys(model, path[:-1])
     close = difflib.get_close_matches(key, allowed, n=1)
+    key = _key(key)
     if close:
         return f"unknown key '{key}' (did you mean '{close[0]}'?)"
     if allowed:
