@@ -135,15 +135,33 @@ def bytes_per_trade() -> int:
     return sum(np.dtype({"d": "f8", "i": "i4", "b": "i1", "q": "i8"}[code]).itemsize for code in TRADE_COLUMNS.values())
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished child processes (the pool's workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def parallel_speedup(reps: int, days: int) -> dict[str, float]:
-    """Wall time of `reps` replications on 1 and 2 workers."""
-    times = {}
+    """Wall time of `reps` replications on 1 and 2 workers, and the CPU time each took.
+
+    On a machine other jobs keep busy, the wall-time speed-up says more about them than about
+    the pool; the CPU seconds show what running in parallel costs (process start, pickling,
+    results sent back): with equal tasks, an idle 2-core machine would give about
+    2 x CPU(1 worker) / CPU(2 workers).
+    """
+    wall, cpu = {}, {}
+    with tempfile.TemporaryDirectory() as out:  # warm-up, untimed: the experiment layer's first-call costs
+        experiment.run([BASELINE], reps=1, overrides=["horizon_days=1"], out=out, workers=1, quiet=True)
     for workers in (1, 2):
         with tempfile.TemporaryDirectory() as out:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), cpu_seconds()
             experiment.run([BASELINE], reps=reps, overrides=[f"horizon_days={days}"], out=out, workers=workers, quiet=True)
-            times[workers] = time.perf_counter() - start
-    return {"seconds_1_worker": times[1], "seconds_2_workers": times[2], "speedup": times[1] / times[2]}
+            wall[workers], cpu[workers] = time.perf_counter() - start, cpu_seconds() - start_cpu
+    return {
+        "seconds_1_worker": wall[1], "seconds_2_workers": wall[2], "speedup": wall[1] / wall[2],
+        "cpu_seconds_1_worker": cpu[1], "cpu_seconds_2_workers": cpu[2],
+        "idle_machine_speedup_estimate": 2 * cpu[1] / cpu[2],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,7 +235,9 @@ def report(results: dict, reps: int) -> None:
           " (typed columns; the measured figures above include the arrays' over-allocation)")
     parallel = results["parallel"]
     print(f"{reps} replications: {parallel['seconds_1_worker']:.1f} s on 1 worker, "
-          f"{parallel['seconds_2_workers']:.1f} s on 2, speed-up {parallel['speedup']:.2f}x")
+          f"{parallel['seconds_2_workers']:.1f} s on 2, speed-up {parallel['speedup']:.2f}x (wall); CPU "
+          f"{parallel['cpu_seconds_1_worker']:.1f} s and {parallel['cpu_seconds_2_workers']:.1f} s, so about "
+          f"{parallel['idle_machine_speedup_estimate']:.2f}x on an idle machine")
 
 
 if __name__ == "__main__":
