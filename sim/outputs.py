@@ -53,8 +53,10 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+@functools.cache
 def git_revision() -> str | None:
-    """The source revision of this package, when it runs from a git checkout."""
+    """The source revision of this package, when it runs from a git checkout (read once per
+    process, like `code_fingerprint`, so one command's outputs all name the same revision)."""
     try:
         completed = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5

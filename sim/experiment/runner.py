@@ -34,6 +34,7 @@ from sim.experiment.store import RunStore, write_atomic, write_table
 from sim.experiment.tables import failures_table, kpi_columns, param_keys, runs_table
 from sim.experiment.tasks import Evaluator, Point, Task, task
 from sim.invariants import InvariantError, locate
+from sim.outputs import code_fingerprint, git_revision, versions
 from sim.resources import check_fits, estimate
 from sim.scenario import Scenario, ScenarioError
 
@@ -250,6 +251,9 @@ def _manifest(conducted: Conducted, files: list[str]) -> dict[str, Any]:
         "experiment": experiment.name,
         "command": experiment.command,
         "package_version": __version__,
+        "git_revision": git_revision(),
+        "code_fingerprint": code_fingerprint(),
+        "versions": versions(),
         **experiment.definition,
         "points": len(experiment.points),
         "reps": len(conducted.seeds),
