@@ -34,7 +34,7 @@ from sim.market.trading import Market
 from sim.market.values import TRADING_DAYS_PER_YEAR, FairValue, calendar_years, fair_values, programme_yields
 from sim.market.venue import Listing, Venue
 from sim.metrics import RunTables, compute_kpis
-from sim.invariants import check_invariants  # noqa: F401 - part of the engine's interface
+from sim.invariants import check_invariants
 from sim.recorder import Recorder
 from sim.settlement_economics import fail_probability_for_cycle
 from sim.scenario.schema import FORMS, Listing as ListingParams, Scenario
