@@ -11,6 +11,7 @@ to `metrics`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ from sim.market.dealer import Dealer
 from sim.market.investors import Interest, InvestorGroup, Line
 from sim.market.issuance import announcement_days
 from sim.market.issuer import IssuanceDesk, PlannedIssue, Subscriber, expected_grant_hkd, issue_cost_hkd
-from sim.market.ledger import AccountingError, Ledger
+from sim.market.ledger import Ledger
 from sim.market.market_maker import MarketMaker
 from sim.market.random_streams import stream
 from sim.market.securities import issue_terms
@@ -290,10 +291,14 @@ def build(scenario: Scenario, seed: int) -> Model:
                  participants, groups, issues)
 
 
-def run(scenario: Scenario, seed: int | None = None) -> RunResult:
-    """Run one scenario once; `seed` defaults to the scenario's own."""
+def run(scenario: Scenario, seed: int | None = None, watch: Callable[[simpy.Environment], Iterator] | None = None,
+        ) -> RunResult:
+    """Run one scenario once; `seed` defaults to the scenario's own. `watch(env)`, if given, is a
+    SimPy process run alongside that only reads the clock (progress reports), never the model."""
     seed = scenario.seed if seed is None else seed
     model = build(scenario, seed)
+    if watch is not None:
+        model.env.process(watch(model.env))
     model.env.run()
     check_invariants(model)
     tables = RunTables.from_model(model)

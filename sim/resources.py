@@ -21,8 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.engine import RunResult, build, check_invariants, plan_issues
-from sim.metrics import RunTables, compute_kpis
+from sim.engine import RunResult, plan_issues, run
 from sim.scenario.schema import Scenario
 
 # Sizes and rates, measured on the shipped baseline (see docs/model.md, "Reliability").
@@ -144,15 +143,8 @@ def progress_process(env, horizon_days: int, every: int, label: str,
 
 
 def run_with_progress(scenario: Scenario, seed: int, every: int, say: Callable[[str], None] | None = None) -> RunResult:
-    """`engine.run` plus a progress line every `every` simulated days; the results are the same
-    (tests/test_reliability.py compares the two)."""
-    model = build(scenario, seed)
-    model.env.process(progress_process(model.env, scenario.horizon_days, every, scenario.name, say))
-    model.env.run()
-    check_invariants(model)
-    tables = RunTables.from_model(model)
-    return RunResult(scenario, seed, tables.trades, tables.daily, tables.groups, tables.issuance,
-                     tables.settlement, compute_kpis(tables))
+    """`engine.run` with a progress line every `every` simulated days (the results are the same)."""
+    return run(scenario, seed, lambda env: progress_process(env, scenario.horizon_days, every, scenario.name, say))
 
 
 def _size(count: float) -> str:
