@@ -48,6 +48,7 @@ th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 figure { margin: 1.5rem 0; } img { max-width: 100%; }
 figcaption { color: #555; font-size: 0.85rem; }
 .note { color: #555; font-style: italic; }
+dd, li { overflow-wrap: anywhere; }
 .table-wrap { overflow-x: auto; }
 @media print { figure { break-inside: avoid; } }
 """
@@ -89,8 +90,11 @@ def headline_table(inputs: ReportInputs, headlines: list[Headline]) -> list[tupl
     return rows
 
 
+ABSENT = object()
+
+
 def _value(value: object) -> str:
-    return textwrap.shorten(json.dumps(value, separators=(", ", ": ")), 60)
+    return "(not set)" if value is ABSENT else textwrap.shorten(json.dumps(value, separators=(", ", ": ")), 60)
 
 
 def scenario_differences(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
@@ -104,8 +108,10 @@ def scenario_differences(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
         if base is None or other is None:
             differences.append((policy, ["not known: the scenario files are not available as they were run"]))
             continue
-        keys = [k for k in dict.fromkeys([*base, *other]) if k not in IDENTITY_KEYS and base.get(k) != other.get(k)]
-        differences.append((policy, [f"{k}: {_value(base.get(k))} \u2192 {_value(other.get(k))}" for k in keys]
+        keys = [k for k in dict.fromkeys([*base, *other])
+                if k not in IDENTITY_KEYS and base.get(k, ABSENT) != other.get(k, ABSENT)]
+        differences.append((policy, [f"{k}: {_value(base.get(k, ABSENT))} \u2192 {_value(other.get(k, ABSENT))}"
+                                     for k in keys]
                             or ["nothing (the same settings as the baseline)"]))
     return differences
 

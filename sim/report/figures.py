@@ -7,6 +7,7 @@ provenance. `add_source` and `PNG_METADATA` carry that style to the policy repor
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,10 +26,18 @@ INSTRUMENT_STYLES = ("-", "--", ":", "-.")
 PNG_METADATA = {"Software": None}  # keeps the PNG bytes free of the matplotlib version string
 
 
+SOURCE_POINTS = 7
+CHARACTERS_PER_INCH = 17  # of 7-point sans-serif text, a little under its average width
+
+
 def add_source(fig, text: str) -> None:
-    """The house source line at the foot of `fig`, with room left for it by tight_layout."""
-    fig.text(0.01, 0.01, f"Source: LEAP tokenization simulator {__version__}; {text}", fontsize=7, color="#555555")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    """The house source line at the foot of `fig`, wrapped to the figure's width (a report with
+    many scenarios names them all), with room left for it by tight_layout."""
+    lines = textwrap.wrap(f"Source: LEAP tokenization simulator {__version__}; {text}",
+                          int(fig.get_figwidth() * CHARACTERS_PER_INCH))
+    fig.text(0.01, 0.01, "\n".join(lines), fontsize=SOURCE_POINTS, color="#555555", va="bottom")
+    height = len(lines) * SOURCE_POINTS * 1.3 / 72 / fig.get_figheight()
+    fig.tight_layout(rect=(0, max(0.03, 0.015 + height), 1, 1))
 
 
 def _finish(fig, ax, title: str, ylabel: str, result: RunResult, path: Path) -> None:

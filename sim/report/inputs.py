@@ -38,8 +38,8 @@ class ScenarioInfo:
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested mappings as {"a.b.c": value}; lists are values."""
-    if not isinstance(data, dict) or not data:
+    """Nested mappings as {"a.b.c": value}; lists are values; an empty mapping has no keys."""
+    if not isinstance(data, dict):
         return {prefix: data}
     flat: dict[str, Any] = {}
     for key, value in data.items():

@@ -161,6 +161,7 @@ def etf_premium(inputs: ReportInputs):
     fig, axes = plt.subplots(1, len(listings), figsize=(5.5 * len(listings), 4.6), squeeze=False)
     for ax, (instrument, venue, form) in zip(axes.flat, listings):
         match = {"instrument": instrument, "venue": venue}
+        ticks = list(names)
         for i, name in enumerate(names):
             records = inputs.series.get(name, [])
             premium = pooled(records, "etf_premium", match, "premium_bps")
@@ -172,16 +173,15 @@ def etf_premium(inputs: ReportInputs):
             box["boxes"][0].set_facecolor(scenario_colour(inputs, name))
             for sign in (-1, 1):
                 ax.hlines(sign * band.mean(), i - 0.4, i + 0.4, colors="#C44E52", linestyles="--", linewidth=1)
-            inside = float(np.mean(np.abs(premium) <= band))
-            ax.annotate(f"{inside:.0%} in band", (i, band.mean()), xytext=(0, 4), textcoords="offset points",
-                        ha="center", fontsize=7)
+            ticks[i] = f"{name} ({np.mean(np.abs(premium) <= band):.0%})"
         ax.axhline(0, color="#333333", linewidth=0.6)
-        ax.margins(y=0.12)
-        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=7)
+        ax.margins(y=0.08)
+        ax.set_xticks(range(len(names)), ticks, rotation=30, ha="right", fontsize=7)
         ax.set_ylabel("Premium of quote mid to NAV (bps), daily")
         ax.set_title(f"{instrument} on {venue} ({form})", loc="left", fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle("ETF premium to NAV and the arbitrage band (dashed: mean band of the authorised participant)",
+    fig.suptitle("ETF premium to NAV and the arbitrage band (dashed: the authorised participant's mean band; "
+                 "in brackets: share of days inside it)",
                  x=0.01, ha="left", fontsize=11)
     add_source(fig, source_text(inputs))
     return fig

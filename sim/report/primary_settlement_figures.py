@@ -75,8 +75,8 @@ def primary_market(inputs: ReportInputs):
     settle.set_title("Days to settle (bar: mean; dots: issues)", loc="left", fontsize=9)
     allocation.set_ylabel("% of units allocated")
     allocation.set_title("Allocation by investor group", loc="left", fontsize=9)
-    allocation.legend(frameon=False, fontsize=7)
-    cost.legend([plt.Rectangle((0, 0), 1, 1, color=FORM_COLOURS[f]) for f in FORMS], FORMS, frameon=False, fontsize=7)
+    allocation.legend(fontsize=7, framealpha=0.9)
+    cost.legend([plt.Rectangle((0, 0), 1, 1, color=FORM_COLOURS[f]) for f in FORMS], FORMS, fontsize=7, framealpha=0.9)
     fig.suptitle("Primary market: bond issues over all replications, by form", x=0.01, ha="left", fontsize=11)
     add_source(fig, source_text(inputs))
     return fig
@@ -92,7 +92,7 @@ def exposure(inputs: ReportInputs):
     venues = _venues(inputs)
     if not venues:
         return None
-    fig, axes = plt.subplots(1, len(venues), figsize=(4 * len(venues) + 1, 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(venues), figsize=(4 * len(venues) + 2.5, 4.2), squeeze=False)
     for ax, venue in zip(axes.flat, venues):
         lines = [(n, m) for n in scenario_names(inputs)
                  if (m := daily_matrix(inputs.series.get(n, []), lambda r, v=venue: r["exposure_hkd"].get(v, [])))
@@ -105,10 +105,11 @@ def exposure(inputs: ReportInputs):
         ax.set_xlabel("Business day")
         ax.set_ylabel(f"Exposure outstanding ({unit})")
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(frameon=False, fontsize=7)
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="center right", frameon=False, fontsize=7)
     fig.suptitle("Settlement: replacement-cost exposure outstanding by venue (mean over replications, "
                  "5-day moving average)", x=0.01, ha="left", fontsize=11)
     add_source(fig, source_text(inputs))
+    fig.subplots_adjust(right=0.84)  # room for the legend
     return fig
 
 

@@ -81,7 +81,7 @@ def report_sections(inputs: ReportInputs, headlines: list[Headline]) -> list[Sec
                "and scenario, pooled over listings and replications.", lambda: liquidity(inputs),
                "No order-book venue quoted in any scenario.")
     liquid.add("Daily ETF premium of the quote mid to NAV per listing and scenario; dashed: the authorised "
-               "participant's arbitrage band (its mean over the days), with the share of days inside it.",
+               "participant's arbitrage band (its mean over the days); in brackets, the share of days inside it.",
                lambda: etf_premium(inputs), "No ETF is listed on an order book in any scenario.")
     primary = Section("Primary market")
     primary.add("Bond issues pooled over replications: the issuer's cost in bps of the size raised (gross and net "
