@@ -111,17 +111,19 @@ class IssuanceDesk:
         start = self.calendar.date_of(settle_day)
         lot = costs.min_denomination_units
         size = issue.terms.units_offered(lot)
-        maker_units = int(size * programme.market_maker_share) // lot * lot
+        maker_share = int(size * programme.market_maker_share) // lot * lot
         orders = self._take_orders(issue, int(close), market_yield, costs, start)
-        coupon = clearing_yield(orders, size - maker_units, offer)
+        coupon = clearing_yield(orders, size - maker_share, offer)
         issue.price_cents = price = round(issue.terms.unit_price_hkd(coupon, start) * 100)
+        # the market maker takes its share only as far as its free cash pays for it; the rest is not issued
+        maker_units = min(maker_share, self.ledger.free_cash(issue.provider_account) // price // lot * lot)
         accepted = [order for order in orders if order.reservation_yield <= coupon]
         retail = {s.index for s in self.subscribers if s.name == "retail"}
-        units = allocate(accepted, size - maker_units, lot, retail, programme.retail_priority_share)
+        units = allocate(accepted, size - maker_share, lot, retail, programme.retail_priority_share)
         holdings = [(issue.provider_account, -1, maker_units)] + [
             (order.account, order.group, u) for order, u in zip(accepted, units) if u > 0
         ]
-        for account, _, u in holdings[1:]:
+        for account, _, u in holdings:
             self.ledger.lock_cash(account, u * price)
         settle_time = float(settle_day) if cycle == 0 else settle_day + 1.0
         yield env.timeout(max(0.0, settle_time - env.now) if cycle else 0.0)
@@ -179,10 +181,7 @@ class IssuanceDesk:
         """Delivery versus payment of the new issue: cash to the issuer, units minted to holders."""
         cents_per_unit = issue.price_cents
         for account, _, units in holdings:
-            if account == issue.provider_account:
-                self.ledger.pay(account, issue.issuer_account, units * cents_per_unit)
-            else:
-                self.ledger.pay_locked(account, issue.issuer_account, units * cents_per_unit)
+            self.ledger.pay_locked(account, issue.issuer_account, units * cents_per_unit)
             self.ledger.create_units(issue.listing.asset, account, units)
         issue.listing.value.reprice(self._price_path(issue, coupon, now, start))
         issue.listing.provider.target_units = holdings[0][2]
