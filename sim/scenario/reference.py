@@ -30,7 +30,8 @@ Generated from `sim/scenario/schema.py`; do not edit by hand. Regenerate with
 
 A scenario is a YAML file whose top level is the [Scenario](#scenario) section below. Every
 key's unit is in its name (`_hkd`, `_bps`, `_days`, `_per_day`, ...); unknown keys are errors.
-A file may begin with `extends: base.yaml` (a path relative to the file's folder): mappings are
+A file may begin with `extends: base.yaml` (a relative path to a `.yaml` file in the file's
+folder, below it, or one folder up; nothing further out): mappings are
 merged key by key with this file winning, lists and plain values are replaced whole, and `null`
 replaces an inherited value rather than deleting it. On the command line,
 `--set KEY.PATH=VALUE` (e.g. `--set policy.stamp_duty.tokenized_etf.rate_per_side=0`) replaces
