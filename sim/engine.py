@@ -55,6 +55,7 @@ class RunResult:
     issuance: pd.DataFrame
     settlement: pd.DataFrame
     kpis: dict[str, float]
+    payments: pd.DataFrame  # coupons, principal and revenue distributions paid to holders of new issues
 
 
 @dataclass
@@ -303,4 +304,4 @@ def run(scenario: Scenario, seed: int | None = None, watch: Callable[[simpy.Envi
     check_invariants(model)
     tables = RunTables.from_model(model)
     return RunResult(scenario, seed, tables.trades, tables.daily, tables.groups, tables.issuance,
-                     tables.settlement, compute_kpis(tables))
+                     tables.settlement, compute_kpis(tables), tables.payments)

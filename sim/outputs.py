@@ -29,7 +29,7 @@ from sim.report.figures import save_run_figures
 from sim.scenario import Scenario
 
 PARTIAL_PREFIX = "."
-TABLES = ("trades.csv", "daily.csv", "groups.csv", "issuance.csv", "settlement.csv", "kpis.csv")
+TABLES = ("trades.csv", "daily.csv", "groups.csv", "issuance.csv", "settlement.csv", "payments.csv", "kpis.csv")
 
 
 def scenario_hash(result: RunResult) -> str:
@@ -180,6 +180,7 @@ def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: l
         result.groups.to_csv(folder / "groups.csv", index=False)
         result.issuance.to_csv(folder / "issuance.csv", index=False)
         result.settlement.to_csv(folder / "settlement.csv", index=False)
+        result.payments.to_csv(folder / "payments.csv", index=False)
         kpi_frame(result).to_csv(folder / "kpis.csv", index=False)
         save_run_figures(result, folder / "figures")
         text = json.dumps(manifest(result, sources, overrides, command), indent=2, sort_keys=False)

@@ -163,6 +163,9 @@ def test_revenue_kpis_report_distributions_and_issue(revenue_run) -> None:
     assert result.kpis["revenue_tokens_issued_hkd"] == pytest.approx(issue_row["size_hkd"])
     assert result.kpis["distributed_output_kwh"] > 0
     assert "solar_revenue_1" in set(result.daily["instrument"])
+    distributions = result.payments[(result.payments["kind"] == "distribution") & (result.payments["day"] < 50)]
+    assert distributions["paid_hkd"].sum() == pytest.approx(paid / 100.0)
+    assert distributions["output_kwh"].sum() == pytest.approx(result.kpis["distributed_output_kwh"])
 
 
 def test_revenue_issue_price_and_fair_value_are_discounted_expected_flows() -> None:
