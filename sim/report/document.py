@@ -36,6 +36,7 @@ PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
 PAGE = (8.27, 11.69)  # A4 portrait, inches
 LINE = 0.016  # one line of 8-point text, in figure coordinates of a page
 TOP, BOTTOM = 0.95, 0.05  # where text starts and stops on a page, in figure coordinates
+TITLE_CHARACTERS = 75  # of 13-point bold text across the page
 TABLE_HEADER = ("Policy", "KPI", "Baseline mean", "Policy mean", "Difference (95% CI)", "Relative")
 CSS = """
 body { font-family: Helvetica, Arial, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
@@ -97,6 +98,16 @@ def _value(value: object) -> str:
     return "(not set)" if value is ABSENT else textwrap.shorten(json.dumps(value, separators=(", ", ": ")), 60)
 
 
+def changed(base: object, other: object, prefix: str = "") -> list[tuple[str, object, object]]:
+    """(dotted key, base value, other value) where two resolved scenarios differ; a mapping only
+    one of them has is one difference, not one per leaf."""
+    if isinstance(base, dict) and isinstance(other, dict):
+        return [difference for key in dict.fromkeys([*base, *other])
+                for difference in changed(base.get(key, ABSENT), other.get(key, ABSENT),
+                                          f"{prefix}.{key}" if prefix else str(key))]
+    return [] if base == other else [(prefix, base, other)]
+
+
 def scenario_differences(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
     """Per policy, each resolved setting that differs from the baseline's ("key: base -> policy");
     the scenario files must still resolve to what was run."""
@@ -108,10 +119,8 @@ def scenario_differences(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
         if base is None or other is None:
             differences.append((policy, ["not known: the scenario files are not available as they were run"]))
             continue
-        keys = [k for k in dict.fromkeys([*base, *other])
-                if k not in IDENTITY_KEYS and base.get(k, ABSENT) != other.get(k, ABSENT)]
-        differences.append((policy, [f"{k}: {_value(base.get(k, ABSENT))} \u2192 {_value(other.get(k, ABSENT))}"
-                                     for k in keys]
+        differences.append((policy, [f"{k}: {_value(a)} \u2192 {_value(b)}" for k, a, b in changed(base, other)
+                                     if k not in IDENTITY_KEYS]
                             or ["nothing (the same settings as the baseline)"]))
     return differences
 
@@ -197,11 +206,17 @@ def _wrapped(text: str, width: int = 110) -> list[str]:
     return textwrap.wrap(text, width) or [""]
 
 
-def _text_lines(report: Content) -> list[str]:
-    """The title page's prose: provenance, summaries, the sections' notes, the scenario differences."""
+def _lead_lines(report: Content) -> list[str]:
+    """The prose before the headline table: provenance and summaries."""
     lines = [*_wrapped(report.provenance), ""]
     for summary in report.summaries:
         lines += [*_wrapped(summary), ""]
+    return lines
+
+
+def _tail_lines(report: Content) -> list[str]:
+    """The prose after the headline table: the sections' notes and the scenario differences."""
+    lines = [""]
     for section in report.sections:
         for text in (section.intro, *section.notes):
             if text:
@@ -212,12 +227,16 @@ def _text_lines(report: Content) -> list[str]:
 
 
 def _text_pages(report: Content) -> list:
-    """The PDF's text pages: title, prose, then the headline table, flowing onto as many pages
-    as they need (the table's heading and header repeated on each page it continues on)."""
-    columns = (0.06, 0.22, 0.50, 0.63, 0.76, 0.96)
-    flow = [("title", report.title, 2.5), *(("text", line, 1.0) for line in _text_lines(report)),
+    """The PDF's text pages: title, provenance and summaries, the headline table, then notes and
+    scenario differences, flowing onto as many pages as they need (the table's heading and
+    header repeated on each page it continues on)."""
+    columns = (0.06, 0.21, 0.50, 0.61, 0.86, 0.96)  # left edges of the first two, right edges of the rest
+    title = textwrap.wrap(report.title, TITLE_CHARACTERS)
+    flow = [*(("title", line, 2.5 if i == len(title) - 1 else 1.6) for i, line in enumerate(title)),
+            *(("text", line, 1.0) for line in _lead_lines(report)),
             ("heading", "Headline table", 1.5), ("header", TABLE_HEADER, 1.0),
-            *(("row", row, 1.0) for row in report.table)]
+            *(("row", row, 1.0) for row in report.table),
+            *(("text", line, 1.0) for line in _tail_lines(report))]
     pages: list = []
     y = 0.0
 
@@ -247,7 +266,7 @@ def _text_pages(report: Content) -> list:
 
 
 def render_pdf(report: Content, path: Path) -> None:
-    """Title page with summary and headline table, then one page per figure."""
+    """Text pages (summary, headline table, notes, differences), then one page per figure."""
     # TrueType (42) rather than Type 3 fonts: the PDF's text can be searched and extracted.
     with plt.rc_context({"pdf.fonttype": 42}), PdfPages(path, metadata=PDF_METADATA) as pdf:
         for page in _text_pages(report):

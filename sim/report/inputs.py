@@ -34,17 +34,7 @@ class ScenarioInfo:
     file: str
     description: str
     horizon_days: int | None
-    settings: dict[str, Any] | None = None  # the resolved scenario, flattened to dotted keys
-
-
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested mappings as {"a.b.c": value}; lists are values; an empty mapping has no keys."""
-    if not isinstance(data, dict):
-        return {prefix: data}
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
+    settings: dict[str, Any] | None = None  # the resolved scenario as plain data
 
 
 @dataclass(frozen=True)
@@ -83,7 +73,7 @@ def scenario_info(entry: dict[str, Any]) -> ScenarioInfo:
         return ScenarioInfo(entry["scenario"], entry["file"], UNAVAILABLE, None)
     scenario = target.scenario
     return ScenarioInfo(scenario.name, entry["file"], scenario.description.strip(), scenario.horizon_days,
-                        flatten(scenario.model_dump(mode="json")))
+                        scenario.model_dump(mode="json"))
 
 
 def load_series(folder: Path, entries: list[dict[str, Any]], seeds: list[int]) -> dict[str, list[dict[str, Any]]]:
