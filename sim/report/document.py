@@ -125,15 +125,21 @@ def scenario_differences(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
     return differences
 
 
-def content(inputs: ReportInputs) -> Content:
-    """Everything the report says, from the inputs alone."""
+def summaries(inputs: ReportInputs) -> list[str]:
+    """One summary paragraph per policy: its effects, its cost to the public purse and, for a
+    waiver, its break-even."""
     headlines = headlines_present(set(inputs.comparison["kpi"]))
     horizon = horizon_phrase(inputs)
     grants = inputs.summary[inputs.summary["kpi"] == "grants_paid_hkd"].set_index("scenario")["mean"]
     cases = {case.policy: case for case in break_evens(inputs)}
-    summaries = [" ".join(filter(None, (
+    return [" ".join(filter(None, (
         policy_summary(p, inputs.comparison[inputs.comparison["policy"] == p], headlines, grants.get(p), horizon),
         break_even_text(cases[p]) if p in cases else ""))) for p in inputs.policies]
+
+
+def content(inputs: ReportInputs) -> Content:
+    """Everything the report says, from the inputs alone."""
+    headlines = headlines_present(set(inputs.comparison["kpi"]))
     provenance = (f"LEAP tokenization simulator {inputs.package_version}; experiment {inputs.experiment}; "
                   f"scenarios {', '.join(s.name for s in inputs.scenarios)} (baseline {inputs.baseline}); "
                   f"{inputs.reps} replications per scenario with common seeds from base seed {inputs.base_seed}.")
@@ -150,7 +156,7 @@ def content(inputs: ReportInputs) -> Content:
     ]
     return Content(
         title=f"Policy report: {', '.join(inputs.policies)} against {inputs.baseline}",
-        provenance=provenance, summaries=summaries, table=headline_table(inputs, headlines),
+        provenance=provenance, summaries=summaries(inputs), table=headline_table(inputs, headlines),
         sections=report_sections(inputs, headlines), assumptions=assumptions,
         scenarios=[(s.name, s.description or "(no description)") for s in inputs.scenarios],
         differences=scenario_differences(inputs),
