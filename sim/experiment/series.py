@@ -9,8 +9,9 @@ from the experiment's folder alone, on another machine, without the scenario fil
 * `exposure_hkd`: daily replacement-cost exposure outstanding per settlement venue;
 * `books`: per order-book venue (with its form), every listing-day's quoted spread (bps) and
   depth at best (HKD): the distributions of liquidity;
-* `etf_premium`: per ETF order-book listing, the daily premium of the quote mid to NAV and the
-  authorised participant's arbitrage band on the same day (bps);
+* `etf_premium`: per order-book listing of an ETF (or other instrument backed by creations and
+  redemptions), the daily premium of the quote mid to NAV and the authorised participant's
+  arbitrage band on the same day (bps);
 * `issues`: per bond issue, its form, size, gross and net cost (bps of size), days to settle,
   and units allocated to each investor group;
 * `duty`: per channel (instrument type and form), the mean statutory rate per side over the
@@ -32,7 +33,7 @@ import pandas as pd
 
 from sim.engine import RunResult
 from sim.outputs import scenario_hash
-from sim.validation.arbitrage_band import band_bps, etf_book_listings
+from sim.validation.arbitrage_band import band_bps, backed_book_listings
 
 FORMS = ("conventional", "tokenized")
 HKD_DIGITS, BPS_DIGITS, SHARE_DIGITS = 0, 2, 5
@@ -76,7 +77,7 @@ def _books(daily: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _etf_premium(result: RunResult) -> list[dict[str, Any]]:
     daily, listings = result.daily, []
-    for instrument, venue in etf_book_listings(result.scenario):
+    for instrument, venue in backed_book_listings(result.scenario):
         days = daily[(daily["instrument"] == instrument) & (daily["venue_name"] == venue)].dropna(subset=["premium_bps"])
         listings.append({"instrument": instrument, "venue": venue, "form": result.scenario.venues[venue].form,
                          "premium_bps": rounded(days["premium_bps"], BPS_DIGITS),
