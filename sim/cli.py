@@ -11,9 +11,11 @@ accounting invariants break exits with status 1, naming the invariant, instrumen
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ import yaml
 from sim import __version__
 from sim.engine import RunResult, run
 from sim.experiment.commands import add_commands, add_execution_options, command_run_experiment, wants_experiment
+from sim.experiment.executors import default_signals, worker_start_context
 from sim.report.commands import add_parsers as add_report_parsers
 from sim.validation.commands import add_parsers as add_validation_parsers
 from sim.invariants import InvariantError, locate
@@ -68,17 +71,29 @@ def command_run(args: argparse.Namespace) -> int:
         raise ScenarioError(str(files[0]), "name", "two scenarios share this name; names must be unique", duplicated[0])
     out = output_folder(args.out)
     plans = [_plan(out, path, scenario, args) for path, scenario in scenarios]
-    check_fits([estimate(plan.scenario) for plan in plans if plan.status != UP_TO_DATE], allow_large=args.allow_large)
-    rows = []
+    to_run = [plan for plan in plans if plan.status != UP_TO_DATE]
+    workers = _workers(args.workers, len(to_run))
+    check_fits([estimate(plan.scenario) for plan in to_run], concurrent=workers, allow_large=args.allow_large)
     with terminate_as_interrupt():
-        for plan in plans:
-            rows.append((plan.scenario.name, _run_plan(plan, out, args)))
+        if workers > 1:
+            with ProcessPoolExecutor(workers, mp_context=worker_start_context(), initializer=default_signals) as pool:
+                futures = [pool.submit(_run_plan, plan, out, args) for plan in plans]
+                rows = [(plan.scenario.name, future.result()) for plan, future in zip(plans, futures)]
+        else:
+            rows = [(plan.scenario.name, _run_plan(plan, out, args)) for plan in plans]
     if len(rows) > 1:
         _print_comparison(rows)
     return 0
 
 
 UP_TO_DATE = "up to date"
+
+
+def _workers(requested: int | None, runs: int) -> int:
+    """Worker processes for `runs` independent runs: `--workers`, else one per core, never more than runs."""
+    if requested is not None and requested < 1:
+        raise ScenarioError("--workers", "", "must be at least 1", requested)
+    return max(1, min(requested or os.cpu_count() or 1, runs))
 
 
 @dataclass(frozen=True)

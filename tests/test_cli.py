@@ -19,15 +19,17 @@ def tokensim(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "sim.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-def test_run_writes_a_complete_folder_and_is_byte_identical(tmp_path):
+def test_run_writes_a_complete_folder_and_is_byte_identical_whatever_the_workers(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
-    for out in (first, second):
-        done = tokensim("run", "scenarios/stamp_duty_waiver.yaml", "--seed", "3", "--out", str(out), *SETS)
+    for out, workers in ((first, "1"), (second, "2")):
+        done = tokensim("run", "scenarios/stamp_duty_waiver.yaml", "scenarios/retail_access.yaml", "--seed", "3",
+                        "--workers", workers, "--out", str(out), *SETS)
         assert done.returncode == 0, done.stderr
     folder = first / "stamp_duty_waiver"
     assert str(folder) in done.stdout.replace(str(second), str(first))
-    for name in ("trades.csv", "daily.csv", "kpis.csv"):
-        assert (folder / name).read_bytes() == (second / "stamp_duty_waiver" / name).read_bytes(), name
+    for scenario in ("stamp_duty_waiver", "retail_access"):
+        for name in ("trades.csv", "daily.csv", "settlement.csv", "payments.csv", "kpis.csv"):
+            assert (first / scenario / name).read_bytes() == (second / scenario / name).read_bytes(), name
     for figure in ("turnover.png", "spread.png"):
         assert (folder / "figures" / figure).stat().st_size > 10_000
     manifest = json.loads((folder / "manifest.json").read_text())

@@ -27,7 +27,7 @@ from sim.scenario import ScenarioError, load_scenario
 SWEEP_REPS = 10
 
 INTERRUPTED = 130
-RUN_EXPERIMENT_OPTIONS = ("workers", "dask", "name", "max_reps", "batch")  # --quiet also silences a single run
+RUN_EXPERIMENT_OPTIONS = ("dask", "name", "max_reps", "batch")  # --quiet and --workers serve plain runs too
 SHOWN_KPIS = 12
 
 

@@ -56,7 +56,7 @@ def worker_start_context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _default_signals() -> None:
+def default_signals() -> None:
     """A forked worker drops the handlers its parent's command installed (SIGTERM as Ctrl-C)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -69,7 +69,7 @@ class ProcessPool(AbstractContextManager):
         context = worker_start_context()
         self.workers = workers
         self.description = f"{workers} local worker processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_default_signals)
+        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=default_signals)
         # Start the workers now, while this process is single-threaded. Frozen objects are left
         # alone by a forked worker's garbage collector, so it does not copy this process's heap.
         gc.freeze()
