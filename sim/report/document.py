@@ -49,7 +49,7 @@ th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
 figure { margin: 1.5rem 0; } img { max-width: 100%; }
 figcaption { color: #555; font-size: 0.85rem; }
 .note { color: #555; font-style: italic; }
-dd, li { overflow-wrap: anywhere; }
+h1, p, dd, li { overflow-wrap: anywhere; }
 .table-wrap { overflow-x: auto; }
 @media print { figure { break-inside: avoid; } }
 """
