@@ -109,7 +109,7 @@ def scaled(path: Path, scale: float, days: int) -> Scenario:
 def orders_received(model: Model) -> int:
     """Limit orders, cancellations and taker orders (IOC or request for quote) the venues received."""
     books = [listing.book for listing in model.listings if listing.book is not None]
-    takers = model.groups[0].market.taker_orders if model.groups else 0
+    takers = model.market.taker_orders
     return takers + sum(book.limit_orders() + book.cancels for book in books)
 
 

@@ -68,6 +68,7 @@ class Model:
     ledger: Ledger
     recorder: Recorder
     settlement: Settlement
+    market: Market
     listings: list[Listing]
     market_makers: list[MarketMaker]
     participants: list[AuthorisedParticipant]
@@ -288,7 +289,7 @@ def build(scenario: Scenario, seed: int) -> Model:
     ] + [group.process(env, w.horizon) for group in groups] + [settlement.process(env)]:
         env.process(process)
     desk.start(env)
-    return Model(scenario, env, w.calendar, w.ledger, w.recorder, settlement, w.listings, w.makers,
+    return Model(scenario, env, w.calendar, w.ledger, w.recorder, settlement, market, w.listings, w.makers,
                  participants, groups, issues)
 
 
