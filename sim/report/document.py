@@ -142,7 +142,10 @@ def content(inputs: ReportInputs) -> Content:
     headlines = headlines_present(set(inputs.comparison["kpi"]))
     provenance = (f"LEAP tokenization simulator {inputs.package_version}; experiment {inputs.experiment}; "
                   f"scenarios {', '.join(s.name for s in inputs.scenarios)} (baseline {inputs.baseline}); "
-                  f"{inputs.reps} replications per scenario with common seeds from base seed {inputs.base_seed}.")
+                  f"{inputs.reps} replications per scenario with common seeds from base seed {inputs.base_seed}; "
+                  f"git revision {(inputs.git_revision or 'not recorded')[:12]}; scenario hashes (SHA-256 of the "
+                  "resolved scenario, first 8 digits) "
+                  + ", ".join(f"{name} {digest[:8]}" for name, digest in inputs.scenario_hashes.items()) + ".")
     horizons = ", ".join(str(h) for h in inputs.horizons) or "not known (scenario files unavailable)"
     assumptions = [
         f"Horizon: {horizons} business days per run.",

@@ -52,6 +52,8 @@ class ReportInputs:
     comparison: pd.DataFrame
     summary: pd.DataFrame
     series: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    git_revision: str | None = None  # of the code that ran the experiment, when it was a git checkout
+    scenario_hashes: dict[str, str] = field(default_factory=dict)
 
     @property
     def reps(self) -> int:
@@ -120,4 +122,6 @@ def load_inputs(folder: str | Path) -> ReportInputs:
         comparison=pd.read_csv(folder / "comparison.csv"),
         summary=pd.read_csv(folder / "summary.csv"),
         series=load_series(folder, entries, seeds),
+        git_revision=manifest.get("git_revision"),
+        scenario_hashes={e["scenario"]: e.get("scenario_hash", "") for e in entries},
     )
