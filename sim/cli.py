@@ -74,13 +74,18 @@ def command_run(args: argparse.Namespace) -> int:
     to_run = [plan for plan in plans if plan.status != UP_TO_DATE]
     workers = _workers(args.workers, len(to_run))
     check_fits([estimate(plan.scenario) for plan in to_run], concurrent=workers, allow_large=args.allow_large)
+    for plan in to_run:
+        if plan.status != "missing":
+            print(f"{plan.scenario.name}: replacing {plan.folder} ({plan.status})")
+    rows = []
     with terminate_as_interrupt():
         if workers > 1:
             with ProcessPoolExecutor(workers, mp_context=worker_start_context(), initializer=default_signals) as pool:
-                futures = [pool.submit(_run_plan, plan, out, args) for plan in plans]
-                rows = [(plan.scenario.name, future.result()) for plan, future in zip(plans, futures)]
+                done = [pool.submit(_run_plan, plan, out, args) for plan in plans]
+                for plan, future in zip(plans, done):
+                    rows.append(_report(plan, *future.result()))
         else:
-            rows = [(plan.scenario.name, _run_plan(plan, out, args)) for plan in plans]
+            rows = [_report(plan, *_run_plan(plan, out, args)) for plan in plans]
     if len(rows) > 1:
         _print_comparison(rows)
     return 0
@@ -127,19 +132,22 @@ def _plan(out: Path, path: Path, scenario: Scenario, args: argparse.Namespace) -
     return _Plan(path, scenario, seed, folder, status)
 
 
-def _run_plan(plan: _Plan, out: Path, args: argparse.Namespace) -> dict[str, float]:
-    """Run one scenario into its folder (or skip it, up to date); its KPIs."""
+def _run_plan(plan: _Plan, out: Path, args: argparse.Namespace) -> tuple[dict[str, float], str]:
+    """Run one scenario into its folder (or skip it, up to date): its KPIs and a line saying what
+    happened (returned, not printed, so that runs in worker processes report through the parent)."""
     name = plan.scenario.name
     if plan.status == UP_TO_DATE:
-        print(f"{name}: up to date in {plan.folder} (same scenario, seed and code); skipped")
         kpis = pd.read_csv(plan.folder / "kpis.csv").iloc[0].to_dict()
-        return {key: value for key, value in kpis.items() if key not in ("scenario", "seed")}
-    if plan.status != "missing":
-        print(f"{name}: replacing {plan.folder} ({plan.status})")
+        kpis = {key: value for key, value in kpis.items() if key not in ("scenario", "seed")}
+        return kpis, f"{name}: up to date in {plan.folder} (same scenario, seed and code); skipped"
     result = run_checked(plan.scenario, plan.seed, quiet=bool(args.quiet))
     folder = write_run(result, out, _sources(plan.path, args.set), list(args.set), ["tokensim", *args.argv])
-    print(f"{name}: {len(result.trades):,} trades over {plan.scenario.horizon_days} days -> {folder}")
-    return result.kpis
+    return result.kpis, f"{name}: {len(result.trades):,} trades over {plan.scenario.horizon_days} days -> {folder}"
+
+
+def _report(plan: _Plan, kpis: dict[str, float], line: str) -> tuple[str, dict[str, float]]:
+    print(line, flush=True)
+    return plan.scenario.name, kpis
 
 
 def run_checked(scenario: Scenario, seed: int, quiet: bool = False) -> RunResult:
