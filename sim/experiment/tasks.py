@@ -8,8 +8,9 @@ hash of its resolved scenario) and the seed: two tasks with equal keys would com
 file on disk and lets an experiment skip what is already there.
 
 An evaluator maps a task to its KPIs, or to a `Measured` (KPIs and the run's series record, see
-`series`) for scenario runs, whose report figures need more than one number per run. `attempt` runs one and turns an exception into an
-outcome that records the error, so one failing run never stops the others.
+`series`) for scenario runs, whose report figures need more than one number per run. `attempt`
+runs one and turns an exception into an outcome that records the error, so one failing run
+never stops the others.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Measured:
     """An evaluation that brings the run's series record along with its KPIs."""
 
     kpis: Mapping[str, float]
-    series: dict[str, Any]
+    series: dict[str, Any] | None
 
 
 Evaluator = Callable[[Task], "Mapping[str, float] | Measured"]
@@ -96,9 +97,9 @@ def attempt(evaluate: Evaluator, task: Task) -> Outcome:
     """Evaluate `task`; an exception becomes an outcome carrying its one-line description."""
     try:
         evaluated = evaluate(task)
-        series = evaluated.series if isinstance(evaluated, Measured) else None
-        kpis = {name: float(value) for name, value in getattr(evaluated, "kpis", evaluated).items()}
+        measured = evaluated if isinstance(evaluated, Measured) else Measured(evaluated, None)
+        kpis = {name: float(value) for name, value in measured.kpis.items()}
     except Exception as error:  # noqa: BLE001 - any failure of one run is recorded, not raised
         message = " ".join(f"{type(error).__name__}: {error}".split())
         return Outcome(task.key, None, message)
-    return Outcome(task.key, kpis, series=series)
+    return Outcome(task.key, kpis, series=measured.series)
