@@ -115,5 +115,3 @@ class Recorder:
     def mark_failed(self, trade: int) -> None:
         self._fails[trade] = min(self._fails[trade] + 1, 127)
 
-    def unsettled_trades(self) -> int:
-        return sum(1 for day in self._settled_day if day < 0)

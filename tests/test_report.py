@@ -21,7 +21,7 @@ import yaml
 from conftest import SCENARIOS
 from sim.report.break_even import break_even
 from sim.report.commands import add_parsers
-from sim.report.document import build_report, content, render_html, summaries
+from sim.report.document import content, render_html, summaries
 from sim.report.figures import plt
 from sim.report.inputs import load_inputs
 from sim.report.text import HEADLINES, change, effect_phrase
