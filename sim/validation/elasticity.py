@@ -19,8 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine import RunResult
-from sim.validation.runs import DUTY_LEVER, ModelRuns, exchange_listing, listing_days
+from sim.validation.runs import DUTY_LEVER, ModelRuns, exchange_listing, half_spread_bps, listing_days
 
 SWEEP_RATES = (0.0005, 0.001, 0.0015)  # per side, around the Hong Kong stock rate of 0.1%
 PUBLISHED_RANGE = (-1.5, -0.5)  # against TTC: Matheson (2011); Baltagi, Li & Li (2006) -1.0
@@ -63,18 +62,12 @@ class Elasticity:
     seed_slopes: tuple[float, ...]
 
 
-def half_spread_bps(result: RunResult, venue: str, instrument: str) -> float:
-    """Mean half quoted spread of one listing over the run's days (nan if it never quoted)."""
-    spreads = listing_days(result, venue, instrument)["quoted_spread_bps"].to_numpy()
-    return float(np.nanmean(spreads)) / 2.0 if np.isfinite(spreads).any() else math.nan
-
-
 def sweep_point(runs: ModelRuns, rate: float) -> SweepPoint:
     """Run every seed with the conventional ETF's duty at `rate` per side."""
     results = runs.results(f"{DUTY_LEVER}.rate_per_side={rate}")
     listing = exchange_listing(results[0].scenario, str(runs.path))
     volumes = tuple(r.kpis[f"turnover_hkd_{listing.instrument}_conventional"] for r in results)
-    spreads = tuple(half_spread_bps(r, listing.venue, listing.instrument) for r in results)
+    spreads = tuple(half_spread_bps(listing_days(r, listing.venue, listing.instrument)) for r in results)
     return SweepPoint(rate, volumes, listing.fees_bps, spreads)
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.engine import RunResult
 from sim.scenario import ScenarioError
-from sim.validation.runs import DUTY_LEVER, ModelRuns, exchange_listing, listing_days
+from sim.validation.runs import DUTY_LEVER, ModelRuns, exchange_listing, half_spread_bps, listing_days
 
 RATE_BEFORE, RATE_AFTER = 0.001, 0.0013  # per side, until 31 Jul 2021 and from 1 Aug 2021 (IRD budget 2021)
 PUBLISHED_TAX_ELASTICITY = -0.5  # Baltagi, Li & Li (2006), China 1997, against the tax
@@ -107,8 +107,7 @@ def _volumes_and_costs(
     listing = exchange_listing(results[0].scenario, source)
     days = [listing_days(r, listing.venue, listing.instrument) for r in results]
     volumes = pd.concat([d["volume_hkd"] for d in days], axis=1, ignore_index=True)
-    spreads = [d.loc[d.index >= switch_day, "quoted_spread_bps"].to_numpy() for d in days]
-    half = [float(np.nanmean(s)) / 2.0 if np.isfinite(s).any() else math.nan for s in spreads]
+    half = [half_spread_bps(d, switch_day) for d in days]
     return volumes, duty_bps + listing.fees_bps + np.array(half)
 
 

@@ -9,10 +9,12 @@ measure: the ETF whose conventional units trade on an exchange's order book.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.engine import RunResult, run
@@ -77,3 +79,9 @@ def listing_days(result: RunResult, venue: str, instrument: str) -> pd.DataFrame
     """The daily rows of one listing, indexed by business day."""
     daily = result.daily
     return daily[(daily["venue_name"] == venue) & (daily["instrument"] == instrument)].set_index("day")
+
+
+def half_spread_bps(days: pd.DataFrame, from_day: int = 0) -> float:
+    """Mean half quoted spread over a listing's days from `from_day` (nan if it never quoted then)."""
+    spreads = days.loc[days.index >= from_day, "quoted_spread_bps"].to_numpy()
+    return float(np.nanmean(spreads)) / 2.0 if np.isfinite(spreads).any() else math.nan
