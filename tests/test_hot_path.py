@@ -7,6 +7,9 @@ replaces, so a shortcut that drifts from the model fails here rather than in a K
 
 from __future__ import annotations
 
+import bisect
+
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -17,6 +20,7 @@ from sim.engine import build, run
 from sim.market.costs import CostSchedule
 from sim.market.investors import InvestorGroup
 from sim.market.market_maker import MarketMaker
+from sim.market.venue import Venue
 from sim.scenario.schema import DutyLever, Fees, RebateLever
 
 COLLECTORS = {"trading_fee_bps": 1, "sfc_levy_bps": 2, "afrc_levy_bps": 3, "settlement_fee_bps": 4}
@@ -57,7 +61,7 @@ def frames(result) -> list[pd.DataFrame]:
 def test_needs_refused_without_an_event_leave_every_table_unchanged(name, monkeypatch):
     scenario = quick(name, "horizon_days=4")
     shortcut = run(scenario, seed=5)
-    monkeypatch.setattr(InvestorGroup, "_any_venue_open", lambda self, t, day, row: True)
+    monkeypatch.setattr(Venue, "open_at", lambda self, fractions: True)  # every need reaches handle_need
     plain = run(scenario, seed=5)
     assert shortcut.kpis == plain.kpis
     for fast, slow in zip(frames(shortcut), frames(plain)):
@@ -82,3 +86,36 @@ def test_makers_that_keep_an_unchanged_ladder_record_the_same_run(monkeypatch):
     model.env.run()
     for fast, slow in zip(kept, [model.recorder.trades.frame(), model.recorder.quotes.frame()]):
         pd.testing.assert_frame_equal(fast, slow)
+
+
+@pytest.mark.parametrize("name", ["baseline", "retail_access"])
+def test_screened_needs_are_the_needs_a_need_by_need_loop_computes(name):
+    """The block screen (numpy) gives every need the time, day, draws and verdict of the scalar loop."""
+    model = build(quick(name), seed=3)
+    for group in model.groups:
+        columns = group._draw_block(500)
+        active = np.cumsum(columns[0] / group.params.needs_per_day)
+        screened = group._screen(active, columns, day=0)
+        start_hour, end_hour = group.params.active_hours
+        weights = list(group.params.interest.values())
+        cumulative = [sum(weights[: k + 1]) / sum(weights) for k in range(len(weights))]
+        needs = iter(screened.needs)
+        for i, (clock, gain, side, size, account, choice, pick) in enumerate(zip(active.tolist(), *[c.tolist() for c in columns[1:]])):
+            day = int(clock)
+            t = day + start_hour / 24.0 + (clock - day) * ((end_hour - start_hour) / 24.0)
+            k = bisect.bisect_right(cumulative, pick)
+            local = int(account * group.params.accounts)
+            onboarded = local < group.onboarded_accounts[min(day, len(group.onboarded_accounts) - 1)]
+            usable = any(
+                (onboarded or listing.venue.form != "tokenized") and listing.venue.is_open(t)
+                for line in group.interests[k].lines for listing in line.listings
+            )
+            assert (screened.times[i], screened.days[i], screened.usable[i]) == (t, day, usable)
+            assert (i in screened.visits) == (usable or day != (screened.days[i - 1] if i else 0))
+            if usable:
+                low = cumulative[k - 1] if k else 0.0
+                assert next(needs) == (
+                    t, day, k, (pick - low) / (cumulative[k] - low), local, onboarded,
+                    1 if side < 0.5 else -1, size, gain * group.params.gain_mean_bps, choice,
+                )
+        assert next(needs, None) is None

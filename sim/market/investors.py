@@ -13,15 +13,14 @@ sends an immediate-or-cancel order limited to the price at which the gain would 
 
 from __future__ import annotations
 
-import bisect
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from sim.market.adoption import onboarded_accounts
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
-from sim.market.random_streams import rows_in_blocks
 from sim.market.trading import Market
 from sim.market.values import FairValue
 from sim.market.venue import Listing
@@ -29,6 +28,17 @@ from sim.recorder import Recorder
 from sim.scenario.schema import InvestorGroup as GroupParams
 
 CASH_MARGIN_CENTS = 100  # kept free so that per-charge rounding can never overdraw an account
+NEEDS_PER_BLOCK = 4096  # needs drawn and screened per numpy call
+
+
+class Screened(NamedTuple):
+    """A block of needs after screening: every need's time and day, and the needs that pass."""
+
+    times: list[float]
+    days: list[int]
+    usable: list[bool]  # may trade somewhere open at its time
+    visits: list[int]  # needs the process visits one by one: those usable and each day's first
+    needs: list[tuple]  # what `handle_need` takes, for each usable need in order
 
 
 class Line:
@@ -81,9 +91,10 @@ class InvestorGroup:
         self.first_account = first_account
         self.interests = interests
         weights = list(params.interest.values())
-        self._cumulative = [sum(weights[: k + 1]) / sum(weights) for k in range(len(weights))]
+        self._cumulative_array = np.array([sum(weights[: k + 1]) / sum(weights) for k in range(len(weights))])
         self.onboarded_shares = onboarded_shares
         self.onboarded_accounts = [onboarded_accounts(share, params.accounts) for share in onboarded_shares]
+        self._onboarded_array = np.array(self.onboarded_accounts, dtype=np.int64)
         self._venues = [
             list({listing.venue.index: listing.venue for line in interest.lines for listing in line.listings}.values())
             for interest in interests
@@ -109,63 +120,99 @@ class InvestorGroup:
     def process(self, env, horizon_days: int):
         """Needs arrive in active time, mapped onto each day's active hours; counted per day.
 
-        A need that arrives while every venue it could use is shut is refused without becoming
-        a SimPy event (about half the needs of a group active outside exchange hours). A day is
-        still closed at the moment of its last need, so the tables do not change.
+        Needs are drawn and screened a block at a time (`_screen`). Only those that pass, and the
+        first need of each day, are visited one by one, so a need that arrives while every venue
+        it could use is shut (about half the needs of a group active outside exchange hours)
+        costs no Python step and no SimPy event. A day is still closed at the moment of its last
+        need, so the tables are exactly what a need-by-need loop records.
         """
-        start_hour, end_hour = self.params.active_hours
-        start, window = start_hour / 24.0, (end_hour - start_hour) / 24.0
         rate = self.params.needs_per_day
-        active_clock = 0.0
-        day, needs, traded = 0, 0, 0
-        refused_at = None  # time of the last need refused without an event, if after the last event
-        for row in rows_in_blocks(self._draw_block):
-            active_clock += row[0] / rate
-            need_day = int(active_clock)
-            if day < need_day:
-                if refused_at is not None:
-                    yield env.timeout(refused_at - env.now)
-                    refused_at = None
-                while day < need_day and day < horizon_days:
-                    self.recorder.groups.add(day, self.index, needs, traded, self.onboarded_shares[day])
-                    day, needs, traded = day + 1, 0, 0
-            if need_day >= horizon_days:
-                return
-            t = need_day + start + (active_clock - need_day) * window
-            needs += 1
-            if not self._any_venue_open(t, need_day, row):
-                refused_at = t
-                continue
-            yield env.timeout(t - env.now)
-            refused_at = None
-            traded += self.handle_need(t, need_day, row)
+        day, day_first, traded = 0, 0, 0  # the current day, its first need's number, its needs that traded
+        first = 0  # number of the block's first need among all the group's needs
+        clock = 0.0  # active time at the last need drawn, in days
+        last_refused_at = None  # time of the block's last need, if it was refused without an event
+        while True:
+            columns = self._draw_block(NEEDS_PER_BLOCK)
+            active = columns[0] / rate
+            active[0] += clock
+            active = np.cumsum(active)
+            clock = float(active[-1])
+            block = self._screen(active, columns, day)
+            times, days, usable = block.times, block.days, block.usable
+            needs = iter(block.needs)
+            for i in block.visits:
+                need_day = days[i]
+                if need_day != day:
+                    refused_at = last_refused_at if i == 0 else (None if usable[i - 1] else times[i - 1])
+                    if refused_at is not None:
+                        yield env.timeout(refused_at - env.now)
+                    while day < need_day and day < horizon_days:
+                        self.recorder.groups.add(day, self.index, first + i - day_first, traded, self.onboarded_shares[day])
+                        day, day_first, traded = day + 1, first + i, 0
+                if need_day >= horizon_days:
+                    return
+                if usable[i]:
+                    need = next(needs)
+                    yield env.timeout(need[0] - env.now)
+                    traded += self.handle_need(need)
+            last_refused_at = None if usable[-1] else times[-1]
+            first += len(times)
 
-    def _any_venue_open(self, t: float, day: int, row: tuple[float, ...]) -> bool:
-        """Is any venue open at t where the need's interest is listed and its account may trade?"""
-        k = bisect.bisect_right(self._cumulative, row[6])
-        onboarded = int(row[4] * self.params.accounts) < self.onboarded_accounts[day]
-        for venue in self._venues[k]:
-            if (onboarded or venue.form != "tokenized") and venue.is_open(t):
-                return True
-        return False
+    def _screen(self, active: np.ndarray, columns: tuple[np.ndarray, ...], day: int) -> Screened:
+        """Times, days and what `handle_need` takes for a block of needs, in numpy.
 
-    def handle_need(self, t: float, day: int, row: tuple[float, ...]) -> bool:
+        `active` is each need's arrival in active time (days); `day` is the day of the need
+        before the block. A need passes when a venue where its interest is listed is open at its
+        time and its account may trade there (only onboarded accounts use tokenized venues).
+        The arithmetic is the scalar arithmetic of a need-by-need loop, element by element, so
+        every time and draw is the same float.
+        """
+        _, gain_draws, side_draws, size_draws, account_draws, choice_draws, instrument_draws = columns
+        start_hour, end_hour = self.params.active_hours
+        days = active.astype(np.int64)
+        times = days + start_hour / 24.0 + (active - days) * ((end_hour - start_hour) / 24.0)
+        interests = np.searchsorted(self._cumulative_array, instrument_draws, side="right")
+        accounts = (account_draws * self.params.accounts).astype(np.int64)
+        onboarded = accounts < self._onboarded_array[np.minimum(days, len(self._onboarded_array) - 1)]
+        fraction = times - np.trunc(times)
+        usable = np.zeros(len(times), dtype=bool)
+        for k, venues in enumerate(self._venues):
+            of_interest = interests == k
+            for venue in venues:
+                allowed = of_interest & onboarded if venue.form == "tokenized" else of_interest
+                usable |= allowed & venue.open_at(fraction)
+        new_day = days != np.concatenate(([day], days[:-1]))
+        passed = np.flatnonzero(usable)
+        cumulative = self._cumulative_array
+        k = interests[passed]
+        low = np.where(k > 0, cumulative[k - 1], 0.0)
+        needs = zip(
+            times[passed].tolist(),
+            days[passed].tolist(),
+            k.tolist(),
+            ((instrument_draws[passed] - low) / (cumulative[k] - low)).tolist(),
+            accounts[passed].tolist(),
+            onboarded[passed].tolist(),
+            np.where(side_draws[passed] < 0.5, BUY, SELL).tolist(),
+            size_draws[passed].tolist(),
+            (gain_draws[passed] * self.params.gain_mean_bps).tolist(),
+            choice_draws[passed].tolist(),
+        )
+        return Screened(
+            times.tolist(), days.tolist(), usable.tolist(), np.flatnonzero(usable | new_day).tolist(), list(needs)
+        )
+
+    def handle_need(self, need: tuple) -> bool:
         """Decide whether and where the need trades, then send the order; True if anything filled.
 
-        Cheap refusals come first (no line, no open listing the investor may use) so that the
-        many needs arriving while their venues are shut cost little; the order of the checks
-        does not change which needs trade.
+        `need` is (time, day, interest, draw picking the line within the interest, account within
+        the group, onboarded?, side, size draw, gain in bps, channel choice draw).
         """
-        _, gain_draw, side_draw, size_draw, account_draw, choice_draw, instrument_draw = row
+        t, day, k, line_draw, local_account, onboarded, side, size_draw, gain, choice_draw = need
         params = self.params
-        cumulative = self._cumulative
-        k = bisect.bisect_right(cumulative, instrument_draw)
-        low = cumulative[k - 1] if k else 0.0
-        line = self.interests[k].pick((instrument_draw - low) / (cumulative[k] - low))
+        line = self.interests[k].pick(line_draw)
         if line is None:
             return False
-        local_account = int(account_draw * params.accounts)
-        onboarded = local_account < self.onboarded_accounts[day]
         open_listings = [
             listing for listing in line.listings
             if (onboarded or listing.venue.form != "tokenized") and listing.venue.is_open(t)
@@ -175,12 +222,10 @@ class InvestorGroup:
         fair = line.value.at(t)
         if fair <= 0:
             return False
-        side = BUY if side_draw < 0.5 else SELL
         account = self.first_account + local_account
         lot = line.min_units
         wanted = params.trade_size_median_hkd * math.exp(params.trade_size_sigma * size_draw) / fair
         wanted = max(lot, int(wanted / lot) * lot)
-        gain = gain_draw * params.gain_mean_bps
         delay_cost = params.settlement_delay_cost_bps_per_day
         options = []
         for listing in open_listings:

@@ -11,7 +11,7 @@ numpy call per event would cost about a quarter of the event throughput.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -20,17 +20,6 @@ def stream(seed: int, source: str) -> np.random.Generator:
     """The generator for one named source of randomness in a run with this seed."""
     key = zlib.crc32(source.encode("utf-8"))
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(key,))))
-
-
-def rows_in_blocks(
-    draw_block: Callable[[int], Sequence[np.ndarray]], block_size: int = 4096
-) -> Iterator[tuple[float, ...]]:
-    """Endless iterator over rows of the k columns (each n draws) that `draw_block(n)` returns.
-
-    Zipping the columns' lists costs about a third of converting a stacked n-by-k array.
-    """
-    while True:
-        yield from zip(*[column.tolist() for column in draw_block(block_size)])
 
 
 def uniforms(rng: np.random.Generator, block_size: int = 4096) -> Iterator[float]:

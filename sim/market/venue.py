@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.market.costs import CostSchedule
 from sim.market.orderbook import BUY, OrderBook
 from sim.market.values import FairValue
@@ -44,6 +46,15 @@ class Venue:
             if open_at <= fraction < close_at:
                 return True
         return False
+
+    def open_at(self, fractions: np.ndarray) -> np.ndarray | bool:
+        """`is_open` for many times at once, given each time's fraction of its day (numpy)."""
+        if self.always_open:
+            return True
+        inside = np.zeros(len(fractions), dtype=bool)
+        for open_at, close_at in self.sessions:
+            inside |= (open_at <= fractions) & (fractions < close_at)
+        return inside
 
     def atomic(self, day: int) -> bool:
         """Does a trade agreed on `day` settle atomically (tokenized cash in force on a tokenized venue)?"""
