@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from conftest import quick
 from sim.engine import build, run
 from sim.market.costs import CostSchedule
-from sim.market.investors import InvestorGroup
 from sim.market.market_maker import MarketMaker
 from sim.market.venue import Venue
 from sim.scenario.schema import DutyLever, Fees, RebateLever
