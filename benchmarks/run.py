@@ -8,11 +8,14 @@ parallel speed-up, which spans processes, is wall time):
   orders into the project's price-time order book (no model around it), orders per second;
 - model: the baseline scenario (secondary trading only: it has no issuers), then a scenario
   with bond issuance as well, in orders and in trading needs per second, with ratios;
-- scaling: the baseline scenario at three sizes (needs, accounts and liquidity providers'
-  inventories scaled together, so each need meets the same market; about 100k, 1M and 4M
-  needs), time per need and per order at each, with and without the one-off build. Needs are
-  what scales: market makers' quotes follow the clock and the fair value, so a day holds the
-  same number of them at every size and the share of taker orders grows with the size;
+- scaling by run length: the baseline market held steady (the bond outlives the run, adoption
+  stays at its first day's share) for about 100k, 1M and 4M orders, time per order and per
+  need at each, with and without the one-off build: the order mix stays the same, so this is
+  how the code's cost grows with the size of a run;
+- scaling by population: needs, accounts and liquidity providers' inventories scaled together
+  (each need meets the same market; about 100k, 1M and 4M needs). Market makers' quotes
+  follow the clock and the fair value, so a day holds the same number of them at every size,
+  the share of taker orders grows with the size, and time per need is the measure here;
 - memory: peak resident memory of the process, and bytes per recorded trade in the columns;
 - parallel: 8 replications on 1 and 2 worker processes, and the speed-up.
 
@@ -22,7 +25,7 @@ limit order a market maker sends (its quotes), every cancellation it sends, and 
 immediate-or-cancel order or request for quote a taker (investor or authorised participant)
 sends. A trading need is not an order: most needs never reach a venue (their gain does not
 cover the cost, or no venue they may use is open), so needs per second is reported alongside.
-Run: `python benchmarks/run.py [--quick]`; prints a table and writes benchmarks/results.json.
+Run: `python benchmarks/run.py [--size quick|tiny]`; prints a table; a full run writes benchmarks/results.json.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import numpy as np
 import simpy
 
 from sim import experiment
-from sim.engine import Model, build
+from sim.engine import Model, build, deferred_collection, simulate
 from sim.market.orderbook import BUY, SELL, OrderBook
 from sim.recorder import TRADE_COLUMNS
 from sim.scenario import load_scenario
@@ -75,7 +78,8 @@ def bare_simpy_orders_per_second(n_orders: int, seed: int = 1) -> float:
     env = simpy.Environment()
     env.process(source(env))
     start = time.process_time()
-    env.run()
+    with deferred_collection():  # the collector settings the model runs with
+        env.run()
     return n_orders / (time.process_time() - start)
 
 
@@ -106,6 +110,20 @@ def scaled(path: Path, scale: float, days: int) -> Scenario:
     return Scenario.model_validate(data)
 
 
+def longer(path: Path, days: int) -> Scenario:
+    """The scenario's market run for `days`, kept as it is on its first day.
+
+    Time per order should not grow with the length of a run (tables, ledger and settlement
+    queues grow, the work per order should not). So that a long run repeats the same market
+    rather than a changing one, the bond outlives the run (tenor 30 years) and the adoption of
+    tokenized channels stays at its initial share; the order mix then stays the same.
+    """
+    overrides = [f"horizon_days={days}", "instruments.green_bond.tenor_years=30"]
+    for group in load_scenario(path).investors:
+        overrides += [f"investors.{group}.adoption.{rate}=0" for rate in ("innovation_per_year", "imitation_per_year")]
+    return load_scenario(path, overrides)
+
+
 def orders_received(model: Model) -> int:
     """Limit orders, cancellations and taker orders (IOC or request for quote) the venues received."""
     books = [listing.book for listing in model.listings if listing.book is not None]
@@ -118,7 +136,7 @@ def measure_model(scenario: Scenario, seed: int = 1) -> dict[str, float]:
     start = time.process_time()
     model = build(scenario, seed)
     built = time.process_time()
-    model.env.run()
+    simulate(model)
     ran = time.process_time()
     return {
         "build_seconds": built - start,
@@ -164,14 +182,32 @@ def parallel_speedup(reps: int, days: int) -> dict[str, float]:
     }
 
 
+SIZES = {  # days of the throughput runs, run lengths, population scales, replications, bare orders
+    # 20 business days of the baseline scenario hold about 34,000 needs and 68,000 orders;
+    # 28, 275 and 1,100 days of the steady market (`longer`) about 100k, 1M and 4M orders
+    "full": (20, (28, 275, 1100), (3, 30, 120), 8, 500_000),
+    "quick": (5, (5, 10, 20), (0.5, 1, 2), 4, 100_000),  # about a minute
+    "tiny": (2, (1, 2, 3), (0.1, 0.2, 0.3), 2, 5_000),  # seconds: the test suite's check that it runs
+}
+
+
+def scaling_row(size: float, run: dict[str, float]) -> dict[str, float]:
+    """One size of a scaling series: counts, times and time per need and per order."""
+    row = {"size": size, **{key: run[key] for key in ("needs", "orders", "trades", "build_seconds", "run_seconds")}}
+    for unit in ("need", "order"):
+        count = max(1, run[f"{unit}s"])
+        row[f"microseconds_per_{unit}"] = 1e6 * run["run_seconds"] / count
+        row[f"microseconds_per_{unit}_with_build"] = 1e6 * (run["run_seconds"] + run["build_seconds"]) / count
+    row["bytes_per_recorded_trade"] = run["trade_bytes"] / max(1, run["trades"])
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test (about a minute)")
+    parser.add_argument("--size", choices=SIZES, default="full",
+                        help="full (about 4 minutes; writes benchmarks/results.json), quick or tiny (smoke tests)")
     args = parser.parse_args(argv)
-    if args.quick:
-        days, scales, reps, bare_orders = 5, (0.5, 1, 2), 4, 100_000
-    else:  # 20 business days of the baseline scenario hold about 34,000 needs
-        days, scales, reps, bare_orders = 20, (3, 30, 120), 8, 500_000
+    days, lengths, scales, reps, bare_orders = SIZES[args.size]
     bare = bare_simpy_orders_per_second(bare_orders)
     # first, while this process is small: a forked worker that touches a large parent heap copies it
     parallel = parallel_speedup(reps, days * 2)
@@ -187,28 +223,21 @@ def main(argv: list[str] | None = None) -> int:
             "orders_to_baseline_ratio": run["orders"] / run["run_seconds"] / bare,
             "needs_to_baseline_ratio": run["needs"] / run["run_seconds"] / bare,
         }
-    scaling = []
-    for scale in scales:
-        run = measure_model(scaled(BASELINE, scale, days))
-        scaling.append({
-            "scale": scale, "needs": run["needs"], "orders": run["orders"], "trades": run["trades"],
-            "build_seconds": run["build_seconds"], "run_seconds": run["run_seconds"],
-            "microseconds_per_need": 1e6 * run["run_seconds"] / run["needs"],
-            "microseconds_per_need_with_build": 1e6 * (run["run_seconds"] + run["build_seconds"]) / run["needs"],
-            "microseconds_per_order": 1e6 * run["run_seconds"] / run["orders"],
-            "microseconds_per_order_with_build": 1e6 * (run["run_seconds"] + run["build_seconds"]) / run["orders"],
-            "bytes_per_recorded_trade": run["trade_bytes"] / max(1, run["trades"]),
-        })
-    results["scaling"] = scaling
-    for unit in ("need", "order"):
-        results[f"largest_to_smallest_time_per_{unit}"] = (
-            scaling[-1][f"microseconds_per_{unit}"] / scaling[0][f"microseconds_per_{unit}"]
-        )
+    series = {
+        "by_length": [scaling_row(length, measure_model(longer(BASELINE, length))) for length in lengths],
+        "by_population": [scaling_row(scale, measure_model(scaled(BASELINE, scale, days))) for scale in scales],
+    }
+    for name, rows in series.items():
+        results[f"scaling_{name}"] = rows
+        for unit in ("need", "order"):
+            results[f"scaling_{name}_largest_to_smallest_per_{unit}"] = (
+                rows[-1][f"microseconds_per_{unit}"] / rows[0][f"microseconds_per_{unit}"]
+            )
     results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results["bytes_per_recorded_trade"] = bytes_per_trade()
     results["parallel"] = parallel
     report(results, reps)
-    if not args.quick:
+    if args.size == "full":
         (ROOT / "benchmarks" / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
 
@@ -223,16 +252,21 @@ def report(results: dict, reps: int) -> None:
         print(f"{label:30} {run['orders_per_second']:12,.0f} orders/s  ratio {run['orders_to_baseline_ratio']:.3f}"
               f"   {run['needs_per_second']:9,.0f} needs/s  ratio {run['needs_to_baseline_ratio']:.3f}"
               f"   ({run['orders']:,} orders, {run['needs']:,} needs, {run['trades']:,} trades)")
-    print("scaling (baseline scenario; needs, accounts and inventories scaled together):")
-    for row in results["scaling"]:
-        print(f"  x{row['scale']:<5g} {row['orders']:>10,} orders {row['needs']:>10,} needs {row['trades']:>9,} trades"
-              f"  build {row['build_seconds']:6.2f} s  run {row['run_seconds']:7.2f} s"
-              f"  {row['microseconds_per_need']:6.2f} us/need ({row['microseconds_per_need_with_build']:6.2f} with build)"
-              f"  {row['microseconds_per_order']:6.2f} us/order ({row['microseconds_per_order_with_build']:6.2f})"
-              f"  {row['bytes_per_recorded_trade']:.0f} B/trade")
-    print(f"  largest / smallest: time per need {results['largest_to_smallest_time_per_need']:.2f},"
-          f" per order {results['largest_to_smallest_time_per_order']:.2f} (quotes per day stay fixed while needs"
-          " grow, so the order mix shifts to taker orders, each a whole decision and trade)")
+    for name, title, size in (
+        ("by_length", "scaling by run length (the baseline market held steady; business days):", "{:g} days"),
+        ("by_population", "scaling by population (needs, accounts and providers' inventories x):", "x{:g}"),
+    ):
+        print(title)
+        for row in results[f"scaling_{name}"]:
+            print(f"  {size.format(row['size']):>10} {row['orders']:>10,} orders {row['needs']:>10,} needs"
+                  f" {row['trades']:>9,} trades  build {row['build_seconds']:6.2f} s  run {row['run_seconds']:7.2f} s"
+                  f"  {row['microseconds_per_order']:6.2f} us/order ({row['microseconds_per_order_with_build']:6.2f}"
+                  f" with build)  {row['microseconds_per_need']:6.2f} us/need"
+                  f" ({row['microseconds_per_need_with_build']:6.2f})  {row['bytes_per_recorded_trade']:.0f} B/trade")
+        print(f"  largest / smallest: time per order {results[f'scaling_{name}_largest_to_smallest_per_order']:.2f},"
+              f" per need {results[f'scaling_{name}_largest_to_smallest_per_need']:.2f}")
+    print("  (by population, quotes per day stay fixed while needs grow: the mix shifts to taker orders,"
+          " each a whole decision and trade, so time per need is the measure there)")
     print(f"peak RSS {results['peak_rss_mb']:.0f} MB; {results['bytes_per_recorded_trade']} bytes per recorded trade"
           " (typed columns; the measured figures above include the arrays' over-allocation)")
     parallel = results["parallel"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 
 from conftest import ROOT
 
@@ -58,3 +60,28 @@ def test_every_trade_comes_from_a_counted_taker_order_and_every_quote_is_counted
     quotes = sum(book.limit_orders() for book in books)
     assert quotes > 0
     assert harness.orders_received(model) == taker_orders + quotes + sum(book.cancels for book in books)
+
+
+def test_a_longer_run_holds_the_market_steady_and_changes_nothing_else():
+    harness = load_harness()
+    steady = harness.longer(harness.BASELINE, 40)
+    plain = load_scenario(harness.BASELINE, ["horizon_days=40"])
+    assert steady.instruments["green_bond"].tenor_years == 30
+    assert all(g.adoption.innovation_per_year == g.adoption.imitation_per_year == 0 for g in steady.investors.values())
+    restored = steady.model_dump()
+    restored["instruments"]["green_bond"]["tenor_years"] = plain.instruments["green_bond"].tenor_years
+    for name, group in plain.investors.items():
+        restored["investors"][name]["adoption"] = group.adoption.model_dump()
+    assert restored == plain.model_dump()
+
+
+def test_the_harness_runs_end_to_end_at_a_tiny_size_without_writing_results():
+    results = ROOT / "benchmarks" / "results.json"
+    before = results.read_bytes() if results.exists() else None
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--size", "tiny"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for line in ("bare SimPy + order book", "model, secondary trading", "scaling by run length",
+                 "scaling by population", "bytes per recorded trade", "replications:"):
+        assert line in done.stdout
+    assert (results.read_bytes() if results.exists() else None) == before
