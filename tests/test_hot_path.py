@@ -12,6 +12,7 @@ import bisect
 import numpy as np
 import pandas as pd
 import pytest
+import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,6 +64,17 @@ def test_needs_refused_without_an_event_leave_every_table_unchanged(name, monkey
     monkeypatch.setattr(Venue, "open_at", lambda self, fractions: True)  # every need reaches handle_need
     plain = run(scenario, seed=5)
     assert shortcut.kpis == plain.kpis
+    for fast, slow in zip(frames(shortcut), frames(plain)):
+        pd.testing.assert_frame_equal(fast, slow)
+
+
+@pytest.mark.parametrize("name", ["baseline", "regular_bond_issuance"])
+def test_needs_handled_before_the_next_event_without_one_leave_every_table_unchanged(name, monkeypatch):
+    scenario = quick(name, "horizon_days=4")
+    shortcut = run(scenario, seed=5)
+    monkeypatch.setattr(simpy.Environment, "peek", lambda self: 0.0)  # every need waits for its own event
+    plain = run(scenario, seed=5)
+    pd.testing.assert_series_equal(pd.Series(shortcut.kpis), pd.Series(plain.kpis))
     for fast, slow in zip(frames(shortcut), frames(plain)):
         pd.testing.assert_frame_equal(fast, slow)
 

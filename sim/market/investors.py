@@ -123,8 +123,11 @@ class InvestorGroup:
         Needs are drawn and screened a block at a time (`_screen`). Only those that pass, and the
         first need of each day, are visited one by one, so a need that arrives while every venue
         it could use is shut (about half the needs of a group active outside exchange hours)
-        costs no Python step and no SimPy event. A day is still closed at the moment of its last
-        need, so the tables are exactly what a need-by-need loop records.
+        costs no Python step and no SimPy event. A need that comes before any other process's next
+        event is handled at once, without an event of its own: nothing else could happen in
+        between, and the need carries its own time (nothing it does reads the clock). A day is
+        still closed at the moment of its last need, so the tables are exactly what a need-by-need
+        loop with an event per need records.
         """
         rate = self.params.needs_per_day
         day, day_first, traded = 0, 0, 0  # the current day, its first need's number, its needs that traded
@@ -144,7 +147,7 @@ class InvestorGroup:
                 need_day = days[i]
                 if need_day != day:
                     refused_at = last_refused_at if i == 0 else (None if usable[i - 1] else times[i - 1])
-                    if refused_at is not None:
+                    if refused_at is not None and refused_at >= env.peek():
                         yield env.timeout(refused_at - env.now)
                     while day < need_day and day < horizon_days:
                         self.recorder.groups.add(day, self.index, first + i - day_first, traded, self.onboarded_shares[day])
@@ -153,7 +156,8 @@ class InvestorGroup:
                     return
                 if usable[i]:
                     need = next(needs)
-                    yield env.timeout(need[0] - env.now)
+                    if need[0] >= env.peek():
+                        yield env.timeout(need[0] - env.now)
                     traded += self.handle_need(need)
             last_refused_at = None if usable[-1] else times[-1]
             first += len(times)
