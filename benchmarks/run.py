@@ -41,7 +41,7 @@ import simpy
 from sim import experiment
 from sim.engine import Model, build
 from sim.market.orderbook import BUY, SELL, OrderBook
-from sim.recorder import TRADE_COLUMNS
+from sim.recorder import TRADE_COLUMNS, Table
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -126,13 +126,13 @@ def measure_model(scenario: Scenario, seed: int = 1) -> dict[str, float]:
         "needs": int(sum(model.recorder.groups.columns["needs"])),
         "orders": orders_received(model),
         "trades": len(model.recorder.trades),
-        "trade_bytes": sum(sys.getsizeof(column) for column in model.recorder.trades.columns.values()),
+        "trade_bytes": model.recorder.trades.nbytes(),
     }
 
 
 def bytes_per_trade() -> int:
-    """Bytes the trade table's typed columns hold per recorded trade (before array over-allocation)."""
-    return sum(np.dtype({"d": "f8", "i": "i4", "b": "i1", "q": "i8"}[code]).itemsize for code in TRADE_COLUMNS.values())
+    """Bytes the trade table holds per recorded trade: one packed row (before the buffer's over-allocation)."""
+    return Table(TRADE_COLUMNS).row_bytes
 
 
 def cpu_seconds() -> float:

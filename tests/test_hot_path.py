@@ -7,6 +7,9 @@ replaces, so a shortcut that drifts from the model fails here rather than in a K
 
 from __future__ import annotations
 
+from array import array
+
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -17,6 +20,7 @@ from sim.engine import build, run
 from sim.market.costs import CostSchedule
 from sim.market.investors import InvestorGroup
 from sim.market.market_maker import MarketMaker
+from sim.recorder import TRADE_COLUMNS, Table
 from sim.scenario.schema import DutyLever, Fees, RebateLever
 
 COLLECTORS = {"trading_fee_bps": 1, "sfc_levy_bps": 2, "afrc_levy_bps": 3, "settlement_fee_bps": 4}
@@ -82,3 +86,25 @@ def test_makers_that_keep_an_unchanged_ladder_record_the_same_run(monkeypatch):
     model.env.run()
     for fast, slow in zip(kept, [model.recorder.trades.frame(), model.recorder.quotes.frame()]):
         pd.testing.assert_frame_equal(fast, slow)
+
+
+LIMITS = {"b": 2**7, "i": 2**31, "q": 2**63}
+VALUE = {"d": st.floats(allow_nan=False), **{code: st.integers(-bound, bound - 1) for code, bound in LIMITS.items()}}
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    rows=st.lists(st.tuples(*(VALUE[code] for code in TRADE_COLUMNS.values())), max_size=20),
+    settled=st.integers(-(2**31), 2**31 - 1),
+)
+def test_packed_rows_give_the_frame_and_columns_of_typed_arrays(rows, settled):
+    table = Table(TRADE_COLUMNS)
+    assert [table.add(*row) for row in rows] == list(range(len(rows)))
+    plain = {name: array(code, [row[i] for row in rows]) for i, (name, code) in enumerate(TRADE_COLUMNS.items())}
+    if rows:
+        table.columns["settled_day"][-1] = plain["settled_day"][-1] = settled
+        assert table.columns["fails"][0] == plain["fails"][0]
+    assert {name: list(column) for name, column in table.columns.items()} == {n: list(c) for n, c in plain.items()}
+    expected = pd.DataFrame({name: np.array(column) for name, column in plain.items()})
+    pd.testing.assert_frame_equal(table.frame(), expected, check_exact=True)
+    assert len(table) == len(rows) and table.row_bytes * len(rows) <= table.nbytes()
