@@ -15,6 +15,7 @@ from operator import itemgetter
 from sim.scenario.schema import DutyLever, Fees, RebateLever
 
 PER_SIDE_FEES = ("trading_fee_bps", "sfc_levy_bps", "afrc_levy_bps", "settlement_fee_bps")
+_cents = itemgetter(1)  # of a (collector, cents) credit
 
 
 class CostSchedule:
@@ -102,12 +103,12 @@ class CostSchedule:
         buyer_scale = rebated if buyer_provider else 1.0
         seller_scale = rebated if seller_provider else 1.0
         buyer_fees = [(collector, round(value_cents * rate * buyer_scale)) for collector, rate in self.fee_parts]
-        buyer_total = sum(map(itemgetter(1), buyer_fees))
+        buyer_total = sum(map(_cents, buyer_fees))
         if seller_scale == buyer_scale:
             seller_fees, seller_total = buyer_fees, buyer_total
         else:
             seller_fees = [(collector, round(value_cents * rate * seller_scale)) for collector, rate in self.fee_parts]
-            seller_total = sum(map(itemgetter(1), seller_fees))
+            seller_total = sum(map(_cents, seller_fees))
         credits = buyer_fees + seller_fees
         if self.network_fee_cents:
             credits.append((self.network, self.network_fee_cents))
