@@ -49,12 +49,14 @@ class Market:
             fills = listing.book.submit_ioc(side, limit_ticks, quantity, taker)
             if not fills:
                 return 0
+        filled = 0
         for fill in fills:
             self._book(listing, taker, side, fill, t, day, fair)
+            filled += fill.qty
         hook = self.after_trade.get(listing.index)
         if hook is not None:
             hook(t)
-        return sum(fill.qty for fill in fills)
+        return filled
 
     def _book(self, listing: Listing, taker: int, side: int, fill: Fill, t: float, day: int, fair: float) -> None:
         buyer, seller = (taker, fill.maker_owner) if side == BUY else (fill.maker_owner, taker)
