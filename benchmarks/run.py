@@ -44,7 +44,7 @@ import simpy
 from sim import experiment
 from sim.engine import Model, build, deferred_collection, simulate
 from sim.market.orderbook import BUY, SELL, OrderBook
-from sim.recorder import TRADE_COLUMNS
+from sim.recorder import TRADE_COLUMNS, Table
 from sim.scenario import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -144,13 +144,13 @@ def measure_model(scenario: Scenario, seed: int = 1) -> dict[str, float]:
         "needs": int(sum(model.recorder.groups.columns["needs"])),
         "orders": orders_received(model),
         "trades": len(model.recorder.trades),
-        "trade_bytes": sum(sys.getsizeof(column) for column in model.recorder.trades.columns.values()),
+        "trade_bytes": model.recorder.trades.nbytes(),
     }
 
 
 def bytes_per_trade() -> int:
-    """Bytes the trade table's typed columns hold per recorded trade (before array over-allocation)."""
-    return sum(np.dtype({"d": "f8", "i": "i4", "b": "i1", "q": "i8"}[code]).itemsize for code in TRADE_COLUMNS.values())
+    """Bytes the trade table holds per recorded trade: one packed row (before the buffer's over-allocation)."""
+    return Table(TRADE_COLUMNS).row_bytes
 
 
 def cpu_seconds() -> float:
@@ -268,7 +268,7 @@ def report(results: dict, reps: int) -> None:
     print("  (by population, quotes per day stay fixed while needs grow: the mix shifts to taker orders,"
           " each a whole decision and trade, so time per need is the measure there)")
     print(f"peak RSS {results['peak_rss_mb']:.0f} MB; {results['bytes_per_recorded_trade']} bytes per recorded trade"
-          " (typed columns; the measured figures above include the arrays' over-allocation)")
+          " (one packed row; the measured figures above include the buffer's over-allocation)")
     parallel = results["parallel"]
     print(f"{reps} replications: {parallel['seconds_1_worker']:.1f} s on 1 worker, "
           f"{parallel['seconds_2_workers']:.1f} s on 2, speed-up {parallel['speedup']:.2f}x (wall); CPU "

@@ -1,13 +1,13 @@
-"""Columnar recording: each table is a set of typed arrays, appended to row by row.
+"""Columnar recording: each table's rows are packed, one after another, into one growing buffer.
 
-The event loop only appends plain numbers to `array.array` columns (8 bytes or less per value,
-no Python object per row); pandas DataFrames are built once, when the run ends.
+The event loop only packs plain numbers into bytes (each value at its column type's size, 8 bytes
+or less, no padding and no Python object per row): one precompiled `struct` call per row.
+pandas DataFrames are built once, when the run ends, from numpy's view of the buffer.
 """
 
 from __future__ import annotations
 
-from array import array
-from operator import call
+from struct import Struct
 
 import numpy as np
 import pandas as pd
@@ -71,27 +71,54 @@ ETF_FLOW_COLUMNS = {"time": "d", "day": "i", "listing": "b", "created_units": "q
 
 
 class Table:
-    """One table of the run, held as typed columns."""
+    """One table of the run: rows of typed values (`array` type codes), packed without padding."""
 
     def __init__(self, columns: dict[str, str]) -> None:
-        self.columns = {name: array(code) for name, code in columns.items()}
-        self._appends = [column.append for column in self.columns.values()]
-        self._length = next(iter(self.columns.values()))
+        self.dtype = np.dtype([(name, "=" + code) for name, code in columns.items()])
+        self.row_bytes = self.dtype.itemsize
+        self._rows = bytearray()  # grown in place, never replaced: columns keep a reference
+        self._pack = Struct("=" + "".join(columns.values())).pack
+        self.columns = {name: Column(self._rows, self.dtype, name) for name in columns}
 
     def add(self, *row: float) -> int:
-        """Append one row (values in column order); return its index.
-
-        `any` drives the appends in C (each returns None), with no Python loop per value.
-        """
-        any(map(call, self._appends, row))
-        return len(self._length) - 1
+        """Append one row (values in column order); return its index."""
+        self._rows += self._pack(*row)
+        return len(self._rows) // self.row_bytes - 1
 
     def __len__(self) -> int:
-        return len(self._length)
+        return len(self._rows) // self.row_bytes
+
+    def nbytes(self) -> int:
+        """Memory the rows take, the buffer's over-allocation included."""
+        return self._rows.__sizeof__()
 
     def frame(self) -> pd.DataFrame:
         """The table as a DataFrame (built once, at the end of a run)."""
-        return pd.DataFrame({name: np.array(column) for name, column in self.columns.items()})
+        rows = np.frombuffer(self._rows, self.dtype)
+        return pd.DataFrame({name: rows[name].copy() for name in self.dtype.names})
+
+
+class Column:
+    """One column of a table, read and written in place by row index, negative from the end."""
+
+    def __init__(self, rows: bytearray, dtype: np.dtype, name: str) -> None:
+        kind, offset = dtype.fields[name]
+        cell = Struct("=" + kind.char)
+        self._rows, self._row_bytes, self._offset = rows, dtype.itemsize, offset
+        self._unpack_from, self._pack_into = cell.unpack_from, cell.pack_into
+        self._every_row = Struct(f"={offset}x{kind.char}{dtype.itemsize - offset - cell.size}x")
+
+    def __len__(self) -> int:
+        return len(self._rows) // self._row_bytes
+
+    def __getitem__(self, row: int) -> float:
+        return self._unpack_from(self._rows, row * self._row_bytes + self._offset)[0]
+
+    def __setitem__(self, row: int, value: float) -> None:
+        self._pack_into(self._rows, row * self._row_bytes + self._offset, value)
+
+    def __iter__(self):
+        return iter([value for value, in self._every_row.iter_unpack(self._rows)])
 
 
 class Recorder:

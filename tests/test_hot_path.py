@@ -1,13 +1,15 @@
 """The hot path's shortcuts give exactly what the plain computation gives.
 
-Each shortcut (charges worked out once per trade, needs refused without an event while every
-venue is shut, a maker's unchanged ladder left as it is) is checked against the computation it
-replaces, so a shortcut that drifts from the model fails here rather than in a KPI.
+Each shortcut (charges worked out once per trade, needs screened a block at a time and handled
+without an event when nothing comes before them, a maker's unchanged ladder left as it is, rows
+packed into one buffer) is checked against the computation it replaces, so a shortcut that
+drifts from the model fails here rather than in a KPI.
 """
 
 from __future__ import annotations
 
 import bisect
+from array import array
 
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ from sim.engine import build, run
 from sim.market.costs import CostSchedule
 from sim.market.market_maker import MarketMaker
 from sim.market.venue import Venue
+from sim.recorder import TRADE_COLUMNS, Table
 from sim.scenario.schema import DutyLever, Fees, RebateLever
 
 COLLECTORS = {"trading_fee_bps": 1, "sfc_levy_bps": 2, "afrc_levy_bps": 3, "settlement_fee_bps": 4}
@@ -111,7 +114,8 @@ def test_screened_needs_are_the_needs_a_need_by_need_loop_computes(name):
         weights = list(group.params.interest.values())
         cumulative = [sum(weights[: k + 1]) / sum(weights) for k in range(len(weights))]
         needs = iter(screened.needs)
-        for i, (clock, gain, side, size, account, choice, pick) in enumerate(zip(active.tolist(), *[c.tolist() for c in columns[1:]])):
+        draws = zip(active.tolist(), *[column.tolist() for column in columns[1:]])
+        for i, (clock, gain, side, size, account, choice, pick) in enumerate(draws):
             day = int(clock)
             t = day + start_hour / 24.0 + (clock - day) * ((end_hour - start_hour) / 24.0)
             k = bisect.bisect_right(cumulative, pick)
@@ -130,3 +134,25 @@ def test_screened_needs_are_the_needs_a_need_by_need_loop_computes(name):
                     1 if side < 0.5 else -1, size, gain * group.params.gain_mean_bps, choice,
                 )
         assert next(needs, None) is None
+
+
+LIMITS = {"b": 2**7, "i": 2**31, "q": 2**63}
+VALUE = {"d": st.floats(allow_nan=False), **{code: st.integers(-bound, bound - 1) for code, bound in LIMITS.items()}}
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    rows=st.lists(st.tuples(*(VALUE[code] for code in TRADE_COLUMNS.values())), max_size=20),
+    settled=st.integers(-(2**31), 2**31 - 1),
+)
+def test_packed_rows_give_the_frame_and_columns_of_typed_arrays(rows, settled):
+    table = Table(TRADE_COLUMNS)
+    assert [table.add(*row) for row in rows] == list(range(len(rows)))
+    plain = {name: array(code, [row[i] for row in rows]) for i, (name, code) in enumerate(TRADE_COLUMNS.items())}
+    if rows:
+        table.columns["settled_day"][-1] = plain["settled_day"][-1] = settled
+        assert table.columns["fails"][0] == plain["fails"][0]
+    assert {name: list(column) for name, column in table.columns.items()} == {n: list(c) for n, c in plain.items()}
+    expected = pd.DataFrame({name: np.array(column) for name, column in plain.items()})
+    pd.testing.assert_frame_equal(table.frame(), expected, check_exact=True)
+    assert len(table) == len(rows) and table.row_bytes * len(rows) <= table.nbytes()

@@ -10,9 +10,12 @@ stamp duty and get a share of their fees rebated, as policy says.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from sim.scenario.schema import DutyLever, Fees, RebateLever
 
 PER_SIDE_FEES = ("trading_fee_bps", "sfc_levy_bps", "afrc_levy_bps", "settlement_fee_bps")
+_cents = itemgetter(1)  # of a (collector, cents) credit
 
 
 class CostSchedule:
@@ -100,16 +103,16 @@ class CostSchedule:
         buyer_scale = rebated if buyer_provider else 1.0
         seller_scale = rebated if seller_provider else 1.0
         buyer_fees = [(collector, round(value_cents * rate * buyer_scale)) for collector, rate in self.fee_parts]
+        buyer_total = sum(map(_cents, buyer_fees))
         if seller_scale == buyer_scale:
-            seller_fees = buyer_fees.copy()
+            seller_fees, seller_total = buyer_fees, buyer_total
         else:
             seller_fees = [(collector, round(value_cents * rate * seller_scale)) for collector, rate in self.fee_parts]
-        buyer_total = sum([cents for _, cents in buyer_fees])
-        seller_total = sum([cents for _, cents in seller_fees])
-        if self.network_fee_cents:
-            seller_fees.append((self.network, self.network_fee_cents))
-            seller_total += self.network_fee_cents
+            seller_total = sum(map(_cents, seller_fees))
         credits = buyer_fees + seller_fees
+        if self.network_fee_cents:
+            credits.append((self.network, self.network_fee_cents))
+            seller_total += self.network_fee_cents
         if buyer_duty or seller_duty:
             credits.append((self.government, buyer_duty + seller_duty))
         return buyer_duty, seller_duty, buyer_total, seller_total, credits

@@ -90,15 +90,16 @@ class Ledger:
         What the buyer pays equals what the seller receives plus all charges; the caller builds
         them so, and the end-of-run check catches it if not.
         """
+        units, cash = self.units[asset], self.cash
         self.units_pending_out[asset][seller] -= quantity
         self.units_pending_in[asset][buyer] -= quantity
-        self.units[asset][seller] -= quantity
-        self.units[asset][buyer] += quantity
+        units[seller] -= quantity
+        units[buyer] += quantity
         self.cash_pending_out[buyer] -= buyer_pays_cents
-        self.cash[buyer] -= buyer_pays_cents
-        self.cash[seller] += seller_receives_cents
+        cash[buyer] -= buyer_pays_cents
+        cash[seller] += seller_receives_cents
         for collector, cents in charges:
-            self.cash[collector] += cents
+            cash[collector] += cents
 
     def create_units(self, asset: int, account: int, quantity: int) -> None:
         """New units issued to an account (ETF creation), counted so conservation still holds."""

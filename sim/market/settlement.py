@@ -76,25 +76,27 @@ class Settlement:
         day = 0
         while day < self.horizon_days or self._due:
             yield env.timeout(day + 1 - env.now)
-            fails = [0] * len(self.outstanding_cents)
-            failed_cents = [0] * len(self.outstanding_cents)
+            outstanding_cents, outstanding_trades = self.outstanding_cents, self.outstanding_trades
+            fail_probabilities, draws = self.fail_probabilities, self._uniforms
+            fails = [0] * len(outstanding_cents)
+            failed_cents = [0] * len(outstanding_cents)
             for pending in self._due.pop(day, ()):
                 listing = pending.listing
-                if (self.fail_probabilities[listing] and not self._bought_in(pending.trade)
-                        and next(self._uniforms[listing]) < self.fail_probabilities[listing]):
+                fail_probability = fail_probabilities[listing]
+                if fail_probability and not self._bought_in(pending.trade) and next(draws[listing]) < fail_probability:
                     self._fails[pending.trade] = self._fails.get(pending.trade, 0) + 1
                     fails[listing] += 1
                     failed_cents[listing] += pending.value_cents
                     self.recorder.mark_failed(pending.trade)
                     self._due[day + 1].append(pending)
                     continue
-                self.outstanding_cents[listing] -= pending.value_cents
-                self.outstanding_trades[listing] -= 1
+                outstanding_cents[listing] -= pending.value_cents
+                outstanding_trades[listing] -= 1
                 self._deliver(pending, day)
             if day < self.horizon_days:
-                for listing, cents in enumerate(self.outstanding_cents):
+                for listing, cents in enumerate(outstanding_cents):
                     self.recorder.settlement.add(
-                        day, listing, cents, self.outstanding_trades[listing], fails[listing], failed_cents[listing]
+                        day, listing, cents, outstanding_trades[listing], fails[listing], failed_cents[listing]
                     )
             day += 1
 

@@ -23,6 +23,7 @@ class Market:
         """`providers` are the accounts of market makers, dealers and authorised participants."""
         self.ledger = ledger
         self.recorder = recorder
+        self._add_trade = recorder.trades.add
         self.settlement = settlement
         self.providers = providers
         self.after_trade: dict[int, Callable[[float], None]] = {}
@@ -48,28 +49,31 @@ class Market:
             fills = listing.book.submit_ioc(side, limit_ticks, quantity, taker)
             if not fills:
                 return 0
+        filled = 0
         for fill in fills:
             self._book(listing, taker, side, fill, t, day, fair)
+            filled += fill.qty
         hook = self.after_trade.get(listing.index)
         if hook is not None:
             hook(t)
-        return sum(fill.qty for fill in fills)
+        return filled
 
     def _book(self, listing: Listing, taker: int, side: int, fill: Fill, t: float, day: int, fair: float) -> None:
         buyer, seller = (taker, fill.maker_owner) if side == BUY else (fill.maker_owner, taker)
-        value = fill.price * listing.tick_cents * fill.qty
+        price_cents, quantity = fill.price * listing.tick_cents, fill.qty
+        value = price_cents * quantity
         providers = self.providers
         buyer_duty, seller_duty, buyer_fee_total, seller_fee_total, credits = listing.costs.trade_charges(
             value, day, buyer in providers, seller in providers
         )
         buyer_pays = value + buyer_duty + buyer_fee_total
-        trade = self.recorder.trades.add(
-            t, day, listing.index, fill.price * listing.tick_cents, fill.qty, buyer, seller, side, fair,
+        trade = self._add_trade(
+            t, day, listing.index, price_cents, quantity, buyer, seller, side, fair,
             buyer_duty, seller_duty, buyer_fee_total, seller_fee_total, -1, 0,
         )
-        self.ledger.commit(listing.asset, seller, buyer, fill.qty, buyer_pays)
+        self.ledger.commit(listing.asset, seller, buyer, quantity, buyer_pays)
         pending = PendingTrade(
-            trade, listing.index, listing.asset, seller, buyer, fill.qty, value,
+            trade, listing.index, listing.asset, seller, buyer, quantity, value,
             buyer_pays, value - seller_duty - seller_fee_total, credits,
         )
         self.settlement.submit(pending, day, listing.venue.cycle_on(day))
