@@ -156,6 +156,68 @@ class OrderBook:
             level.orders = deque(i for i in level.orders if i in live)
         return qty
 
+    def replace(
+        self, order_ids: list[int], orders: list[tuple[int, int, int]], owner: int
+    ) -> tuple[list[int], list[Fill]]:
+        """Cancel each of ``order_ids``, then submit each ``(side, price, qty)`` of ``orders`` as a
+        limit order of ``owner``: a market maker re-sending its ladder. Counts, ids, fills and the
+        book's answers are exactly those of the separate ``cancel`` and ``submit_limit`` calls;
+        their bodies are inlined here (one call per ladder on the hot path), and a level a cancel
+        empties is kept for a new order at its price rather than dropped and rebuilt. Returns the
+        new orders' ids and the fills of any that were marketable."""
+        qtys, keys, owners, sides = self._qty, self._key, self._owner, self._sides
+        self.cancels += len(order_ids)
+        emptied: list[tuple[_Side, int]] = []  # levels left without live orders, dropped at the end
+        for order_id in order_ids:
+            qty = qtys.pop(order_id, 0)
+            if not qty:
+                continue
+            key = keys.pop(order_id)
+            del owners[order_id]
+            book = sides[BUY if key < 0 else SELL]
+            level = book.levels[key]
+            level.qty -= qty
+            level.live -= 1
+            book.qty -= qty
+            if not level.live:
+                emptied.append((book, key))
+            elif len(level.orders) > 2 * level.live + _STALE_SLACK:
+                level.orders = deque(i for i in level.orders if i in qtys)
+        ids: list[int] = []
+        fills: list[Fill] = []
+        try:
+            for side, price, qty in orders:
+                if (side != BUY and side != SELL) or qty <= 0 or price <= 0:
+                    raise _invalid(side, qty, price)
+                order_id = self._next_id
+                self._next_id = order_id + 1
+                ids.append(order_id)
+                opposite = sides[-side].heap
+                if opposite and opposite[0] <= side * price:  # maybe marketable: match on the plain book
+                    self._drop_emptied(emptied)
+                    if opposite and opposite[0] <= side * price:
+                        qty = self._match(side, side * price, qty, fills)
+                        if not qty:
+                            continue
+                book = sides[side]
+                key = -side * price
+                level = book.levels.get(key)
+                if level is None:
+                    level = book.levels[key] = _Level()
+                    heappush(book.heap, key)
+                elif not level.live:  # emptied above: every id still queued is cancelled
+                    level.orders.clear()
+                level.orders.append(order_id)
+                level.qty += qty
+                level.live += 1
+                book.qty += qty
+                qtys[order_id] = qty
+                keys[order_id] = key
+                owners[order_id] = owner
+        finally:
+            self._drop_emptied(emptied)
+        return ids, fills
+
     # -- queries -------------------------------------------------------
 
     def remaining(self, order_id: int) -> int:
@@ -274,6 +336,14 @@ class OrderBook:
         self._qty[order_id] = qty
         self._key[order_id] = key
         self._owner[order_id] = owner
+
+    @classmethod
+    def _drop_emptied(cls, emptied: list[tuple[_Side, int]]) -> None:
+        """Drop the levels in ``emptied`` that are still empty, and forget them."""
+        for book, key in emptied:
+            if not book.levels[key].live:
+                cls._drop_level(book, key)
+        emptied.clear()
 
     @staticmethod
     def _drop_level(book: _Side, key: int) -> None:
