@@ -82,3 +82,21 @@ def test_makers_that_keep_an_unchanged_ladder_record_the_same_run(monkeypatch):
     model.env.run()
     for fast, slow in zip(kept, [model.recorder.trades.frame(), model.recorder.quotes.frame()]):
         pd.testing.assert_frame_equal(fast, slow)
+
+
+@pytest.mark.parametrize("name", ["baseline", "tokenized_gold"])
+def test_makers_sharing_a_clock_record_the_same_run_as_one_process_each(name, monkeypatch):
+    """Makers on one venue and interval requote in one SimPy process, in the order separate ones would."""
+    from sim import engine
+
+    scenario = quick(name, "horizon_days=3")
+    model = build(scenario, seed=4)
+    assert any(len(makers) > 1 for makers in engine.sharing_clocks(model.market_makers))
+    model.env.run()
+    shared = [model.recorder.trades.frame(), model.recorder.quotes.frame()]
+
+    monkeypatch.setattr(engine, "sharing_clocks", lambda makers: [[maker] for maker in makers])
+    model = build(scenario, seed=4)
+    model.env.run()
+    for fast, slow in zip(shared, [model.recorder.trades.frame(), model.recorder.quotes.frame()]):
+        pd.testing.assert_frame_equal(fast, slow)

@@ -10,6 +10,7 @@ of its ladder is used up.
 from __future__ import annotations
 
 import math
+from itertools import groupby
 
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
@@ -36,18 +37,6 @@ class MarketMaker:
         self._quoted: list[tuple[int, int, int]] = []
         self._sizes: list[int] = []  # of the resting orders when sent: all still resting in full = intact
         self._inputs: tuple | None = None  # what the quoted ladder was priced from
-
-    def process(self, env, horizon_days: int):
-        """Requote every `requote_minutes` within each session; withdraw quotes at each close."""
-        step = self.params.requote_minutes / MINUTES_PER_DAY
-        for day in range(horizon_days):
-            for open_at, close_at in self.listing.venue.sessions:
-                n_quotes = math.ceil((close_at - open_at) / step)
-                for k in range(n_quotes):
-                    yield env.timeout(day + open_at + k * step - env.now)
-                    self.requote(env.now, sample=True)
-                yield env.timeout(day + close_at - env.now)
-                self.withdraw()
 
     def after_trade(self, t: float) -> None:
         """Refill the ladder when a taker has used up one side of it."""
@@ -146,3 +135,30 @@ class MarketMaker:
             t, day, self.listing.index,
             -1 if bid is None else bid * tick, -1 if ask is None else ask * tick, bid_depth, ask_depth, fair,
         )
+
+
+def sharing_clocks(makers: list[MarketMaker]) -> list[list[MarketMaker]]:
+    """Consecutive makers that requote on the same clock (one venue, one interval), in their order."""
+    return [list(group) for _, group in groupby(makers, lambda m: (m.listing.venue, m.params.requote_minutes))]
+
+
+def requote_on_clock(env, makers: list[MarketMaker], horizon_days: int):
+    """Requote every `requote_minutes` within each session; withdraw quotes at each close.
+
+    Makers sharing a clock share this process: at each tick they requote in their order, just as
+    separate processes started in that order would (SimPy runs events due at the same time in the
+    order they were scheduled, and nothing is scheduled between the makers' ticks), for one event
+    a tick instead of one per maker.
+    """
+    first = makers[0]
+    step = first.params.requote_minutes / MINUTES_PER_DAY
+    for day in range(horizon_days):
+        for open_at, close_at in first.listing.venue.sessions:
+            n_quotes = math.ceil((close_at - open_at) / step)
+            for k in range(n_quotes):
+                yield env.timeout(day + open_at + k * step - env.now)
+                for maker in makers:
+                    maker.requote(env.now, sample=True)
+            yield env.timeout(day + close_at - env.now)
+            for maker in makers:
+                maker.withdraw()
