@@ -98,6 +98,7 @@ class OrderBook:
         self._owner: dict[int, int] = {}
         self._next_id = 1
         self.cancels = 0  # cancel requests received, live or not (the benchmark counts orders)
+        self._spare: list[_Level] = []  # empty levels replace dropped, for it to reuse
 
     # -- order entry ---------------------------------------------------
 
@@ -162,10 +163,11 @@ class OrderBook:
         """Cancel each of ``order_ids``, then submit each ``(side, price, qty)`` of ``orders`` as a
         limit order of ``owner``: a market maker re-sending its ladder. Counts, ids, fills and the
         book's answers are exactly those of the separate ``cancel`` and ``submit_limit`` calls;
-        their bodies are inlined here (one call per ladder on the hot path), and a level a cancel
-        empties is kept for a new order at its price rather than dropped and rebuilt. Returns the
+        their bodies are inlined here (one call per ladder on the hot path), a level a cancel
+        empties is kept for a new order at its price, and levels it drops are reused for new
+        prices rather than built again (at most as many as the book once held). Returns the
         new orders' ids and the fills of any that were marketable."""
-        qtys, keys, owners, sides = self._qty, self._key, self._owner, self._sides
+        qtys, keys, owners, sides, spare = self._qty, self._key, self._owner, self._sides, self._spare
         self.cancels += len(order_ids)
         emptied: list[tuple[_Side, int]] = []  # levels left without live orders, dropped at the end
         for order_id in order_ids:
@@ -203,7 +205,7 @@ class OrderBook:
                 key = -side * price
                 level = book.levels.get(key)
                 if level is None:
-                    level = book.levels[key] = _Level()
+                    level = book.levels[key] = spare.pop() if spare else _Level()
                     heappush(book.heap, key)
                 elif not level.live:  # emptied above: every id still queued is cancelled
                     level.orders.clear()
@@ -337,12 +339,14 @@ class OrderBook:
         self._key[order_id] = key
         self._owner[order_id] = owner
 
-    @classmethod
-    def _drop_emptied(cls, emptied: list[tuple[_Side, int]]) -> None:
-        """Drop the levels in ``emptied`` that are still empty, and forget them."""
+    def _drop_emptied(self, emptied: list[tuple[_Side, int]]) -> None:
+        """Drop the levels in ``emptied`` that are still empty, keeping them as spares, and forget them."""
         for book, key in emptied:
-            if not book.levels[key].live:
-                cls._drop_level(book, key)
+            level = book.levels[key]
+            if not level.live:
+                self._drop_level(book, key)
+                level.orders.clear()
+                self._spare.append(level)
         emptied.clear()
 
     @staticmethod
