@@ -104,7 +104,7 @@ class MarketMaker:
         buy_room = limit - excess
         sell_room = min(limit + excess, free_units)
         ladder = []
-        bid, ask = math.inf, -1  # before the first level: no bound on the bid, asks above 0
+        bid, ask = math.inf, -1  # before the first level: no bound on the bid, asks at least 0
         for level in range(params.levels):
             offset = half + level * step
             below, above = bid - 1, ask + 1

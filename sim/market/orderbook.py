@@ -25,7 +25,7 @@ Layout, chosen for speed:
   dominate it. So public answers are always exact and memory stays
   proportional to the live book on cancel-heavy runs.
 
-Only ``submit_limit`` consumes order ids (IOC and market orders never rest,
+Only ``submit_limit`` and ``replace`` consume order ids (IOC and market orders never rest,
 so they need none); a taker's ``owner`` is not recorded, since fills name
 only the maker and the caller already knows the taker. There is no self-trade prevention: a taker may fill
 against resting orders of the same owner. Prices and quantities are expected
@@ -98,7 +98,7 @@ class OrderBook:
         self._owner: dict[int, int] = {}
         self._next_id = 1
         self.cancels = 0  # cancel requests received, live or not (the benchmark counts orders)
-        self._spare: list[_Level] = []  # empty levels replace dropped, for it to reuse
+        self._spare: list[_Level] = []  # empty levels kept for replace() to reuse
 
     # -- order entry ---------------------------------------------------
 
@@ -162,62 +162,44 @@ class OrderBook:
     ) -> tuple[list[int], list[Fill]]:
         """Cancel each of ``order_ids``, then submit each ``(side, price, qty)`` of ``orders`` as a
         limit order of ``owner``: a market maker re-sending its ladder. Counts, ids, fills and the
-        book's answers are exactly those of the separate ``cancel`` and ``submit_limit`` calls;
-        their bodies are inlined here (one call per ladder on the hot path), a level a cancel
-        empties is kept for a new order at its price, and levels it drops are reused for new
-        prices rather than built again (at most as many as the book once held). Returns the
-        new orders' ids and the fills of any that were marketable."""
+        book's answers are exactly those of the separate ``cancel`` and ``submit_limit`` calls, for
+        one call per ladder on the hot path: ``submit_limit``'s body is inlined, and when every
+        resting order is cancelled (a maker alone in its book) the book is emptied at once and its
+        levels kept for the new orders. Returns the new orders' ids and the fills of any that
+        were marketable."""
         qtys, keys, owners, sides, spare = self._qty, self._key, self._owner, self._sides, self._spare
-        self.cancels += len(order_ids)
-        emptied: list[tuple[_Side, int]] = []  # levels left without live orders, dropped at the end
-        for order_id in order_ids:
-            qty = qtys.pop(order_id, 0)
-            if not qty:
-                continue
-            key = keys.pop(order_id)
-            del owners[order_id]
-            book = sides[BUY if key < 0 else SELL]
-            level = book.levels[key]
-            level.qty -= qty
-            level.live -= 1
-            book.qty -= qty
-            if not level.live:
-                emptied.append((book, key))
-            elif len(level.orders) > 2 * level.live + _STALE_SLACK:
-                level.orders = deque(i for i in level.orders if i in qtys)
+        if len(qtys.keys() & order_ids) == len(qtys):  # every resting order goes
+            self.cancels += len(order_ids)
+            self._clear()
+        else:
+            for order_id in order_ids:
+                self.cancel(order_id)
         ids: list[int] = []
         fills: list[Fill] = []
-        try:
-            for side, price, qty in orders:
-                if (side != BUY and side != SELL) or qty <= 0 or price <= 0:
-                    raise _invalid(side, qty, price)
-                order_id = self._next_id
-                self._next_id = order_id + 1
-                ids.append(order_id)
-                opposite = sides[-side].heap
-                if opposite and opposite[0] <= side * price:  # maybe marketable: match on the plain book
-                    self._drop_emptied(emptied)
-                    if opposite and opposite[0] <= side * price:
-                        qty = self._match(side, side * price, qty, fills)
-                        if not qty:
-                            continue
-                book = sides[side]
-                key = -side * price
-                level = book.levels.get(key)
-                if level is None:
-                    level = book.levels[key] = spare.pop() if spare else _Level()
-                    heappush(book.heap, key)
-                elif not level.live:  # emptied above: every id still queued is cancelled
-                    level.orders.clear()
-                level.orders.append(order_id)
-                level.qty += qty
-                level.live += 1
-                book.qty += qty
-                qtys[order_id] = qty
-                keys[order_id] = key
-                owners[order_id] = owner
-        finally:
-            self._drop_emptied(emptied)
+        for side, price, qty in orders:
+            if (side != BUY and side != SELL) or qty <= 0 or price <= 0:
+                raise _invalid(side, qty, price)
+            order_id = self._next_id
+            self._next_id = order_id + 1
+            ids.append(order_id)
+            opposite = sides[-side].heap
+            if opposite and opposite[0] <= side * price:  # marketable: match first
+                qty = self._match(side, side * price, qty, fills)
+                if not qty:
+                    continue
+            book = sides[side]
+            key = -side * price
+            level = book.levels.get(key)
+            if level is None:
+                level = book.levels[key] = spare.pop() if spare else _Level()
+                heappush(book.heap, key)
+            level.orders.append(order_id)
+            level.qty += qty
+            level.live += 1
+            book.qty += qty
+            qtys[order_id] = qty
+            keys[order_id] = key
+            owners[order_id] = owner
         return ids, fills
 
     # -- queries -------------------------------------------------------
@@ -339,15 +321,22 @@ class OrderBook:
         self._key[order_id] = key
         self._owner[order_id] = owner
 
-    def _drop_emptied(self, emptied: list[tuple[_Side, int]]) -> None:
-        """Drop the levels in ``emptied`` that are still empty, keeping them as spares, and forget them."""
-        for book, key in emptied:
-            level = book.levels[key]
-            if not level.live:
-                self._drop_level(book, key)
+    def _clear(self) -> None:
+        """Forget every resting order. The levels that held them become replace's spares, in place
+        of any left from before, so there are never more spares than levels the book once held."""
+        self._qty.clear()
+        self._key.clear()
+        self._owner.clear()
+        spare = self._spare
+        spare.clear()
+        for book in self._sides.values():
+            for level in book.levels.values():
                 level.orders.clear()
-                self._spare.append(level)
-        emptied.clear()
+                level.qty = level.live = 0
+            spare += book.levels.values()
+            book.levels.clear()
+            book.heap.clear()
+            book.qty = 0
 
     @staticmethod
     def _drop_level(book: _Side, key: int) -> None:
