@@ -29,7 +29,7 @@ from sim.market.investors import Interest, InvestorGroup, Line
 from sim.market.issuance import announcement_days
 from sim.market.issuer import IssuanceDesk, PlannedIssue, Subscriber, expected_grant_hkd, issue_cost_hkd
 from sim.market.ledger import Ledger
-from sim.market.market_maker import MarketMaker
+from sim.market.market_maker import MarketMaker, requote_on_clock, sharing_clocks
 from sim.market.random_streams import stream
 from sim.market.securities import issue_terms
 from sim.market.settlement import Settlement
@@ -286,7 +286,7 @@ def build(scenario: Scenario, seed: int) -> Model:
     groups = w.open_investors(market, issues)
     desk = w.issuance_desk(issues, groups)
     env = w.env
-    for process in [maker.process(env, w.horizon) for maker in w.makers] + [
+    for process in [requote_on_clock(env, makers, w.horizon) for makers in sharing_clocks(w.makers)] + [
         participant.process(env, w.horizon) for participant in participants
     ] + [group.process(env, w.horizon) for group in groups] + [settlement.process(env)]:
         env.process(process)

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import quick
+from sim import engine
 from sim.engine import build, run
 from sim.market.costs import CostSchedule
 from sim.market.market_maker import MarketMaker
@@ -156,3 +157,19 @@ def test_packed_rows_give_the_frame_and_columns_of_typed_arrays(rows, settled):
     expected = pd.DataFrame({name: np.array(column) for name, column in plain.items()})
     pd.testing.assert_frame_equal(table.frame(), expected, check_exact=True)
     assert len(table) == len(rows) and table.row_bytes * len(rows) <= table.nbytes()
+
+
+@pytest.mark.parametrize("name", ["baseline", "tokenized_gold"])
+def test_makers_sharing_a_clock_record_the_same_run_as_one_process_each(name, monkeypatch):
+    """Makers on one venue and interval requote in one SimPy process, in the order separate ones would."""
+    scenario = quick(name, "horizon_days=3")
+    model = build(scenario, seed=4)
+    assert any(len(makers) > 1 for makers in engine.sharing_clocks(model.market_makers))
+    model.env.run()
+    shared = [model.recorder.trades.frame(), model.recorder.quotes.frame()]
+
+    monkeypatch.setattr(engine, "sharing_clocks", lambda makers: [[maker] for maker in makers])
+    model = build(scenario, seed=4)
+    model.env.run()
+    for fast, slow in zip(shared, [model.recorder.trades.frame(), model.recorder.quotes.frame()]):
+        pd.testing.assert_frame_equal(fast, slow)

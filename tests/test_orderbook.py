@@ -338,3 +338,60 @@ def test_matches_reference_book_and_conserves_quantity(ops):
     assert total_in == total_filled + resting + total_cancelled + total_dropped
     for order_id, qty in submitted.items():
         assert qty == accounted[order_id] + book.remaining(order_id)
+
+
+# -- replace: one call for a ladder's cancels and new orders ------------------
+
+ladder_orders = st.lists(st.tuples(sides, prices, st.integers(0, 20)), max_size=8)  # qty 0 is rejected
+cancel_ids = st.one_of(st.lists(st.integers(1, 60), max_size=8), st.just("every resting order"))
+others = st.lists(st.tuples(sides, prices, qtys, owners), max_size=4)  # limit orders sent between re-sends
+rounds = st.lists(st.tuples(others, cancel_ids, ladder_orders, owners), min_size=1, max_size=8)
+
+
+def separately(book: OrderBook, order_ids, orders, owner) -> tuple[list[int], list[Fill]]:
+    """What replace stands for: the plain cancel and submit_limit calls."""
+    for order_id in order_ids:
+        book.cancel(order_id)
+    ids, fills = [], []
+    for side, price, qty in orders:
+        order_id, more = book.submit_limit(side, price, qty, owner)
+        ids.append(order_id)
+        fills += more
+    return ids, fills
+
+
+def answers(book: OrderBook) -> tuple:
+    ids = list(range(1, book.limit_orders() + 1))
+    return (book.top(), book.depth(BUY, 100), book.depth(SELL, 100), book.remaining_of(ids),
+            book.resting_orders(), book.resting_qty(BUY), book.resting_qty(SELL), book.limit_orders(), book.cancels)
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=operations, rounds=rounds)
+def test_replace_equals_separate_cancels_and_limit_orders(start, rounds):
+    fast, plain = OrderBook(), OrderBook()
+    for book in (fast, plain):
+        for op in start:
+            if op[0] == "limit":
+                book.submit_limit(*op[1:])
+            elif op[0] == "cancel":
+                book.cancel(op[1])
+    most_levels = 0
+    for between, order_ids, orders, owner in rounds:
+        for order in between:
+            assert fast.submit_limit(*order) == plain.submit_limit(*order)
+        if order_ids == "every resting order":  # as a maker alone in its book: the book empties at once
+            order_ids = [i for i in range(1, plain.limit_orders() + 1) if plain.remaining(i)] + [999]
+        most_levels = max(most_levels, len(fast._sides[BUY].levels) + len(fast._sides[SELL].levels))
+        outcomes = []
+        for book, call in ((fast, fast.replace), (plain, lambda *a: separately(plain, *a))):
+            try:
+                outcomes.append(call(order_ids, orders, owner))
+            except ValueError as error:
+                outcomes.append(str(error))
+        assert outcomes[0] == outcomes[1]
+        assert answers(fast) == answers(plain)
+        assert len(fast._spare) <= most_levels  # spare levels stay few and empty
+        assert all(not level.orders and not level.live and not level.qty for level in fast._spare)
+    for side in (BUY, SELL):  # same queues: sweeping each side fills in the same order
+        assert fast.submit_market(side, 10**6, TAKER) == plain.submit_market(side, 10**6, TAKER)

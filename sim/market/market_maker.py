@@ -10,6 +10,7 @@ of its ladder is used up.
 from __future__ import annotations
 
 import math
+from itertools import groupby
 
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
@@ -37,18 +38,6 @@ class MarketMaker:
         self._sizes: list[int] = []  # of the resting orders when sent: all still resting in full = intact
         self._inputs: tuple | None = None  # what the quoted ladder was priced from
 
-    def process(self, env, horizon_days: int):
-        """Requote every `requote_minutes` within each session; withdraw quotes at each close."""
-        step = self.params.requote_minutes / MINUTES_PER_DAY
-        for day in range(horizon_days):
-            for open_at, close_at in self.listing.venue.sessions:
-                n_quotes = math.ceil((close_at - open_at) / step)
-                for k in range(n_quotes):
-                    yield env.timeout(day + open_at + k * step - env.now)
-                    self.requote(env.now, sample=True)
-                yield env.timeout(day + close_at - env.now)
-                self.withdraw()
-
     def after_trade(self, t: float) -> None:
         """Refill the ladder when a taker has used up one side of it."""
         book = self.listing.book
@@ -56,9 +45,8 @@ class MarketMaker:
             self.requote(t, sample=False)
 
     def withdraw(self) -> None:
-        for order in self._orders:
-            self.listing.book.cancel(order)
-        self._orders.clear()
+        self.listing.book.replace(self._orders, [], self.account)
+        self._orders = []
         self._quoted = []
         self._sizes = []
         self._inputs = None
@@ -76,55 +64,65 @@ class MarketMaker:
         if not listing.active:
             self.withdraw()
             return
-        book = listing.book
-        day = int(t)
-        fair = listing.value.at(t)
-        ledger, asset, account = self.ledger, listing.asset, self.account
+        book, ledger, asset, account = listing.book, self.ledger, listing.asset, self.account
         inputs = (
-            day, fair, self.target_units, ledger.position(asset, account),
+            int(t), listing.value.at(t), self.target_units, ledger.position(asset, account),
             ledger.free_units(asset, account), ledger.free_cash(account),
         )
         intact = book.remaining_of(self._orders) == self._sizes
         if not (intact and inputs == self._inputs):
-            ladder = self._ladder(day, fair)
+            ladder = self._ladder(*inputs)
             if not (intact and ladder == self._quoted):
-                self.withdraw()
-                self._orders = [book.submit_limit(side, price, size, account)[0] for side, price, size in ladder]
+                self._orders = book.replace(self._orders, ladder, account)[0]
                 self._quoted = ladder
                 self._sizes = [size for _, _, size in ladder]
             self._inputs = inputs
         if sample:
-            self._record_quotes(t, day, fair)
+            self._record_quotes(t, inputs[0], inputs[1])
 
-    def _ladder(self, day: int, fair: float) -> list[tuple[int, int, int]]:
-        """(side, price in ticks, size) of each order the maker wants resting, best levels first."""
-        listing, params, ledger = self.listing, self.params, self.ledger
-        excess = ledger.position(listing.asset, self.account) - self.target_units
-        lean = max(-1.0, min(1.0, excess / params.inventory_limit_units))
+    def _ladder(
+        self, day: int, fair: float, target: int, position: int, free_units: int, cash_room: int
+    ) -> list[tuple[int, int, int]]:
+        """(side, price in ticks, size) of each order the maker wants resting, best levels first.
+
+        Each level is one tick beyond the previous one at least, and the first ask above the first bid.
+        """
+        listing, params = self.listing, self.params
+        limit, quote_size = params.inventory_limit_units, params.quote_size_units
+        excess = position - target
+        lean = excess / limit
+        if lean > 1.0:
+            lean = 1.0
+        elif lean < -1.0:
+            lean = -1.0
         mid = listing.ticks(fair) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0)
         cost_rate = listing.costs.provider_rate(day)
+        tick_cents, with_costs = listing.tick_cents, 1.0 + cost_rate
         risk = params.base_half_spread_bps + params.inventory_spread_bps_at_limit * abs(lean)
         half = risk / 10_000.0 + cost_rate
         step = params.level_step_bps / 10_000.0
-        buy_room = params.inventory_limit_units - excess
-        sell_room = min(params.inventory_limit_units + excess, ledger.free_units(listing.asset, self.account))
-        cash_room = ledger.free_cash(self.account)
+        buy_room = limit - excess
+        sell_room = min(limit + excess, free_units)
         ladder = []
-        bid = ask = None
+        bid, ask = math.inf, -1  # before the first level: no bound on the bid, asks at least 0
         for level in range(params.levels):
             offset = half + level * step
-            bid = min(math.floor(mid * (1.0 - offset)), math.inf if bid is None else bid - 1)
-            ask = max(math.ceil(mid * (1.0 + offset)), 0 if ask is None else ask + 1)
+            below, above = bid - 1, ask + 1
+            bid, ask = math.floor(mid * (1.0 - offset)), math.ceil(mid * (1.0 + offset))
+            if bid > below:
+                bid = below
+            if ask < above:
+                ask = above
             if ask <= bid:
                 ask = bid + 1
             if bid >= 1:
-                unit_cost = bid * listing.tick_cents * (1.0 + cost_rate) + 1.0
-                size = min(params.quote_size_units, buy_room, int(cash_room // unit_cost))
+                unit_cost = bid * tick_cents * with_costs + 1.0
+                size = min(quote_size, buy_room, int(cash_room // unit_cost))
                 if size > 0:
                     ladder.append((BUY, bid, size))
                     buy_room -= size
                     cash_room -= size * unit_cost
-            size = min(params.quote_size_units, sell_room)
+            size = min(quote_size, sell_room)
             if size > 0:
                 ladder.append((SELL, ask, size))
                 sell_room -= size
@@ -137,3 +135,30 @@ class MarketMaker:
             t, day, self.listing.index,
             -1 if bid is None else bid * tick, -1 if ask is None else ask * tick, bid_depth, ask_depth, fair,
         )
+
+
+def sharing_clocks(makers: list[MarketMaker]) -> list[list[MarketMaker]]:
+    """Consecutive makers that requote on the same clock (one venue, one interval), in their order."""
+    return [list(group) for _, group in groupby(makers, lambda m: (m.listing.venue, m.params.requote_minutes))]
+
+
+def requote_on_clock(env, makers: list[MarketMaker], horizon_days: int):
+    """Requote every `requote_minutes` within each session; withdraw quotes at each close.
+
+    Makers sharing a clock share this process: at each tick they requote in their order, just as
+    separate processes started in that order would (SimPy runs events due at the same time in the
+    order they were scheduled, and nothing is scheduled between the makers' ticks), for one event
+    a tick instead of one per maker.
+    """
+    first = makers[0]
+    step = first.params.requote_minutes / MINUTES_PER_DAY
+    for day in range(horizon_days):
+        for open_at, close_at in first.listing.venue.sessions:
+            n_quotes = math.ceil((close_at - open_at) / step)
+            for k in range(n_quotes):
+                yield env.timeout(day + open_at + k * step - env.now)
+                for maker in makers:
+                    maker.requote(env.now, sample=True)
+            yield env.timeout(day + close_at - env.now)
+            for maker in makers:
+                maker.withdraw()

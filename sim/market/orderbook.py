@@ -25,7 +25,7 @@ Layout, chosen for speed:
   dominate it. So public answers are always exact and memory stays
   proportional to the live book on cancel-heavy runs.
 
-Only ``submit_limit`` consumes order ids (IOC and market orders never rest,
+Only ``submit_limit`` and ``replace`` consume order ids (IOC and market orders never rest,
 so they need none); a taker's ``owner`` is not recorded, since fills name
 only the maker and the caller already knows the taker. There is no self-trade prevention: a taker may fill
 against resting orders of the same owner. Prices and quantities are expected
@@ -98,6 +98,7 @@ class OrderBook:
         self._owner: dict[int, int] = {}
         self._next_id = 1
         self.cancels = 0  # cancel requests received, live or not (the benchmark counts orders)
+        self._spare: list[_Level] = []  # empty levels kept for replace() to reuse
 
     # -- order entry ---------------------------------------------------
 
@@ -155,6 +156,51 @@ class OrderBook:
             live = self._qty
             level.orders = deque(i for i in level.orders if i in live)
         return qty
+
+    def replace(
+        self, order_ids: list[int], orders: list[tuple[int, int, int]], owner: int
+    ) -> tuple[list[int], list[Fill]]:
+        """Cancel each of ``order_ids``, then submit each ``(side, price, qty)`` of ``orders`` as a
+        limit order of ``owner``: a market maker re-sending its ladder. Counts, ids, fills and the
+        book's answers are exactly those of the separate ``cancel`` and ``submit_limit`` calls, for
+        one call per ladder on the hot path: ``submit_limit``'s body is inlined, and when every
+        resting order is cancelled (a maker alone in its book) the book is emptied at once and its
+        levels kept for the new orders. Returns the new orders' ids and the fills of any that
+        were marketable."""
+        qtys, keys, owners, sides, spare = self._qty, self._key, self._owner, self._sides, self._spare
+        if len(qtys.keys() & order_ids) == len(qtys):  # every resting order goes
+            self.cancels += len(order_ids)
+            self._clear()
+        else:
+            for order_id in order_ids:
+                self.cancel(order_id)
+        ids: list[int] = []
+        fills: list[Fill] = []
+        for side, price, qty in orders:
+            if (side != BUY and side != SELL) or qty <= 0 or price <= 0:
+                raise _invalid(side, qty, price)
+            order_id = self._next_id
+            self._next_id = order_id + 1
+            ids.append(order_id)
+            opposite = sides[-side].heap
+            if opposite and opposite[0] <= side * price:  # marketable: match first
+                qty = self._match(side, side * price, qty, fills)
+                if not qty:
+                    continue
+            book = sides[side]
+            key = -side * price
+            level = book.levels.get(key)
+            if level is None:
+                level = book.levels[key] = spare.pop() if spare else _Level()
+                heappush(book.heap, key)
+            level.orders.append(order_id)
+            level.qty += qty
+            level.live += 1
+            book.qty += qty
+            qtys[order_id] = qty
+            keys[order_id] = key
+            owners[order_id] = owner
+        return ids, fills
 
     # -- queries -------------------------------------------------------
 
@@ -274,6 +320,23 @@ class OrderBook:
         self._qty[order_id] = qty
         self._key[order_id] = key
         self._owner[order_id] = owner
+
+    def _clear(self) -> None:
+        """Forget every resting order. The levels that held them become replace's spares, in place
+        of any left from before, so there are never more spares than levels the book once held."""
+        self._qty.clear()
+        self._key.clear()
+        self._owner.clear()
+        spare = self._spare
+        spare.clear()
+        for book in self._sides.values():
+            for level in book.levels.values():
+                level.orders.clear()
+                level.qty = level.live = 0
+            spare += book.levels.values()
+            book.levels.clear()
+            book.heap.clear()
+            book.qty = 0
 
     @staticmethod
     def _drop_level(book: _Side, key: int) -> None:
