@@ -1,9 +1,10 @@
 """Performance benchmark: the model against a bare SimPy baseline measured in the same run.
 
 Machines here are shared and noisy, so every figure that matters is a ratio against a baseline
-timed in the same process minutes apart, and single-process times are CPU seconds of this
-process (time.process_time: waiting for a core shared with other jobs does not count; the
-parallel speed-up, which spans processes, is wall time):
+timed in the same process seconds apart (the median over several rounds of baseline then
+model), and single-process times are CPU seconds of this process (time.process_time: waiting
+for a core shared with other jobs does not count; the parallel speed-up, which spans
+processes, is wall time):
 - baseline: one SimPy process feeding a pre-drawn Poisson stream of limit, market and cancel
   orders into the project's price-time order book (no model around it), orders per second;
 - model: the baseline scenario (secondary trading only: it has no issuers), then a scenario
@@ -16,7 +17,7 @@ parallel speed-up, which spans processes, is wall time):
   (each need meets the same market; about 100k, 1M and 4M needs). Market makers' quotes
   follow the clock and the fair value, so a day holds the same number of them at every size,
   the share of taker orders grows with the size, and time per need is the measure here;
-- memory: peak resident memory of the process, and bytes per recorded trade in the columns;
+- memory: peak resident memory of the process, and bytes per recorded trade in the trade table;
 - parallel: 8 replications on 1 and 2 worker processes, and the speed-up.
 
 What counts as an order. The baseline's orders are the messages a venue receives: limit
@@ -33,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -182,13 +184,45 @@ def parallel_speedup(reps: int, days: int) -> dict[str, float]:
     }
 
 
-SIZES = {  # days of the throughput runs, run lengths, population scales, replications, bare orders
+SIZES = {  # days of the throughput runs, throughput rounds, run lengths, population scales, replications, bare orders
     # 20 business days of the baseline scenario hold about 34,000 needs and 68,000 orders;
     # 28, 275 and 1,100 days of the steady market (`longer`) about 100k, 1M and 4M orders
-    "full": (20, (28, 275, 1100), (3, 30, 120), 8, 500_000),
-    "quick": (5, (5, 10, 20), (0.5, 1, 2), 4, 100_000),  # about a minute
-    "tiny": (2, (1, 2, 3), (0.1, 0.2, 0.3), 2, 5_000),  # seconds: the test suite's check that it runs
+    "full": (20, 5, (28, 275, 1100), (3, 30, 120), 8, 500_000),
+    "quick": (5, 3, (5, 10, 20), (0.5, 1, 2), 4, 100_000),  # about a minute
+    "tiny": (2, 1, (1, 2, 3), (0.1, 0.2, 0.3), 2, 5_000),  # seconds: the test suite's check that it runs
 }
+
+
+def throughput(days: int, bare_orders: int, rounds: int) -> dict[str, object]:
+    """Orders and needs per second of the model against the bare baseline, over `rounds` rounds.
+
+    Each round times the baseline, then the model on both scenarios, so each ratio compares
+    timings taken seconds apart; the figures reported are medians over the rounds (a shared
+    machine's speed drifts by tens of percent from one second to the next). Counts are the
+    same in every round: same scenario, same seed.
+    """
+    scenarios = {"secondary": scaled(BASELINE, 1, days), "with_issuance": scaled(WITH_ISSUANCE, 1, days)}
+    bare, measured = [], {name: [] for name in scenarios}
+    for _ in range(rounds):
+        bare.append(bare_simpy_orders_per_second(bare_orders))
+        for name, scenario in scenarios.items():
+            measured[name].append(measure_model(scenario))
+    results: dict[str, object] = {"baseline_orders_per_second": statistics.median(bare), "rounds": rounds}
+    for name, runs in measured.items():
+        counts, seconds = runs[0], statistics.median(run["run_seconds"] for run in runs)
+        results[name] = {
+            **counts,
+            "run_seconds": seconds,
+            "orders_per_second": counts["orders"] / seconds,
+            "needs_per_second": counts["needs"] / seconds,
+            **{
+                f"{unit}s_to_baseline_ratio": statistics.median(
+                    counts[f"{unit}s"] / run["run_seconds"] / rate for run, rate in zip(runs, bare)
+                )
+                for unit in ("order", "need")
+            },
+        }
+    return results
 
 
 def scaling_row(size: float, run: dict[str, float]) -> dict[str, float]:
@@ -207,22 +241,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=SIZES, default="full",
                         help="full (about 4 minutes; writes benchmarks/results.json), quick or tiny (smoke tests)")
     args = parser.parse_args(argv)
-    days, lengths, scales, reps, bare_orders = SIZES[args.size]
-    bare = bare_simpy_orders_per_second(bare_orders)
+    days, rounds, lengths, scales, reps, bare_orders = SIZES[args.size]
     # first, while this process is small: a forked worker that touches a large parent heap copies it
     parallel = parallel_speedup(reps, days * 2)
     measure_model(scaled(BASELINE, 0.2, 2))  # warm-up, untimed: first-call costs (lazy imports, caches)
-    secondary = measure_model(scaled(BASELINE, 1, days))
-    issuance = measure_model(scaled(WITH_ISSUANCE, 1, days))
-    results: dict[str, object] = {"baseline_orders_per_second": bare}
-    for name, run in (("secondary", secondary), ("with_issuance", issuance)):
-        results[name] = {
-            **run,
-            "orders_per_second": run["orders"] / run["run_seconds"],
-            "needs_per_second": run["needs"] / run["run_seconds"],
-            "orders_to_baseline_ratio": run["orders"] / run["run_seconds"] / bare,
-            "needs_to_baseline_ratio": run["needs"] / run["run_seconds"] / bare,
-        }
+    results: dict[str, object] = throughput(days, bare_orders, rounds)
     series = {
         "by_length": [scaling_row(length, measure_model(longer(BASELINE, length))) for length in lengths],
         "by_population": [scaling_row(scale, measure_model(scaled(BASELINE, scale, days))) for scale in scales],
@@ -246,6 +269,7 @@ def report(results: dict, reps: int) -> None:
     """The table printed at the end of a run."""
     bare = results["baseline_orders_per_second"]
     print("orders = limit orders + cancellations + taker orders (IOC or request for quote) a venue receives")
+    print(f"medians of {results['rounds']} rounds (each: the bare baseline, then the model), ratios taken round by round")
     print(f"bare SimPy + order book        {bare:12,.0f} orders/s")
     for name, label in (("secondary", "model, secondary trading"), ("with_issuance", "model, with bond issuance")):
         run = results[name]
