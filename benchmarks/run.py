@@ -161,33 +161,41 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def parallel_speedup(reps: int, days: int) -> dict[str, float]:
+def parallel_speedup(reps: int, days: int, rounds: int) -> dict[str, float]:
     """Wall time of `reps` replications on 1 and 2 workers, and the CPU time each took.
 
-    On a machine other jobs keep busy, the wall-time speed-up says more about them than about
-    the pool; the CPU seconds show what running in parallel costs (process start, pickling,
-    results sent back): with equal tasks, an idle 2-core machine would give about
-    2 x CPU(1 worker) / CPU(2 workers).
+    Each round runs the replications on 1 worker, then on 2; the speed-up is the median of the
+    rounds' ratios (one round's ratio swings by tenths on a shared machine). On a machine other
+    jobs keep busy, the wall-time speed-up says more about them than about the pool; the CPU
+    seconds show what running in parallel costs (process start, pickling, results sent back):
+    with equal tasks, an idle 2-core machine would give about 2 x CPU(1 worker) / CPU(2 workers).
     """
-    wall, cpu = {}, {}
     with tempfile.TemporaryDirectory() as out:  # warm-up, untimed: the experiment layer's first-call costs
         experiment.run([BASELINE], reps=1, overrides=["horizon_days=1"], out=out, workers=1, quiet=True)
-    for workers in (1, 2):
-        with tempfile.TemporaryDirectory() as out:
-            start, start_cpu = time.perf_counter(), cpu_seconds()
-            experiment.run([BASELINE], reps=reps, overrides=[f"horizon_days={days}"], out=out, workers=workers, quiet=True)
-            wall[workers], cpu[workers] = time.perf_counter() - start, cpu_seconds() - start_cpu
+    wall, cpu = {1: [], 2: []}, {1: [], 2: []}
+    for _ in range(rounds):
+        for workers in (1, 2):
+            with tempfile.TemporaryDirectory() as out:
+                start, start_cpu = time.perf_counter(), cpu_seconds()
+                experiment.run([BASELINE], reps=reps, overrides=[f"horizon_days={days}"], out=out, workers=workers,
+                               quiet=True)
+                wall[workers].append(time.perf_counter() - start)
+                cpu[workers].append(cpu_seconds() - start_cpu)
+    median = statistics.median
     return {
-        "seconds_1_worker": wall[1], "seconds_2_workers": wall[2], "speedup": wall[1] / wall[2],
-        "cpu_seconds_1_worker": cpu[1], "cpu_seconds_2_workers": cpu[2],
-        "idle_machine_speedup_estimate": 2 * cpu[1] / cpu[2],
+        "rounds": rounds,
+        "seconds_1_worker": median(wall[1]), "seconds_2_workers": median(wall[2]),
+        "speedup": median(one / two for one, two in zip(wall[1], wall[2])),
+        "speedups": [one / two for one, two in zip(wall[1], wall[2])],
+        "cpu_seconds_1_worker": median(cpu[1]), "cpu_seconds_2_workers": median(cpu[2]),
+        "idle_machine_speedup_estimate": median(2 * one / two for one, two in zip(cpu[1], cpu[2])),
     }
 
 
-SIZES = {  # days of the throughput runs, throughput rounds, run lengths, population scales, replications, bare orders
+SIZES = {  # days of the throughput runs, rounds, run lengths, population scales, replications, bare orders
     # 20 business days of the baseline scenario hold about 34,000 needs and 68,000 orders;
     # 28, 275 and 1,100 days of the steady market (`longer`) about 100k, 1M and 4M orders
-    "full": (20, 5, (28, 275, 1100), (3, 30, 120), 8, 500_000),
+    "full": (20, 3, (28, 275, 1100), (3, 30, 120), 8, 500_000),
     "quick": (5, 3, (5, 10, 20), (0.5, 1, 2), 4, 100_000),  # about a minute
     "tiny": (2, 1, (1, 2, 3), (0.1, 0.2, 0.3), 2, 5_000),  # seconds: the test suite's check that it runs
 }
@@ -243,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     days, rounds, lengths, scales, reps, bare_orders = SIZES[args.size]
     # first, while this process is small: a forked worker that touches a large parent heap copies it
-    parallel = parallel_speedup(reps, days * 2)
+    parallel = parallel_speedup(reps, days * 2, rounds)
     measure_model(scaled(BASELINE, 0.2, 2))  # warm-up, untimed: first-call costs (lazy imports, caches)
     results: dict[str, object] = throughput(days, bare_orders, rounds)
     series = {
@@ -294,8 +302,9 @@ def report(results: dict, reps: int) -> None:
     print(f"peak RSS {results['peak_rss_mb']:.0f} MB; {results['bytes_per_recorded_trade']} bytes per recorded trade"
           " (one packed row; the measured figures above include the buffer's over-allocation)")
     parallel = results["parallel"]
-    print(f"{reps} replications: {parallel['seconds_1_worker']:.1f} s on 1 worker, "
-          f"{parallel['seconds_2_workers']:.1f} s on 2, speed-up {parallel['speedup']:.2f}x (wall); CPU "
+    speedups = ", ".join(f"{x:.2f}x" for x in parallel["speedups"])
+    print(f"{reps} replications (medians of {parallel['rounds']} rounds): {parallel['seconds_1_worker']:.1f} s on 1 worker,"
+          f" {parallel['seconds_2_workers']:.1f} s on 2, speed-up {parallel['speedup']:.2f}x (wall; rounds {speedups}); CPU "
           f"{parallel['cpu_seconds_1_worker']:.1f} s and {parallel['cpu_seconds_2_workers']:.1f} s, so about "
           f"{parallel['idle_machine_speedup_estimate']:.2f}x on an idle machine")
 
