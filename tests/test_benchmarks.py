@@ -82,6 +82,6 @@ def test_the_harness_runs_end_to_end_at_a_tiny_size_without_writing_results():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     for line in ("bare SimPy + order book", "model, secondary trading", "scaling by run length",
-                 "scaling by population", "bytes per recorded trade", "replications:"):
+                 "scaling by population", "bytes per recorded trade", "replications (medians"):
         assert line in done.stdout
     assert (results.read_bytes() if results.exists() else None) == before
