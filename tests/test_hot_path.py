@@ -114,7 +114,8 @@ def test_screened_needs_are_the_needs_a_need_by_need_loop_computes(name):
         start_hour, end_hour = group.params.active_hours
         weights = list(group.params.interest.values())
         cumulative = [sum(weights[: k + 1]) / sum(weights) for k in range(len(weights))]
-        needs = iter(screened.needs)
+        needs, previous_day = screened.needs, 0
+        visits = zip(screened.visits, screened.visit_days, screened.visit_usable)
         draws = zip(active.tolist(), *[column.tolist() for column in columns[1:]])
         for i, (clock, gain, side, size, account, choice, pick) in enumerate(draws):
             day = int(clock)
@@ -126,15 +127,17 @@ def test_screened_needs_are_the_needs_a_need_by_need_loop_computes(name):
                 (onboarded or listing.venue.form != "tokenized") and listing.venue.is_open(t)
                 for line in group.interests[k].lines for listing in line.listings
             )
-            assert (screened.times[i], screened.days[i], screened.usable[i]) == (t, day, usable)
-            assert (i in screened.visits) == (usable or day != (screened.days[i - 1] if i else 0))
+            assert (screened.times[i], screened.usable[i]) == (t, usable)
+            if usable or day != previous_day:
+                assert next(visits) == (i, day, usable)
+            previous_day = day
             if usable:
                 low = cumulative[k - 1] if k else 0.0
                 assert next(needs) == (
                     t, day, k, (pick - low) / (cumulative[k] - low), local, onboarded,
                     1 if side < 0.5 else -1, size, gain * group.params.gain_mean_bps, choice,
                 )
-        assert next(needs, None) is None
+        assert next(needs, None) is None and next(visits, None) is None
 
 
 LIMITS = {"b": 2**7, "i": 2**31, "q": 2**63}

@@ -14,6 +14,7 @@ sends an immediate-or-cancel order limited to the price at which the gain would 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -32,13 +33,18 @@ NEEDS_PER_BLOCK = 4096  # needs drawn and screened per numpy call
 
 
 class Screened(NamedTuple):
-    """A block of needs after screening: every need's time and day, and the needs that pass."""
+    """A block of needs after screening: the needs to visit one by one, and what those that pass carry.
 
-    times: list[float]
-    days: list[int]
-    usable: list[bool]  # may trade somewhere open at its time
+    Only visited needs become Python objects; the arrays are read at a day's first need (was
+    the need before it refused?).
+    """
+
+    times: np.ndarray  # every need's time
+    usable: np.ndarray  # may it trade somewhere open at its time?
     visits: list[int]  # needs the process visits one by one: those usable and each day's first
-    needs: list[tuple]  # what `handle_need` takes, for each usable need in order
+    visit_days: list[int]  # their days
+    visit_usable: list[bool]  # and whether each is usable
+    needs: Iterator[tuple]  # what `handle_need` takes, for each usable need in order
 
 
 class Line:
@@ -141,12 +147,10 @@ class InvestorGroup:
             active = np.cumsum(active)
             clock = float(active[-1])
             block = self._screen(active, columns, day)
-            times, days, usable = block.times, block.days, block.usable
-            needs = iter(block.needs)
-            for i in block.visits:
-                need_day = days[i]
+            times, usable, needs = block.times, block.usable, block.needs
+            for i, need_day, passes in zip(block.visits, block.visit_days, block.visit_usable):
                 if need_day != day:
-                    refused_at = last_refused_at if i == 0 else (None if usable[i - 1] else times[i - 1])
+                    refused_at = last_refused_at if i == 0 else (None if usable[i - 1] else float(times[i - 1]))
                     if refused_at is not None and refused_at >= env.peek():
                         yield env.timeout(refused_at - env.now)
                     while day < need_day and day < horizon_days:
@@ -154,12 +158,12 @@ class InvestorGroup:
                         day, day_first, traded = day + 1, first + i, 0
                 if need_day >= horizon_days:
                     return
-                if usable[i]:
+                if passes:
                     need = next(needs)
                     if need[0] >= env.peek():
                         yield env.timeout(need[0] - env.now)
                     traded += self.handle_need(need)
-            last_refused_at = None if usable[-1] else times[-1]
+            last_refused_at = None if usable[-1] else float(times[-1])
             first += len(times)
 
     def _screen(self, active: np.ndarray, columns: tuple[np.ndarray, ...], day: int) -> Screened:
@@ -202,9 +206,8 @@ class InvestorGroup:
             (gain_draws[passed] * self.params.gain_mean_bps).tolist(),
             choice_draws[passed].tolist(),
         )
-        return Screened(
-            times.tolist(), days.tolist(), usable.tolist(), np.flatnonzero(usable | new_day).tolist(), list(needs)
-        )
+        visits = np.flatnonzero(usable | new_day)
+        return Screened(times, usable, visits.tolist(), days[visits].tolist(), usable[visits].tolist(), needs)
 
     def handle_need(self, need: tuple) -> bool:
         """Decide whether and where the need trades, then send the order; True if anything filled.
