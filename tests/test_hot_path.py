@@ -52,7 +52,9 @@ def test_trade_charges_equal_the_two_sides_charged_separately(
     )
     buyer_duty, buyer_fees = costs.side_charges(value, day, buyer_provider, selling=False)
     seller_duty, seller_fees = costs.side_charges(value, day, seller_provider, selling=True)
-    credits = buyer_fees + seller_fees + ([(5, buyer_duty + seller_duty)] if buyer_duty or seller_duty else [])
+    both_sides = [(collector, buyer + seller) for (collector, buyer), (_, seller) in zip(buyer_fees, seller_fees)]
+    network_fee = seller_fees[len(buyer_fees):]
+    credits = both_sides + network_fee + ([(5, buyer_duty + seller_duty)] if buyer_duty or seller_duty else [])
     expected = (buyer_duty, seller_duty, sum(c for _, c in buyer_fees), sum(c for _, c in seller_fees), credits)
     assert costs.trade_charges(value, day, buyer_provider, seller_provider) == expected
 

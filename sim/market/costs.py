@@ -89,10 +89,12 @@ class CostSchedule:
         self, value_cents: int, day: int, buyer_provider: bool, seller_provider: bool
     ) -> tuple[int, int, int, int, list[tuple[int, int]]]:
         """Both sides of one trade at once, as `side_charges` gives them: (buyer duty, seller duty,
-        buyer fees, seller fees, [(collector, cents)] credits, the government's duty last).
+        buyer fees, seller fees, [(collector, cents)] credits: each fee of both sides together,
+        then the network's fee and the government's duty).
 
-        One call per trade on the hot path; a side's fees are worked out once when both sides
-        pay the same rates (the usual case: no rebate, or two investors).
+        One call per trade on the hot path. A fee's collector is credited once for both sides
+        (settlement then makes half the credits); a side's fees are worked out once when both
+        sides pay the same rates (the usual case: no rebate, or two investors).
         """
         if day != self._day:
             self._rates_on(day)
@@ -102,14 +104,17 @@ class CostSchedule:
         rebated = 1.0 - self._rebate_share
         buyer_scale = rebated if buyer_provider else 1.0
         seller_scale = rebated if seller_provider else 1.0
-        buyer_fees = [(collector, round(value_cents * rate * buyer_scale)) for collector, rate in self.fee_parts]
-        buyer_total = sum(map(_cents, buyer_fees))
         if seller_scale == buyer_scale:
-            seller_fees, seller_total = buyer_fees, buyer_total
+            credits = [(collector, 2 * round(value_cents * rate * buyer_scale)) for collector, rate in self.fee_parts]
+            buyer_total = seller_total = sum(map(_cents, credits)) // 2
         else:
-            seller_fees = [(collector, round(value_cents * rate * seller_scale)) for collector, rate in self.fee_parts]
-            seller_total = sum(map(_cents, seller_fees))
-        credits = buyer_fees + seller_fees
+            buyer_fees = [round(value_cents * rate * buyer_scale) for _, rate in self.fee_parts]
+            seller_fees = [round(value_cents * rate * seller_scale) for _, rate in self.fee_parts]
+            buyer_total, seller_total = sum(buyer_fees), sum(seller_fees)
+            credits = [
+                (collector, buyer + seller)
+                for (collector, _), buyer, seller in zip(self.fee_parts, buyer_fees, seller_fees)
+            ]
         if self.network_fee_cents:
             credits.append((self.network, self.network_fee_cents))
             seller_total += self.network_fee_cents
