@@ -133,11 +133,7 @@ class Recorder:
         self.issues = Table(ISSUE_COLUMNS)
         self.allocations = Table(ALLOCATION_COLUMNS)
         self.payments = Table(PAYMENT_COLUMNS)
-        self._settled_day = self.trades.columns["settled_day"]
         self._fails = self.trades.columns["fails"]
-
-    def mark_settled(self, trade: int, day: int) -> None:
-        self._settled_day[trade] = day
 
     def mark_failed(self, trade: int) -> None:
         self._fails[trade] = min(self._fails[trade] + 1, 127)

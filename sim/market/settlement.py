@@ -13,6 +13,7 @@ L) and the fails.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -52,6 +53,7 @@ class Settlement:
         `buy_in_after_fails` None retries a failed trade until it settles."""
         self.ledger = ledger
         self.recorder = recorder
+        self._settled_day = recorder.trades.columns["settled_day"]  # written in place as trades settle
         self.horizon_days = horizon_days
         self.fail_probabilities = fail_probabilities
         self._uniforms = [uniforms(rng) for rng in rngs]
@@ -73,18 +75,23 @@ class Settlement:
 
     def process(self, env):
         """At the end of each business day settle or fail what is due, then record per listing."""
+        fail_probabilities, draws, failed_attempts = self.fail_probabilities, self._uniforms, self._fails
+        buy_in_after = math.inf if self.buy_in_after_fails is None else self.buy_in_after_fails
         day = 0
         while day < self.horizon_days or self._due:
             yield env.timeout(day + 1 - env.now)
             outstanding_cents, outstanding_trades = self.outstanding_cents, self.outstanding_trades
-            fail_probabilities, draws = self.fail_probabilities, self._uniforms
             fails = [0] * len(outstanding_cents)
             failed_cents = [0] * len(outstanding_cents)
             for pending in self._due.pop(day, ()):
                 listing = pending.listing
                 fail_probability = fail_probabilities[listing]
-                if fail_probability and not self._bought_in(pending.trade) and next(draws[listing]) < fail_probability:
-                    self._fails[pending.trade] = self._fails.get(pending.trade, 0) + 1
+                if (
+                    fail_probability
+                    and failed_attempts.get(pending.trade, 0) < buy_in_after  # not bought in yet
+                    and next(draws[listing]) < fail_probability
+                ):
+                    failed_attempts[pending.trade] = failed_attempts.get(pending.trade, 0) + 1
                     fails[listing] += 1
                     failed_cents[listing] += pending.value_cents
                     self.recorder.mark_failed(pending.trade)
@@ -100,11 +107,8 @@ class Settlement:
                     )
             day += 1
 
-    def _bought_in(self, trade: int) -> bool:
-        return self.buy_in_after_fails is not None and self._fails.get(trade, 0) >= self.buy_in_after_fails
-
     def _deliver(self, p: PendingTrade, day: int) -> None:
         self.ledger.settle(
             p.asset, p.seller, p.buyer, p.quantity, p.buyer_pays_cents, p.seller_receives_cents, p.credits
         )
-        self.recorder.mark_settled(p.trade, day)
+        self._settled_day[p.trade] = day
