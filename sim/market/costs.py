@@ -43,30 +43,35 @@ class CostSchedule:
         self.fee_rate = sum(rate for _, rate in self.fee_parts)
         self.network_fee_cents = round(fees.network_fee_hkd_per_transfer * 100)
         self._day = None  # the day the rates below are for: levers change by day only
-        self._duty_rate = self._rebate_share = 0.0
+        self._duty_rate = self._rebate_share = self._investor_rate = self._provider_rate = 0.0
 
     def _rates_on(self, day: int) -> None:
-        """Look up the levers once per day rather than once per trade (they are on the hot path)."""
+        """Look up the levers and sum the rates once per day rather than once per trade or need
+        (they are on the hot path)."""
         self._day = day
         self._duty_rate = self.duty.rate_on(day)
         self._rebate_share = self.rebate.share_on(day)
+        self._investor_rate = self._duty_rate + self.fee_rate
+        provider_duty = 0.0 if self.providers_exempt else self._duty_rate
+        self._provider_rate = provider_duty + self.fee_rate * (1.0 - self._rebate_share)
 
     def investor_rate(self, day: int) -> float:
         """Duty plus fees per side, as a fraction of value, for an investor."""
         if day != self._day:
             self._rates_on(day)
-        return self._duty_rate + self.fee_rate
+        return self._investor_rate
 
     def provider_rate(self, day: int) -> float:
         """Duty plus fees per side for a liquidity provider, after exemption and rebate."""
         if day != self._day:
             self._rates_on(day)
-        duty = 0.0 if self.providers_exempt else self._duty_rate
-        return duty + self.fee_rate * (1.0 - self._rebate_share)
+        return self._provider_rate
 
     def expected_cost_bps(self, value_cents: float, day: int, crossing_bps: float, selling: bool) -> float:
         """An investor's cost of one side of a trade, bps of its value, before settlement delay."""
-        cost = self.investor_rate(day) * 10_000.0 + crossing_bps
+        if day != self._day:
+            self._rates_on(day)
+        cost = self._investor_rate * 10_000.0 + crossing_bps
         if selling and self.network_fee_cents:
             cost += self.network_fee_cents / value_cents * 10_000.0
         return cost
