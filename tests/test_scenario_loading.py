@@ -331,9 +331,10 @@ def test_no_silent_coercion_of_text_booleans_or_infinity(tmp_path: Path, overrid
 
 def test_more_venues_than_the_investor_screen_can_hold_is_a_scenario_error(tmp_path: Path) -> None:
     """Investors screen needs with one bit per venue, so a scenario names at most MAX_VENUES of them."""
-    extra = "".join(f"  venue{k}: {{kind: exchange, form: conventional, listings: {{etf: {{}}}}}}\n" for k in range(MAX_VENUES - 2))
+    venue = "{kind: exchange, form: conventional, listings: {etf: {}}}"
+    extra = "".join(f"  venue{k}: {venue}\n" for k in range(MAX_VENUES - 2))
     fits = write(tmp_path, "fits.yaml", MINI.replace("investors:\n", extra + "investors:\n"))
     assert len(load_scenario(fits).venues) == MAX_VENUES
-    one_more = extra + "  one_more: {kind: exchange, form: conventional, listings: {etf: {}}}\n"
+    one_more = extra + f"  one_more: {venue}\n"
     error = error_of(write(tmp_path, "many.yaml", MINI.replace("investors:\n", one_more + "investors:\n")))
     assert error.key_path == "venues" and f"at most {MAX_VENUES}" in str(error)

@@ -102,11 +102,9 @@ class InvestorGroup:
         self.onboarded_shares = onboarded_shares
         self.onboarded_accounts = [onboarded_accounts(share, params.accounts) for share in onboarded_shares]
         self._onboarded_array = np.array(self.onboarded_accounts, dtype=np.int64)
-        venues = {listing.venue.index: listing.venue for i in interests for line in i.lines for listing in line.listings}
-        self._venues = [venues[index] for index in sorted(venues)]
-        self._interest_bits = [
-            sum({1 << listing.venue.index for line in interest.lines for listing in line.listings}) for interest in interests
-        ]
+        venues_of = [{listing.venue for line in interest.lines for listing in line.listings} for interest in interests]
+        self._venues = sorted(set().union(*venues_of), key=lambda venue: venue.index)
+        self._interest_bits = [sum(1 << venue.index for venue in venues) for venues in venues_of]
         self.market = market
         self.ledger = ledger
         self.recorder = recorder
