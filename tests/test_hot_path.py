@@ -22,8 +22,8 @@ from conftest import quick
 from sim import engine
 from sim.engine import build, run
 from sim.market.costs import CostSchedule
+from sim.market.investors import InvestorGroup
 from sim.market.market_maker import MarketMaker
-from sim.market.venue import Venue
 from sim.recorder import TRADE_COLUMNS, Table
 from sim.scenario.schema import DutyLever, Fees, RebateLever
 
@@ -67,7 +67,8 @@ def frames(result) -> list[pd.DataFrame]:
 def test_needs_refused_without_an_event_leave_every_table_unchanged(name, monkeypatch):
     scenario = quick(name, "horizon_days=4")
     shortcut = run(scenario, seed=5)
-    monkeypatch.setattr(Venue, "open_at", lambda self, fractions: True)  # every need reaches handle_need
+    every_need = lambda self, interests, open_bits: np.ones(len(interests), dtype=bool)  # noqa: E731
+    monkeypatch.setattr(InvestorGroup, "_usable", every_need)  # every need reaches handle_need
     plain = run(scenario, seed=5)
     assert shortcut.kpis == plain.kpis
     for fast, slow in zip(frames(shortcut), frames(plain)):
@@ -117,6 +118,7 @@ def test_screened_needs_are_the_needs_a_need_by_need_loop_computes(name):
         weights = list(group.params.interest.values())
         cumulative = [sum(weights[: k + 1]) / sum(weights) for k in range(len(weights))]
         needs, previous_day = screened.needs, 0
+        venues = {listing.venue for interest in group.interests for line in interest.lines for listing in line.listings}
         visits = zip(screened.visits, screened.visit_days, screened.visit_usable)
         draws = zip(active.tolist(), *[column.tolist() for column in columns[1:]])
         for i, (clock, gain, side, size, account, choice, pick) in enumerate(draws):
@@ -125,10 +127,11 @@ def test_screened_needs_are_the_needs_a_need_by_need_loop_computes(name):
             k = bisect.bisect_right(cumulative, pick)
             local = int(account * group.params.accounts)
             onboarded = local < group.onboarded_accounts[min(day, len(group.onboarded_accounts) - 1)]
-            usable = any(
-                (onboarded or listing.venue.form != "tokenized") and listing.venue.is_open(t)
-                for line in group.interests[k].lines for listing in line.listings
-            )
+            open_to_account = {
+                venue.index for venue in venues if (onboarded or venue.form != "tokenized") and venue.is_open(t)
+            }
+            usable = any(listing.venue.index in open_to_account for line in group.interests[k].lines
+                         for listing in line.listings)
             assert (screened.times[i], screened.usable[i]) == (t, usable)
             if usable or day != previous_day:
                 assert next(visits) == (i, day, usable)
@@ -136,7 +139,7 @@ def test_screened_needs_are_the_needs_a_need_by_need_loop_computes(name):
             if usable:
                 low = cumulative[k - 1] if k else 0.0
                 assert next(needs) == (
-                    t, day, k, (pick - low) / (cumulative[k] - low), local, onboarded,
+                    t, day, k, (pick - low) / (cumulative[k] - low), local, sum(1 << v for v in open_to_account),
                     1 if side < 0.5 else -1, size, gain * group.params.gain_mean_bps, choice,
                 )
         assert next(needs, None) is None and next(visits, None) is None

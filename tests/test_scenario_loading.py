@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.scenario import Scenario, ScenarioError, load_scenario, render_reference, resolve_scenario_dict
+from sim.scenario.schema import MAX_VENUES
 
 MINI = """\
 name: mini
@@ -326,3 +327,14 @@ def test_no_silent_coercion_of_text_booleans_or_infinity(tmp_path: Path, overrid
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path, [override])
     assert message in str(caught.value)
+
+
+def test_more_venues_than_the_investor_screen_can_hold_is_a_scenario_error(tmp_path: Path) -> None:
+    """Investors screen needs with one bit per venue, so a scenario names at most MAX_VENUES of them."""
+    venue = "{kind: exchange, form: conventional, listings: {etf: {}}}"
+    extra = "".join(f"  venue{k}: {venue}\n" for k in range(MAX_VENUES - 2))
+    fits = write(tmp_path, "fits.yaml", MINI.replace("investors:\n", extra + "investors:\n"))
+    assert len(load_scenario(fits).venues) == MAX_VENUES
+    one_more = extra + f"  one_more: {venue}\n"
+    error = error_of(write(tmp_path, "many.yaml", MINI.replace("investors:\n", one_more + "investors:\n")))
+    assert error.key_path == "venues" and f"at most {MAX_VENUES}" in str(error)

@@ -54,6 +54,7 @@ class Line:
         self.value = value
         self.min_units = min_units
         self.listings = listings
+        self.venue_bits = [(listing, 1 << listing.venue.index) for listing in listings]  # see `_screen`
 
     def tradable(self) -> bool:
         for listing in self.listings:
@@ -101,10 +102,9 @@ class InvestorGroup:
         self.onboarded_shares = onboarded_shares
         self.onboarded_accounts = [onboarded_accounts(share, params.accounts) for share in onboarded_shares]
         self._onboarded_array = np.array(self.onboarded_accounts, dtype=np.int64)
-        self._venues = [
-            list({listing.venue.index: listing.venue for line in interest.lines for listing in line.listings}.values())
-            for interest in interests
-        ]
+        venues_of = [{listing.venue for line in interest.lines for listing in line.listings} for interest in interests]
+        self._venues = sorted(set().union(*venues_of), key=lambda venue: venue.index)
+        self._interest_bits = [sum(1 << venue.index for venue in venues) for venues in venues_of]
         self.market = market
         self.ledger = ledger
         self.recorder = recorder
@@ -183,12 +183,13 @@ class InvestorGroup:
         accounts = (account_draws * self.params.accounts).astype(np.int64)
         onboarded = accounts < self._onboarded_array[np.minimum(days, len(self._onboarded_array) - 1)]
         fraction = times - np.trunc(times)
-        usable = np.zeros(len(times), dtype=bool)
-        for k, venues in enumerate(self._venues):
-            of_interest = interests == k
-            for venue in venues:
-                allowed = of_interest & onboarded if venue.form == "tokenized" else of_interest
-                usable |= allowed & venue.open_at(fraction)
+        open_bits = np.zeros(len(times), dtype=np.int64)  # bit `venue.index`: open to the need's account
+        for venue in self._venues:
+            usable_here = venue.open_at(fraction)
+            if venue.form == "tokenized":
+                usable_here = usable_here & onboarded
+            open_bits |= np.where(usable_here, np.int64(1 << venue.index), np.int64(0))
+        usable = self._usable(interests, open_bits)
         new_day = days != np.concatenate(([day], days[:-1]))
         passed = np.flatnonzero(usable)
         cumulative = self._cumulative_array
@@ -200,7 +201,7 @@ class InvestorGroup:
             k.tolist(),
             ((instrument_draws[passed] - low) / (cumulative[k] - low)).tolist(),
             accounts[passed].tolist(),
-            onboarded[passed].tolist(),
+            open_bits[passed].tolist(),
             np.where(side_draws[passed] < 0.5, BUY, SELL).tolist(),
             size_draws[passed].tolist(),
             (gain_draws[passed] * self.params.gain_mean_bps).tolist(),
@@ -209,21 +210,26 @@ class InvestorGroup:
         visits = np.flatnonzero(usable | new_day)
         return Screened(times, usable, visits.tolist(), days[visits].tolist(), usable[visits].tolist(), needs)
 
+    def _usable(self, interests: np.ndarray, open_bits: np.ndarray) -> np.ndarray:
+        """Needs with a venue open to them where their interest is listed: those worth a visit."""
+        usable = np.zeros(len(interests), dtype=bool)
+        for k, bits in enumerate(self._interest_bits):
+            usable |= (interests == k) & ((open_bits & bits) != 0)
+        return usable
+
     def handle_need(self, need: tuple) -> bool:
         """Decide whether and where the need trades, then send the order; True if anything filled.
 
         `need` is (time, day, interest, draw picking the line within the interest, account within
-        the group, onboarded?, side, size draw, gain in bps, channel choice draw).
+        the group, the venues open to that account at that time as bits of their indices, side,
+        size draw, gain in bps, channel choice draw).
         """
-        t, day, k, line_draw, local_account, onboarded, side, size_draw, gain, choice_draw = need
+        t, day, k, line_draw, local_account, open_bits, side, size_draw, gain, choice_draw = need
         params = self.params
         line = self.interests[k].pick(line_draw)
         if line is None:
             return False
-        open_listings = [
-            listing for listing in line.listings
-            if (onboarded or listing.venue.form != "tokenized") and listing.venue.is_open(t)
-        ]
+        open_listings = [listing for listing, bit in line.venue_bits if open_bits & bit]
         if not open_listings:
             return False
         fair = line.value.at(t)

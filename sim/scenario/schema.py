@@ -33,6 +33,9 @@ __all__ = [
     "YieldProcess", "correlation_matrix",
 ]
 
+MAX_VENUES = 62  # investors screen needs with one bit per venue in an int64 (sim.market.investors)
+
+
 class Calendar(Strict):
     """Business days: the run's clock skips weekends and the listed holidays."""
 
@@ -102,7 +105,9 @@ class Scenario(Strict):
     correlations: list[Correlation] = Field(
         default_factory=list, description="Correlations between instruments' value shocks."
     )
-    venues: dict[Name, Venue] = Field(min_length=1, description="Venues by name.")
+    venues: dict[Name, Venue] = Field(
+        min_length=1, max_length=MAX_VENUES, description=f"Venues by name (at most {MAX_VENUES})."
+    )
     investors: dict[Name, InvestorGroup] = Field(min_length=1, description="Investor groups by name.")
     issuers: dict[Name, Issuer] = Field(default_factory=dict, description="Bond issuers and their programmes.")
     policy: Policy = Field(default_factory=Policy, description="Policy levers.")
