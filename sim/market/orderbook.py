@@ -215,14 +215,15 @@ class OrderBook:
     def top(self) -> tuple[int | None, int | None, int, int]:
         """(best bid, best ask, quantity at the best bid, at the best ask), as one query for quote samples."""
         bids, asks = self._sides[BUY], self._sides[SELL]
-        bid_key = bids.heap[0] if bids.heap else None
-        ask_key = asks.heap[0] if asks.heap else None
-        return (
-            None if bid_key is None else -bid_key,
-            ask_key,
-            0 if bid_key is None else bids.levels[bid_key].qty,
-            0 if ask_key is None else asks.levels[ask_key].qty,
-        )
+        bid = ask = None
+        bid_qty = ask_qty = 0
+        if bids.heap:
+            key = bids.heap[0]
+            bid, bid_qty = -key, bids.levels[key].qty
+        if asks.heap:
+            ask = asks.heap[0]
+            ask_qty = asks.levels[ask].qty
+        return bid, ask, bid_qty, ask_qty
 
     def best_bid(self) -> int | None:
         heap = self._sides[BUY].heap
