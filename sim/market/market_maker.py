@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from itertools import groupby
+from math import ceil, floor
 
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
@@ -37,6 +38,8 @@ class MarketMaker:
         self._quoted: list[tuple[int, int, int]] = []
         self._sizes: list[int] = []  # of the resting orders when sent: all still resting in full = intact
         self._inputs: tuple | None = None  # what the quoted ladder was priced from
+        step = params.level_step_bps / 10_000.0
+        self._level_spreads = [level * step for level in range(params.levels)]  # beyond the first level's
 
     def after_trade(self, t: float) -> None:
         """Refill the ladder when a taker has used up one side of it."""
@@ -100,15 +103,15 @@ class MarketMaker:
         tick_cents, with_costs = listing.tick_cents, 1.0 + cost_rate
         risk = params.base_half_spread_bps + params.inventory_spread_bps_at_limit * abs(lean)
         half = risk / 10_000.0 + cost_rate
-        step = params.level_step_bps / 10_000.0
         buy_room = limit - excess
         sell_room = min(limit + excess, free_units)
         ladder = []
         bid, ask = math.inf, -1  # before the first level: no bound on the bid, asks at least 0
-        for level in range(params.levels):
-            offset = half + level * step
+        # Sizes are capped by comparisons rather than min(): this loop runs for every ladder priced.
+        for spread in self._level_spreads:
+            offset = half + spread
             below, above = bid - 1, ask + 1
-            bid, ask = math.floor(mid * (1.0 - offset)), math.ceil(mid * (1.0 + offset))
+            bid, ask = floor(mid * (1.0 - offset)), ceil(mid * (1.0 + offset))
             if bid > below:
                 bid = below
             if ask < above:
@@ -117,12 +120,16 @@ class MarketMaker:
                 ask = bid + 1
             if bid >= 1:
                 unit_cost = bid * tick_cents * with_costs + 1.0
-                size = min(quote_size, buy_room, int(cash_room // unit_cost))
+                size = int(cash_room // unit_cost)
+                if size > buy_room:
+                    size = buy_room
+                if size > quote_size:
+                    size = quote_size
                 if size > 0:
                     ladder.append((BUY, bid, size))
                     buy_room -= size
                     cash_room -= size * unit_cost
-            size = min(quote_size, sell_room)
+            size = sell_room if sell_room < quote_size else quote_size
             if size > 0:
                 ladder.append((SELL, ask, size))
                 sell_room -= size
