@@ -37,6 +37,7 @@ class MarketMaker:
         self._orders: list[int] = []
         self._quoted: list[tuple[int, int, int]] = []
         self._sizes: list[int] = []  # of the resting orders when sent: all still resting in full = intact
+        self._untouched: tuple[int, int] | None = None  # the book's (cancels, taken) while known intact
         self._inputs: tuple | None = None  # what the quoted ladder was priced from
         step = params.level_step_bps / 10_000.0
         self._level_spreads = [level * step for level in range(params.levels)]  # beyond the first level's
@@ -53,6 +54,7 @@ class MarketMaker:
         self._quoted = []
         self._sizes = []
         self._inputs = None
+        self._untouched = None
 
     def requote(self, t: float, sample: bool) -> None:
         """Quote the ladder priced off the current fair value and inventory.
@@ -61,7 +63,8 @@ class MarketMaker:
         re-sending the same orders would change nothing but cost time on the hot path. The
         ladder depends only on the day, the fair value, the maker's inventory (and target) and cash, so
         while those are unchanged (most clock ticks: fair values move every value step) it is
-        not even recomputed.
+        not even recomputed. Nothing but a cancel or a fill takes resting quantity, so while the
+        book counts neither since the ladder was last seen intact, it is not even looked up.
         """
         listing = self.listing
         if not listing.active:
@@ -72,14 +75,18 @@ class MarketMaker:
             int(t), listing.value.at(t), self.target_units, ledger.position(asset, account),
             ledger.free_units(asset, account), ledger.free_cash(account),
         )
-        intact = book.remaining_of(self._orders) == self._sizes
+        mark = (book.cancels, book.taken)
+        intact = mark == self._untouched or book.remaining_of(self._orders) == self._sizes
         if not (intact and inputs == self._inputs):
             ladder = self._ladder(*inputs)
             if not (intact and ladder == self._quoted):
-                self._orders = book.replace(self._orders, ladder, account)[0]
+                self._orders, fills = book.replace(self._orders, ladder, account)
                 self._quoted = ladder
                 self._sizes = [size for _, _, size in ladder]
+                intact = not fills  # orders that met no resting order rest in full
+                mark = (book.cancels, book.taken)
             self._inputs = inputs
+        self._untouched = mark if intact else None
         if sample:
             self._record_quotes(t, inputs[0], inputs[1])
 

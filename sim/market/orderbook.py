@@ -98,6 +98,7 @@ class OrderBook:
         self._owner: dict[int, int] = {}
         self._next_id = 1
         self.cancels = 0  # cancel requests received, live or not (the benchmark counts orders)
+        self.taken = 0  # quantity takers have filled against resting orders so far
         self._spare: list[_Level] = []  # empty levels kept for replace() to reuse
 
     # -- order entry ---------------------------------------------------
@@ -303,7 +304,9 @@ class OrderBook:
             level.qty -= before - qty
             if not level.live:
                 self._drop_level(book, key)
-        book.qty -= start - qty
+        filled = start - qty
+        book.qty -= filled
+        self.taken += filled
         return qty
 
     def _rest(self, order_id: int, side: int, price: int, qty: int, owner: int) -> None:
