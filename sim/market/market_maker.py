@@ -44,8 +44,7 @@ class MarketMaker:
 
     def after_trade(self, t: float) -> None:
         """Refill the ladder when a taker has used up one side of it."""
-        book = self.listing.book
-        if book.best_bid() is None or book.best_ask() is None:
+        if not self.listing.book.two_sided():
             self.requote(t, sample=False)
 
     def withdraw(self) -> None:

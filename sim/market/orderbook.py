@@ -226,6 +226,10 @@ class OrderBook:
             ask_qty = asks.levels[ask].qty
         return bid, ask, bid_qty, ask_qty
 
+    def two_sided(self) -> bool:
+        """Are there both a bid and an ask (one query for a maker checking after each trade)?"""
+        return bool(self._sides[BUY].heap and self._sides[SELL].heap)
+
     def best_bid(self) -> int | None:
         heap = self._sides[BUY].heap
         return -heap[0] if heap else None
