@@ -181,3 +181,29 @@ def test_makers_sharing_a_clock_record_the_same_run_as_one_process_each(name, mo
     model.env.run()
     for fast, slow in zip(shared, [model.recorder.trades.frame(), model.recorder.quotes.frame()]):
         pd.testing.assert_frame_equal(fast, slow)
+
+
+@pytest.mark.parametrize("name", ["baseline", "tokenized_gold"])
+def test_makers_that_trust_an_untouched_book_record_the_same_run(name, monkeypatch):
+    """A maker takes its ladder as intact, without looking its orders up, while its book has had no
+    cancel and no fill since the maker last saw it intact."""
+
+    def outcome():
+        model = build(quick(name, "horizon_days=3"), seed=6)
+        model.env.run()
+        books = [listing.book for listing in model.listings if listing.book]
+        counts = [(book.limit_orders(), book.cancels, book.taken) for book in books]
+        return [model.recorder.trades.frame(), model.recorder.quotes.frame()], counts
+
+    trusted, trusted_counts = outcome()
+    original = MarketMaker.requote
+
+    def always_look_up(self, t, sample):
+        self._untouched = None  # forget the book's marks: every requote looks its orders up
+        original(self, t, sample)
+
+    monkeypatch.setattr(MarketMaker, "requote", always_look_up)
+    looked_up, looked_up_counts = outcome()
+    assert trusted_counts == looked_up_counts and sum(taken for *_, taken in trusted_counts) > 0
+    for fast, slow in zip(trusted, looked_up):
+        pd.testing.assert_frame_equal(fast, slow)

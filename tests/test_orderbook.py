@@ -327,6 +327,7 @@ def test_matches_reference_book_and_conserves_quantity(ops):
         assert (bid, ask) == (ref.depth(BUY)[0][0] if ref.depth(BUY) else None,
                               ref.depth(SELL)[0][0] if ref.depth(SELL) else None)
         assert book.top() == (bid, ask, book.depth_at_best(BUY), book.depth_at_best(SELL))
+        assert book.two_sided() == (bid is not None and ask is not None)
         assert book.resting_orders() == len(ref.orders)
         live = {o[0]: o[3] for o in ref.orders}
         ids = list(range(1, ref.next_id))

@@ -36,14 +36,15 @@ class Dealer:
             return None
         lean = max(-1.0, min(1.0, excess / params.inventory_limit_units))
         value_millions = quantity * fair / 1e6
+        cost_rate = listing.costs.provider_rate(day)
         half = (
             params.base_half_spread_bps / 10_000.0
             + params.size_impact_bps_per_million_hkd * value_millions / 10_000.0
-            + listing.costs.provider_rate(day)
+            + cost_rate
         )
         mid = listing.ticks(fair) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0)
         if taker_side == BUY:
             return math.ceil(mid * (1.0 + half))
         price = math.floor(mid * (1.0 - half))
-        cost = price * listing.tick_cents * quantity * (1.0 + listing.costs.provider_rate(day)) + 1.0
+        cost = price * listing.tick_cents * quantity * (1.0 + cost_rate) + 1.0
         return price if price >= 1 and cost <= ledger.free_cash(self.account) else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from itertools import groupby
+from math import ceil, floor
 
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
@@ -36,12 +37,14 @@ class MarketMaker:
         self._orders: list[int] = []
         self._quoted: list[tuple[int, int, int]] = []
         self._sizes: list[int] = []  # of the resting orders when sent: all still resting in full = intact
+        self._untouched: tuple[int, int] | None = None  # the book's (cancels, taken) while known intact
         self._inputs: tuple | None = None  # what the quoted ladder was priced from
+        step = params.level_step_bps / 10_000.0
+        self._level_spreads = [level * step for level in range(params.levels)]  # beyond the first level's
 
     def after_trade(self, t: float) -> None:
         """Refill the ladder when a taker has used up one side of it."""
-        book = self.listing.book
-        if book.best_bid() is None or book.best_ask() is None:
+        if not self.listing.book.two_sided():
             self.requote(t, sample=False)
 
     def withdraw(self) -> None:
@@ -50,6 +53,7 @@ class MarketMaker:
         self._quoted = []
         self._sizes = []
         self._inputs = None
+        self._untouched = None
 
     def requote(self, t: float, sample: bool) -> None:
         """Quote the ladder priced off the current fair value and inventory.
@@ -58,7 +62,8 @@ class MarketMaker:
         re-sending the same orders would change nothing but cost time on the hot path. The
         ladder depends only on the day, the fair value, the maker's inventory (and target) and cash, so
         while those are unchanged (most clock ticks: fair values move every value step) it is
-        not even recomputed.
+        not even recomputed. Nothing but a cancel or a fill takes resting quantity, so while the
+        book counts neither since the ladder was last seen intact, it is not even looked up.
         """
         listing = self.listing
         if not listing.active:
@@ -69,14 +74,18 @@ class MarketMaker:
             int(t), listing.value.at(t), self.target_units, ledger.position(asset, account),
             ledger.free_units(asset, account), ledger.free_cash(account),
         )
-        intact = book.remaining_of(self._orders) == self._sizes
+        mark = (book.cancels, book.taken)
+        intact = mark == self._untouched or book.remaining_of(self._orders) == self._sizes
         if not (intact and inputs == self._inputs):
             ladder = self._ladder(*inputs)
             if not (intact and ladder == self._quoted):
-                self._orders = book.replace(self._orders, ladder, account)[0]
+                self._orders, fills = book.replace(self._orders, ladder, account)
                 self._quoted = ladder
                 self._sizes = [size for _, _, size in ladder]
+                intact = not fills  # orders that met no resting order rest in full
+                mark = (book.cancels, book.taken)
             self._inputs = inputs
+        self._untouched = mark if intact else None
         if sample:
             self._record_quotes(t, inputs[0], inputs[1])
 
@@ -100,15 +109,15 @@ class MarketMaker:
         tick_cents, with_costs = listing.tick_cents, 1.0 + cost_rate
         risk = params.base_half_spread_bps + params.inventory_spread_bps_at_limit * abs(lean)
         half = risk / 10_000.0 + cost_rate
-        step = params.level_step_bps / 10_000.0
         buy_room = limit - excess
         sell_room = min(limit + excess, free_units)
         ladder = []
         bid, ask = math.inf, -1  # before the first level: no bound on the bid, asks at least 0
-        for level in range(params.levels):
-            offset = half + level * step
+        # Sizes are capped by comparisons rather than min(): this loop runs for every ladder priced.
+        for spread in self._level_spreads:
+            offset = half + spread
             below, above = bid - 1, ask + 1
-            bid, ask = math.floor(mid * (1.0 - offset)), math.ceil(mid * (1.0 + offset))
+            bid, ask = floor(mid * (1.0 - offset)), ceil(mid * (1.0 + offset))
             if bid > below:
                 bid = below
             if ask < above:
@@ -117,12 +126,16 @@ class MarketMaker:
                 ask = bid + 1
             if bid >= 1:
                 unit_cost = bid * tick_cents * with_costs + 1.0
-                size = min(quote_size, buy_room, int(cash_room // unit_cost))
+                size = int(cash_room // unit_cost)
+                if size > buy_room:
+                    size = buy_room
+                if size > quote_size:
+                    size = quote_size
                 if size > 0:
                     ladder.append((BUY, bid, size))
                     buy_room -= size
                     cash_room -= size * unit_cost
-            size = min(quote_size, sell_room)
+            size = sell_room if sell_room < quote_size else quote_size
             if size > 0:
                 ladder.append((SELL, ask, size))
                 sell_room -= size

@@ -98,6 +98,7 @@ class OrderBook:
         self._owner: dict[int, int] = {}
         self._next_id = 1
         self.cancels = 0  # cancel requests received, live or not (the benchmark counts orders)
+        self.taken = 0  # quantity takers have filled against resting orders so far
         self._spare: list[_Level] = []  # empty levels kept for replace() to reuse
 
     # -- order entry ---------------------------------------------------
@@ -215,14 +216,19 @@ class OrderBook:
     def top(self) -> tuple[int | None, int | None, int, int]:
         """(best bid, best ask, quantity at the best bid, at the best ask), as one query for quote samples."""
         bids, asks = self._sides[BUY], self._sides[SELL]
-        bid_key = bids.heap[0] if bids.heap else None
-        ask_key = asks.heap[0] if asks.heap else None
-        return (
-            None if bid_key is None else -bid_key,
-            ask_key,
-            0 if bid_key is None else bids.levels[bid_key].qty,
-            0 if ask_key is None else asks.levels[ask_key].qty,
-        )
+        bid = ask = None
+        bid_qty = ask_qty = 0
+        if bids.heap:
+            key = bids.heap[0]
+            bid, bid_qty = -key, bids.levels[key].qty
+        if asks.heap:
+            ask = asks.heap[0]
+            ask_qty = asks.levels[ask].qty
+        return bid, ask, bid_qty, ask_qty
+
+    def two_sided(self) -> bool:
+        """Are there both a bid and an ask (one query for a maker checking after each trade)?"""
+        return bool(self._sides[BUY].heap and self._sides[SELL].heap)
 
     def best_bid(self) -> int | None:
         heap = self._sides[BUY].heap
@@ -302,7 +308,9 @@ class OrderBook:
             level.qty -= before - qty
             if not level.live:
                 self._drop_level(book, key)
-        book.qty -= start - qty
+        filled = start - qty
+        book.qty -= filled
+        self.taken += filled
         return qty
 
     def _rest(self, order_id: int, side: int, price: int, qty: int, owner: int) -> None:
