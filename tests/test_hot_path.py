@@ -67,8 +67,11 @@ def frames(result) -> list[pd.DataFrame]:
 def test_needs_refused_without_an_event_leave_every_table_unchanged(name, monkeypatch):
     scenario = quick(name, "horizon_days=4")
     shortcut = run(scenario, seed=5)
-    every_need = lambda self, interests, open_bits: np.ones(len(interests), dtype=bool)  # noqa: E731
-    monkeypatch.setattr(InvestorGroup, "_usable", every_need)  # every need reaches handle_need
+
+    def every_need(self, interests, open_bits):  # every need reaches handle_need
+        return np.ones(len(interests), dtype=bool)
+
+    monkeypatch.setattr(InvestorGroup, "_usable", every_need)
     plain = run(scenario, seed=5)
     assert shortcut.kpis == plain.kpis
     for fast, slow in zip(frames(shortcut), frames(plain)):
