@@ -9,9 +9,8 @@ of its ladder is used up.
 
 from __future__ import annotations
 
-import math
 from itertools import groupby
-from math import ceil, floor
+from math import ceil, floor, inf
 
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
@@ -112,7 +111,7 @@ class MarketMaker:
         buy_room = limit - excess
         sell_room = min(limit + excess, free_units)
         ladder = []
-        bid, ask = math.inf, -1  # before the first level: no bound on the bid, asks at least 0
+        bid, ask = inf, -1  # before the first level: no bound on the bid, asks at least 0
         # Sizes are capped by comparisons rather than min(): this loop runs for every ladder priced.
         for spread in self._level_spreads:
             offset = half + spread
@@ -167,7 +166,7 @@ def requote_on_clock(env, makers: list[MarketMaker], horizon_days: int):
     step = first.params.requote_minutes / MINUTES_PER_DAY
     for day in range(horizon_days):
         for open_at, close_at in first.listing.venue.sessions:
-            n_quotes = math.ceil((close_at - open_at) / step)
+            n_quotes = ceil((close_at - open_at) / step)
             for k in range(n_quotes):
                 yield env.timeout(day + open_at + k * step - env.now)
                 for maker in makers:

@@ -98,7 +98,7 @@ class OrderBook:
         self._owner: dict[int, int] = {}
         self._next_id = 1
         self.cancels = 0  # cancel requests received, live or not (the benchmark counts orders)
-        self.taken = 0  # quantity takers have filled against resting orders so far
+        self.taken = 0  # quantity filled against resting orders so far, by any marketable order
         self._spare: list[_Level] = []  # empty levels kept for replace() to reuse
 
     # -- order entry ---------------------------------------------------
