@@ -24,8 +24,24 @@ def test_recorded_trades_stay_under_100_bytes_each():
     assert load_harness().bytes_per_trade() <= 100
 
 
-def test_bare_baseline_processes_every_order_of_its_stream():
-    assert load_harness().bare_simpy_orders_per_second(2_000) > 0
+def test_bare_baseline_in_slices_feeds_the_whole_stream_exactly_as_in_one_go():
+    harness = load_harness()
+    whole, sliced = harness.BareBaseline(2_000), harness.BareBaseline(2_000)
+    whole.run_orders(5_000)
+    for sent in (700, 1_400, 2_000):
+        sliced.run_orders(700)
+        assert sliced.sent == sent
+    assert whole.sent == 2_000 and whole.env.now == sliced.env.now
+    state = [(book.limit_orders(), book.cancels, book.taken, book.top()) for book in (whole.book, sliced.book)]
+    assert state[0] == state[1] and state[0][0] > 0 and state[0][1] > 0
+
+
+def test_the_model_interleaved_with_the_baseline_runs_as_in_one_go():
+    harness = load_harness()
+    scenario = harness.scaled(harness.BASELINE, 0.2, 3)
+    alone, interleaved = harness.measure_model(scenario), harness.measure_against(scenario, harness.BareBaseline(400))
+    keys = ("needs", "orders", "trades", "trade_bytes")
+    assert [alone[key] for key in keys] == [interleaved[key] for key in keys] and alone["orders"] > 0
 
 
 def test_scaled_scenario_at_scale_one_is_the_scenario_itself():
