@@ -9,6 +9,7 @@ the totals with what was issued at the start, and fails loudly on any difference
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -75,31 +76,29 @@ class Ledger:
         self.units_pending_in[asset][buyer] += quantity
         self.cash_pending_out[buyer] += buyer_pays_cents
 
-    def settle(
-        self,
-        asset: int,
-        seller: int,
-        buyer: int,
-        quantity: int,
-        buyer_pays_cents: int,
-        seller_receives_cents: int,
-        charges: list[tuple[int, int]],
-    ) -> None:
-        """Delivery versus payment of a committed trade; `charges` are (collector, cents) credits.
+    def settle(self, trades: Iterable) -> None:
+        """Delivery versus payment of committed trades (a day's settlement run, in one call).
 
-        What the buyer pays equals what the seller receives plus all charges; the caller builds
-        them so, and the end-of-run check catches it if not.
+        Each trade has the fields asset, seller, buyer, quantity, buyer_pays_cents,
+        seller_receives_cents and credits, the (collector, cents) charges. What the buyer pays
+        equals what the seller receives plus all charges; the caller builds them so, and the
+        end-of-run check catches it if not.
         """
-        units, cash = self.units[asset], self.cash
-        self.units_pending_out[asset][seller] -= quantity
-        self.units_pending_in[asset][buyer] -= quantity
-        units[seller] -= quantity
-        units[buyer] += quantity
-        self.cash_pending_out[buyer] -= buyer_pays_cents
-        cash[buyer] -= buyer_pays_cents
-        cash[seller] += seller_receives_cents
-        for collector, cents in charges:
-            cash[collector] += cents
+        all_units, units_out, units_in = self.units, self.units_pending_out, self.units_pending_in
+        cash, cash_out = self.cash, self.cash_pending_out
+        for trade in trades:
+            asset, seller, buyer, quantity = trade.asset, trade.seller, trade.buyer, trade.quantity
+            units = all_units[asset]
+            units_out[asset][seller] -= quantity
+            units_in[asset][buyer] -= quantity
+            units[seller] -= quantity
+            units[buyer] += quantity
+            pays = trade.buyer_pays_cents
+            cash_out[buyer] -= pays
+            cash[buyer] -= pays
+            cash[seller] += trade.seller_receives_cents
+            for collector, cents in trade.credits:
+                cash[collector] += cents
 
     def create_units(self, asset: int, account: int, quantity: int) -> None:
         """New units issued to an account (ETF creation), counted so conservation still holds."""

@@ -75,31 +75,23 @@ class Settlement:
 
     def process(self, env):
         """At the end of each business day settle or fail what is due, then record per listing."""
-        fail_probabilities, draws, failed_attempts = self.fail_probabilities, self._uniforms, self._fails
-        buy_in_after = math.inf if self.buy_in_after_fails is None else self.buy_in_after_fails
+        fail_probabilities = self.fail_probabilities
         day = 0
         while day < self.horizon_days or self._due:
             yield env.timeout(day + 1 - env.now)
             outstanding_cents, outstanding_trades = self.outstanding_cents, self.outstanding_trades
             fails = [0] * len(outstanding_cents)
             failed_cents = [0] * len(outstanding_cents)
-            for pending in self._due.pop(day, ()):
+            due = self._due.pop(day, ())
+            if any(fail_probabilities):
+                due = self._attempt(due, day, fails, failed_cents)
+            self.ledger.settle(due)
+            settled_day = self._settled_day
+            for pending in due:
                 listing = pending.listing
-                fail_probability = fail_probabilities[listing]
-                if (
-                    fail_probability
-                    and failed_attempts.get(pending.trade, 0) < buy_in_after  # not bought in yet
-                    and next(draws[listing]) < fail_probability
-                ):
-                    failed_attempts[pending.trade] = failed_attempts.get(pending.trade, 0) + 1
-                    fails[listing] += 1
-                    failed_cents[listing] += pending.value_cents
-                    self.recorder.mark_failed(pending.trade)
-                    self._due[day + 1].append(pending)
-                    continue
                 outstanding_cents[listing] -= pending.value_cents
                 outstanding_trades[listing] -= 1
-                self._deliver(pending, day)
+                settled_day[pending.trade] = day
             if day < self.horizon_days:
                 for listing, cents in enumerate(outstanding_cents):
                     self.recorder.settlement.add(
@@ -107,8 +99,29 @@ class Settlement:
                     )
             day += 1
 
+    def _attempt(self, due: list[PendingTrade], day: int, fails: list[int], failed_cents: list[int]) -> list[PendingTrade]:
+        """The trades of `due` that do not fail today, in order; those that fail are counted in
+        `fails` and `failed_cents` per listing and are due again tomorrow, unless bought in."""
+        fail_probabilities, draws, failed_attempts = self.fail_probabilities, self._uniforms, self._fails
+        buy_in_after = math.inf if self.buy_in_after_fails is None else self.buy_in_after_fails
+        delivered = []
+        for pending in due:
+            listing = pending.listing
+            fail_probability = fail_probabilities[listing]
+            if (
+                fail_probability
+                and failed_attempts.get(pending.trade, 0) < buy_in_after  # not bought in yet
+                and next(draws[listing]) < fail_probability
+            ):
+                failed_attempts[pending.trade] = failed_attempts.get(pending.trade, 0) + 1
+                fails[listing] += 1
+                failed_cents[listing] += pending.value_cents
+                self.recorder.mark_failed(pending.trade)
+                self._due[day + 1].append(pending)
+            else:
+                delivered.append(pending)
+        return delivered
+
     def _deliver(self, p: PendingTrade, day: int) -> None:
-        self.ledger.settle(
-            p.asset, p.seller, p.buyer, p.quantity, p.buyer_pays_cents, p.seller_receives_cents, p.credits
-        )
+        self.ledger.settle((p,))
         self._settled_day[p.trade] = day

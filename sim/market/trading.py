@@ -15,6 +15,8 @@ from sim.market.settlement import PendingTrade, Settlement
 from sim.market.venue import Listing
 from sim.recorder import Recorder
 
+_tuple_new = tuple.__new__
+
 
 class Market:
     """Executes immediate-or-cancel orders and requests for quote, and books the trades."""
@@ -72,8 +74,8 @@ class Market:
             buyer_duty, seller_duty, buyer_fee_total, seller_fee_total, -1, 0,
         )
         self.ledger.commit(listing.asset, seller, buyer, quantity, buyer_pays)
-        pending = PendingTrade(
+        pending = _tuple_new(PendingTrade, (  # without NamedTuple.__new__'s Python frame: once per trade
             trade, listing.index, listing.asset, seller, buyer, quantity, value,
             buyer_pays, value - seller_duty - seller_fee_total, credits,
-        )
+        ))
         self.settlement.submit(pending, day, listing.venue.cycle_on(day))
