@@ -28,9 +28,10 @@ NO_NEGATIVE_UNITS = "no negative holdings"
 NO_NEGATIVE_CASH = "no negative cash"
 ALL_SETTLED = "every trade settled or failed"
 
+EACH_TRADE = "each trade"  # the operation takes a batch of trades, each with its `asset`
 # Ledger operations that change holdings, with the position of their asset argument (or None).
-OPERATIONS: dict[str, int | None] = {
-    "settle": 0, "create_units": 0, "redeem_units": 0, "commit": 0,
+OPERATIONS: dict[str, int | str | None] = {
+    "settle": EACH_TRADE, "create_units": 0, "redeem_units": 0, "commit": 0,
     "pay": None, "pay_locked": None, "lock_cash": None, "open_account": None,
 }
 _JUST_AFTER = 1e-9  # a day's settlement runs at the day's end, time day + 1
@@ -186,18 +187,26 @@ def _first_bad_day(model: Model) -> int | None:
     return None
 
 
-def _watched(model: Model, operation: Callable[..., Any], name: str, asset_at: int | None,
+def _watched(model: Model, operation: Callable[..., Any], name: str, asset_at: int | str | None,
              found: list[InvariantError]) -> Callable[..., Any]:
-    """`operation`, checking conservation after each call and stopping at the first that breaks it."""
+    """`operation`, checking conservation after each call (after each trade of a batch) and
+    stopping at the first that breaks it."""
 
-    def call(*args: Any, **kwargs: Any) -> Any:
-        result = operation(*args, **kwargs)
-        assets = [args[asset_at]] if asset_at is not None and len(args) > asset_at else []
+    def check(assets: list[int]) -> None:
         broken = _instant(model, assets)
         if broken is not None:
             instrument = broken.instrument or (_instruments(model).get(assets[0]) if assets else None)
             found.append(InvariantError(broken.invariant, broken.detail, instrument, operation=name))
             raise _Found
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        if asset_at == EACH_TRADE:
+            for trade in args[0]:
+                operation((trade,))
+                check([trade.asset])
+            return None
+        result = operation(*args, **kwargs)
+        check([args[asset_at]] if asset_at is not None and len(args) > asset_at else [])
         return result
 
     return call

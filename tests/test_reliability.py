@@ -49,18 +49,19 @@ def within(seconds: int):
 # Model faults: a settlement that drops cash (or units) is caught and named.
 
 def drop_in_settlement(monkeypatch, at_call: int, what: str, ledgers_with: int | None = None) -> None:
-    """Make the `at_call`-th settlement of each ledger lose a cent (or a unit): a model bug.
+    """Make the `at_call`-th trade each ledger settles lose a cent (or a unit): a model bug.
     With `ledgers_with`, only ledgers with that many accounts are faulty."""
     settle = Ledger.settle
 
-    def faulty(self, asset, seller, buyer, quantity, pays, receives, charges):
-        settle(self, asset, seller, buyer, quantity, pays, receives, charges)
-        self.calls = getattr(self, "calls", 0) + 1
-        if self.calls == at_call and ledgers_with in (None, len(self.accounts)):
-            if what == "cash":
-                self.cash[seller] -= 1
-            else:
-                self.units[asset][buyer] -= 1
+    def faulty(self, trades):
+        for trade in trades:
+            settle(self, (trade,))
+            self.calls = getattr(self, "calls", 0) + 1
+            if self.calls == at_call and ledgers_with in (None, len(self.accounts)):
+                if what == "cash":
+                    self.cash[trade.seller] -= 1
+                else:
+                    self.units[trade.asset][trade.buyer] -= 1
 
     monkeypatch.setattr(Ledger, "settle", faulty)
 

@@ -1,11 +1,12 @@
 """The all-in cost of a trade in one listing under the policy in force on the trade's day.
 
-One place answers two questions: what a trade is expected to cost before a channel is chosen
-(in bps of value: stamp duty, fees, levies, network fee, the quoted crossing cost and the cost
-of waiting for settlement), and what each side is actually charged, in cents, with each charge
-credited to its collector. Both use the same rates, so decisions and accounting cannot drift
-apart. Liquidity providers (market makers, dealers, authorised participants) may be exempt from
-stamp duty and get a share of their fees rebated, as policy says.
+One place holds the rates behind two questions: what a trade is expected to cost before a
+channel is chosen (an investor's rate of stamp duty, fees and levies per side, and the network
+fee, to which the investor adds the quoted crossing cost and the cost of waiting for
+settlement), and what each side is actually charged, in cents, with each charge credited to its
+collector. Both use the same rates, so decisions and accounting cannot drift apart. Liquidity
+providers (market makers, dealers, authorised participants) may be exempt from stamp duty and
+get a share of their fees rebated, as policy says.
 """
 
 from __future__ import annotations
@@ -63,15 +64,6 @@ class CostSchedule:
         if day != self._day:
             self._rates_on(day)
         return self._provider_rate
-
-    def expected_cost_bps(self, value_cents: float, day: int, crossing_bps: float, selling: bool) -> float:
-        """An investor's cost of one side of a trade, bps of its value, before settlement delay."""
-        if day != self._day:
-            self._rates_on(day)
-        cost = self._investor_rate * 10_000.0 + crossing_bps
-        if selling and self.network_fee_cents:
-            cost += self.network_fee_cents / value_cents * 10_000.0
-        return cost
 
     def side_charges(
         self, value_cents: int, day: int, provider: bool, selling: bool

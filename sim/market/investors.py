@@ -105,6 +105,10 @@ class InvestorGroup:
         venues_of = [{listing.venue for line in interest.lines for listing in line.listings} for interest in interests]
         self._venues = sorted(set().union(*venues_of), key=lambda venue: venue.index)
         self._interest_bits = [sum(1 << venue.index for venue in venues) for venues in venues_of]
+        self._listings = list({listing: None for interest in interests for line in interest.lines
+                               for listing in line.listings})
+        self._terms_day: int | None = None
+        self._terms: dict[Listing, tuple[float, float, float, int]] = {}
         self.market = market
         self.ledger = ledger
         self.recorder = recorder
@@ -239,17 +243,21 @@ class InvestorGroup:
         lot = line.min_units
         wanted = params.trade_size_median_hkd * math.exp(params.trade_size_sigma * size_draw) / fair
         wanted = max(lot, int(wanted / lot) * lot)
-        delay_cost = params.settlement_delay_cost_bps_per_day
+        if day != self._terms_day:
+            self._terms_on(day)
+        terms = self._terms
         options = []
         for listing in open_listings:
-            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, day, lot)
+            rate, charges, waiting, network_fee_cents = terms[listing]
+            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, rate, lot)
             if quantity <= 0:
                 continue
             crossing = listing.crossing_cost_bps(side, fair, quantity, day)
             if crossing is None:
                 continue
-            charges = listing.costs.expected_cost_bps(quantity * fair * 100.0, day, 0.0, side == SELL)
-            charges += listing.venue.cycle_on(day) * delay_cost
+            if network_fee_cents and side == SELL:  # a flat fee per transfer, paid by the seller
+                charges += network_fee_cents / (quantity * fair * 100.0) * 10_000.0
+            charges += waiting
             if gain > charges + crossing:
                 options.append((gain - charges - crossing, charges, listing, quantity))
         if not options:
@@ -262,14 +270,27 @@ class InvestorGroup:
             limit = max(1, math.ceil(listing.ticks(fair) * (1.0 - room)))
         return self.market.take(listing, account, side, quantity, limit, t, fair) > 0
 
+    def _terms_on(self, day: int) -> None:
+        """Per listing, the terms a need's decision reads on `day`: the investor's rate of duty and
+        fees per side, that rate in bps, the group's cost of waiting for the listing's settlement
+        cycle in bps, and the network fee on a sale in cents. Looked up once a day rather than once
+        per need: the levers change by day only."""
+        delay_cost = self.params.settlement_delay_cost_bps_per_day
+        self._terms_day = day
+        for listing in self._listings:
+            rate = listing.costs.investor_rate(day)
+            waiting = listing.venue.cycle_on(day) * delay_cost
+            self._terms[listing] = (rate, rate * 10_000.0, waiting, listing.costs.network_fee_cents)
+
     def _feasible_quantity(
-        self, listing: Listing, account: int, side: int, wanted: int, fair: float, gain: float, day: int, lot: int
+        self, listing: Listing, account: int, side: int, wanted: int, fair: float, gain: float, rate: float, lot: int
     ) -> int:
-        """No short selling (unless allowed) and no credit: cap the order by free units or cash, in whole lots."""
+        """No short selling (unless allowed) and no credit: cap the order by free units or cash
+        (at the investor's `rate` of duty and fees), in whole lots."""
         if side == SELL:
             quantity = wanted if self.params.short_selling else min(wanted, self.ledger.free_units(listing.asset, account))
         else:
-            worst_unit_cents = fair * 100.0 * (1.0 + gain / 10_000.0) * (1.0 + listing.costs.investor_rate(day)) + 1.0
+            worst_unit_cents = fair * 100.0 * (1.0 + gain / 10_000.0) * (1.0 + rate) + 1.0
             quantity = min(wanted, int((self.ledger.free_cash(account) - CASH_MARGIN_CENTS) // worst_unit_cents))
         return quantity // lot * lot
 

@@ -70,6 +70,16 @@ class Ledger:
             - self.units_pending_out[asset][account]
         )
 
+    def standing(self, asset: int, account: int) -> tuple[int, int, int]:
+        """(`position`, `free_units`, `free_cash`) at once: what a market maker prices its quotes from."""
+        units, units_out = self.units[asset], self.units_pending_out[asset]
+        free_units = units[account] - units_out[account]
+        return (
+            free_units + self.units_pending_in[asset][account],
+            free_units,
+            self.cash[account] - self.cash_pending_out[account],
+        )
+
     def commit(self, asset: int, seller: int, buyer: int, quantity: int, buyer_pays_cents: int) -> None:
         """Record an agreed trade as pending on both sides."""
         self.units_pending_out[asset][seller] += quantity

@@ -69,10 +69,7 @@ class MarketMaker:
             self.withdraw()
             return
         book, ledger, asset, account = listing.book, self.ledger, listing.asset, self.account
-        inputs = (
-            int(t), listing.value.at(t), self.target_units, ledger.position(asset, account),
-            ledger.free_units(asset, account), ledger.free_cash(account),
-        )
+        inputs = (int(t), listing.value.at(t), self.target_units) + ledger.standing(asset, account)
         mark = (book.cancels, book.taken)
         intact = mark == self._untouched or book.remaining_of(self._orders) == self._sizes
         if not (intact and inputs == self._inputs):
