@@ -55,6 +55,7 @@ class Line:
         self.min_units = min_units
         self.listings = listings
         self.venue_bits = [(listing, 1 << listing.venue.index) for listing in listings]  # see `_screen`
+        self.open_listings: dict[int, list[Listing]] = {}  # by the bits of the venues open to a need, as met
 
     def tradable(self) -> bool:
         for listing in self.listings:
@@ -233,7 +234,10 @@ class InvestorGroup:
         line = self.interests[k].pick(line_draw)
         if line is None:
             return False
-        open_listings = [listing for listing, bit in line.venue_bits if open_bits & bit]
+        open_listings = line.open_listings.get(open_bits)
+        if open_listings is None:
+            open_listings = [listing for listing, bit in line.venue_bits if open_bits & bit]
+            line.open_listings[open_bits] = open_listings
         if not open_listings:
             return False
         fair = line.value.at(t)

@@ -166,8 +166,9 @@ def requote_on_clock(env, makers: list[MarketMaker], horizon_days: int):
             n_quotes = ceil((close_at - open_at) / step)
             for k in range(n_quotes):
                 yield env.timeout(day + open_at + k * step - env.now)
+                now = env.now
                 for maker in makers:
-                    maker.requote(env.now, sample=True)
+                    maker.requote(now, sample=True)
             yield env.timeout(day + close_at - env.now)
             for maker in makers:
                 maker.withdraw()
