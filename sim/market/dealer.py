@@ -27,10 +27,11 @@ class Dealer:
 
     def quote(self, taker_side: int, quantity: int, fair: float, day: int) -> int | None:
         """Price in ticks at which the dealer takes the other side of `quantity`, or None."""
-        params, listing, ledger = self.params, self.listing, self.ledger
-        excess = ledger.position(listing.asset, self.account) - self.target_units
+        params, listing = self.params, self.listing
+        position, free_units, free_cash = self.ledger.standing(listing.asset, self.account)
+        excess = position - self.target_units
         if taker_side == BUY:  # the dealer sells
-            if quantity > min(params.inventory_limit_units + excess, ledger.free_units(listing.asset, self.account)):
+            if quantity > min(params.inventory_limit_units + excess, free_units):
                 return None
         elif quantity > params.inventory_limit_units - excess:
             return None
@@ -47,4 +48,4 @@ class Dealer:
             return math.ceil(mid * (1.0 + half))
         price = math.floor(mid * (1.0 - half))
         cost = price * listing.tick_cents * quantity * (1.0 + cost_rate) + 1.0
-        return price if price >= 1 and cost <= ledger.free_cash(self.account) else None
+        return price if price >= 1 and cost <= free_cash else None

@@ -71,7 +71,7 @@ class Ledger:
         )
 
     def standing(self, asset: int, account: int) -> tuple[int, int, int]:
-        """(`position`, `free_units`, `free_cash`) at once: what a market maker prices its quotes from."""
+        """(`position`, `free_units`, `free_cash`) at once: what a market maker or dealer prices from."""
         units, units_out = self.units[asset], self.units_pending_out[asset]
         free_units = units[account] - units_out[account]
         return (
