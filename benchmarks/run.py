@@ -251,7 +251,7 @@ def parallel_speedup(reps: int, days: int, rounds: int) -> dict[str, float]:
 SIZES = {  # days of the throughput runs, rounds, run lengths, population scales, replications, bare orders
     # 20 business days of the baseline scenario hold about 34,000 needs and 68,000 orders;
     # 28, 275 and 1,100 days of the steady market (`longer`) about 100k, 1M and 4M orders
-    "full": (20, 3, (28, 275, 1100), (3, 30, 120), 8, 500_000),
+    "full": (20, 5, (28, 275, 1100), (3, 30, 120), 8, 500_000),
     "quick": (5, 3, (5, 10, 20), (0.5, 1, 2), 4, 100_000),  # about a minute
     "tiny": (2, 1, (1, 2, 3), (0.1, 0.2, 0.3), 2, 5_000),  # seconds: the test suite's check that it runs
 }
@@ -317,7 +317,7 @@ def scaling_series(sizes: tuple[float, ...], scenario_of) -> list[dict[str, floa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=SIZES, default="full",
-                        help="full (about 4 minutes; writes benchmarks/results.json), quick or tiny (smoke tests)")
+                        help="full (about 2 minutes here; writes benchmarks/results.json), quick or tiny (smoke tests)")
     args = parser.parse_args(argv)
     days, rounds, lengths, scales, reps, bare_orders = SIZES[args.size]
     # first, while this process is small: a forked worker that touches a large parent heap copies it
