@@ -145,6 +145,9 @@ class InvestorGroup:
         first = 0  # number of the block's first need among all the group's needs
         clock = 0.0  # active time at the last need drawn, in days
         last_refused_at = None  # time of the block's last need, if it was refused without an event
+        # Only other processes schedule events, and they run only while this one waits: handling
+        # a need schedules none (the market has no clock). So the next event's time is read after each wait.
+        next_event = env.peek()
         while True:
             columns = self._draw_block(NEEDS_PER_BLOCK)
             active = columns[0] / rate
@@ -156,8 +159,9 @@ class InvestorGroup:
             for i, need_day, passes in zip(block.visits, block.visit_days, block.visit_usable):
                 if need_day != day:
                     refused_at = last_refused_at if i == 0 else (None if usable[i - 1] else float(times[i - 1]))
-                    if refused_at is not None and refused_at >= env.peek():
+                    if refused_at is not None and refused_at >= next_event:
                         yield env.timeout(refused_at - env.now)
+                        next_event = env.peek()
                     while day < need_day and day < horizon_days:
                         self.recorder.groups.add(day, self.index, first + i - day_first, traded, self.onboarded_shares[day])
                         day, day_first, traded = day + 1, first + i, 0
@@ -165,8 +169,9 @@ class InvestorGroup:
                     return
                 if passes:
                     need = next(needs)
-                    if need[0] >= env.peek():
+                    if need[0] >= next_event:
                         yield env.timeout(need[0] - env.now)
+                        next_event = env.peek()
                     traded += self.handle_need(need)
             last_refused_at = None if usable[-1] else float(times[-1])
             first += len(times)
