@@ -241,7 +241,7 @@ class _Wiring:
             for target in params.interest:
                 if target in self.scenario.instruments:
                     lot = getattr(self.scenario.instruments[target], "min_denomination_units", 1)
-                    interests.append(Interest([Line(self.values[target], lot, usable(target))]))
+                    interests.append(Interest([Line(self.values[target], lot, usable(target))], instrument=True))
                 else:
                     interests.append(Interest([
                         Line(issue.listing.value, issue.programme.costs[issue.form].min_denomination_units, usable(issue.name))

@@ -1,8 +1,8 @@
 """The hot path's shortcuts give exactly what the plain computation gives.
 
 Each shortcut (charges worked out once per trade, needs screened a block at a time and handled
-without an event when nothing comes before them, a maker's unchanged ladder left as it is, rows
-packed into one buffer) is checked against the computation it replaces, so a shortcut that
+without an event when nothing comes before them, listing terms kept for the day, a maker's
+unchanged ladder left as it is, rows packed into one buffer) is checked against the computation it replaces, so a shortcut that
 drifts from the model fails here rather than in a KPI.
 """
 
@@ -75,6 +75,34 @@ def test_needs_refused_without_an_event_leave_every_table_unchanged(name, monkey
     plain = run(scenario, seed=5)
     assert shortcut.kpis == plain.kpis
     for fast, slow in zip(frames(shortcut), frames(plain)):
+        pd.testing.assert_frame_equal(fast, slow)
+
+
+@pytest.mark.parametrize("name, lever", [
+    ("stamp_duty_2021_hike", "policy.stamp_duty.conventional_etf.from_day=2"),
+    ("stablecoin_settlement", "policy.tokenized_cash.from_day=3"),
+    ("regular_bond_issuance", "horizon_days=15"),  # a new issue opens and trades
+])
+def test_lookups_kept_per_day_and_per_line_give_the_run_of_fresh_lookups(name, lever, monkeypatch):
+    """A group's listing terms kept for the day, a line's listings kept per pattern of open venues
+    and an instrument's line taken without asking whether it is tradable, against looking each
+    up afresh for every need, in runs whose duty, settlement or set of open issues changes."""
+    scenario = quick(name, lever)
+    kept = run(scenario, seed=8)
+    handle_need = InvestorGroup.handle_need
+
+    def afresh(self, need):
+        self._terms_day = None
+        for interest in self.interests:
+            interest.always = None
+            for line in interest.lines:
+                line.open_listings.clear()
+        return handle_need(self, need)
+
+    monkeypatch.setattr(InvestorGroup, "handle_need", afresh)
+    fresh = run(scenario, seed=8)
+    pd.testing.assert_series_equal(pd.Series(kept.kpis), pd.Series(fresh.kpis))
+    for fast, slow in zip(frames(kept), frames(fresh)):
         pd.testing.assert_frame_equal(fast, slow)
 
 

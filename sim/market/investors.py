@@ -67,8 +67,11 @@ class Line:
 class Interest:
     """What one interest weight stands for: an instrument (one line) or a programme (its issues)."""
 
-    def __init__(self, lines: list[Line]) -> None:
+    def __init__(self, lines: list[Line], instrument: bool = False) -> None:
+        """`instrument`: the one line of an instrument, whose listings never close (only new issues'
+        open and close), so that while it has a listing its need always meets it: `always`."""
         self.lines = lines
+        self.always = lines[0] if instrument and lines[0].listings else None
 
     def pick(self, draw: float) -> Line | None:
         """A line among those currently tradable (new issues open and mature); draw in [0, 1)."""
@@ -236,7 +239,8 @@ class InvestorGroup:
         """
         t, day, k, line_draw, local_account, open_bits, side, size_draw, gain, choice_draw = need
         params = self.params
-        line = self.interests[k].pick(line_draw)
+        interest = self.interests[k]
+        line = interest.always or interest.pick(line_draw)
         if line is None:
             return False
         open_listings = line.open_listings.get(open_bits)
