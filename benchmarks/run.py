@@ -2,9 +2,9 @@
 
 Machines here are shared and noisy, so every figure that matters is a ratio against a baseline
 timed in the same process and interleaved with the model (a business day of the model, then a
-slice of the baseline, and so on; the median over several rounds), and single-process times are CPU seconds of this process (time.process_time: waiting
-for a core shared with other jobs does not count; the parallel speed-up, which spans
-processes, is wall time):
+slice of the baseline, and so on; the median over several rounds), and single-process times
+are CPU seconds of this process (time.process_time: waiting for a core shared with other jobs
+does not count; the parallel speed-up, which spans processes, is wall time):
 - baseline: one SimPy process feeding a pre-drawn Poisson stream of limit, market and cancel
   orders into the project's price-time order book (no model around it), orders per second;
 - model: the baseline scenario (secondary trading only: it has no issuers), then a scenario
@@ -105,14 +105,6 @@ class BareBaseline:
 
     def orders_per_second(self) -> float:
         return self.sent / self.seconds
-
-
-def bare_simpy_orders_per_second(n_orders: int, seed: int = 1) -> float:
-    """The bare baseline's whole stream in one go, orders per second."""
-    bare = BareBaseline(n_orders, seed)
-    with deferred_collection():  # the collector settings the model runs with
-        bare.run_orders(n_orders)
-    return bare.orders_per_second()
 
 
 def scaled(path: Path, scale: float, days: int) -> Scenario:

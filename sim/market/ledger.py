@@ -62,16 +62,9 @@ class Ledger:
         """Cash (cents) the account may still commit: settled cash not owed to pending purchases."""
         return self.cash[account] - self.cash_pending_out[account]
 
-    def position(self, asset: int, account: int) -> int:
-        """Units the account will hold once everything pending has settled."""
-        return (
-            self.units[asset][account]
-            + self.units_pending_in[asset][account]
-            - self.units_pending_out[asset][account]
-        )
-
     def standing(self, asset: int, account: int) -> tuple[int, int, int]:
-        """(`position`, `free_units`, `free_cash`) at once: what a market maker or dealer prices from."""
+        """What a market maker or dealer prices from, in one call: (position, the units the account
+        will hold once everything pending has settled; its `free_units`; its `free_cash`)."""
         units, units_out = self.units[asset], self.units_pending_out[asset]
         free_units = units[account] - units_out[account]
         return (
