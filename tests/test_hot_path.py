@@ -2,8 +2,8 @@
 
 Each shortcut (charges worked out once per trade, needs screened a block at a time and handled
 without an event when nothing comes before them, listing terms kept for the day, a maker's
-unchanged ladder left as it is, rows packed into one buffer) is checked against the computation it replaces, so a shortcut that
-drifts from the model fails here rather than in a KPI.
+unchanged ladder left as it is, rows packed into one buffer) is checked against the computation
+it replaces, so a shortcut that drifts from the model fails here rather than in a KPI.
 """
 
 from __future__ import annotations
