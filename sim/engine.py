@@ -20,27 +20,30 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.compile import MarketSpec, compile_market
 from sim.market.adoption import daily_shares
 from sim.market.authorised_participant import AuthorisedParticipant
 from sim.market.calendar import BusinessCalendar
 from sim.market.costs import CostSchedule
-from sim.market.dealer import Dealer
 from sim.market.investors import Interest, InvestorGroup, Line
 from sim.market.issuance import announcement_days
 from sim.market.issuer import IssuanceDesk, PlannedIssue, Subscriber, expected_grant_hkd, issue_cost_hkd
 from sim.market.ledger import Ledger
-from sim.market.market_maker import MarketMaker, requote_on_clock, sharing_clocks
+from sim.market.market_maker import MarketMaker
+from sim.market.payers import Payer
+from sim.market.providers import LiquidityProvider
 from sim.market.random_streams import stream
 from sim.market.securities import issue_terms
 from sim.market.settlement import Settlement
+from sim.market.specs import FORMS, ListingSpec
 from sim.market.trading import Market
 from sim.market.values import TRADING_DAYS_PER_YEAR, FairValue, calendar_years, fair_values, programme_yields
 from sim.market.venue import Listing, Venue
+from sim.market.venue_kinds import PROVIDERS
 from sim.metrics import RunTables, compute_kpis
 from sim.invariants import check_invariants
 from sim.recorder import Recorder
-from sim.settlement_economics import fail_probability_for_cycle
-from sim.scenario.schema import FORMS, Listing as ListingParams, Scenario
+from sim.scenario.schema import Scenario
 
 SHARED_COLLECTORS = ("government", "SFC", "AFRC", "network", "basket_costs", "issuance_services")
 
@@ -65,6 +68,7 @@ class Model:
     """The wired components of one run (exposed so tests can inspect and tamper with them)."""
 
     scenario: Scenario
+    spec: MarketSpec
     env: simpy.Environment
     calendar: BusinessCalendar
     ledger: Ledger
@@ -89,19 +93,20 @@ class IssuePlan:
     form: str
 
 
-def plan_issues(scenario: Scenario) -> list[IssuePlan]:
+def plan_issues(scenario: Scenario, spec: MarketSpec | None = None) -> list[IssuePlan]:
     """Every issue of every programme in the horizon; `cheaper` picks the form with the lower net cost."""
+    spec = compile_market(scenario) if spec is None else spec
     plans = []
-    for issuer_name, issuer in scenario.issuers.items():
-        grants = 0
-        for name, programme in issuer.programmes.items():
-            for k, day in enumerate(announcement_days(programme, scenario.horizon_days)):
-                form = programme.form
-                if form == "cheaper":
-                    tokenized = issue_cost_hkd(programme, "tokenized") - expected_grant_hkd(scenario.policy, programme, day, grants)
-                    form = "tokenized" if tokenized < issue_cost_hkd(programme, "conventional") else "conventional"
-                grants += form == "tokenized"
-                plans.append(IssuePlan(f"{name}_{k + 1}", name, issuer_name, day, form))
+    grants: dict[str, int] = {}
+    for name, programme in spec.programmes.items():
+        for k, day in enumerate(announcement_days(programme, scenario.horizon_days)):
+            form = programme.form
+            so_far = grants.get(programme.issuer, 0)
+            if form == "cheaper":
+                tokenized = issue_cost_hkd(programme, "tokenized") - expected_grant_hkd(spec.grants, programme, day, so_far)
+                form = "tokenized" if tokenized < issue_cost_hkd(programme, "conventional") else "conventional"
+            grants[programme.issuer] = so_far + (form == "tokenized")
+            plans.append(IssuePlan(f"{name}_{k + 1}", name, programme.issuer, day, form))
     return plans
 
 
@@ -110,95 +115,92 @@ class _Wiring:
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
         self.scenario = scenario
+        self.spec = spec = compile_market(scenario)
         self.seed = seed
         self.env = simpy.Environment()
         self.horizon = scenario.horizon_days
+        self.steps = scenario.value_steps_per_day
         self.calendar = BusinessCalendar(scenario.calendar.start_date, scenario.calendar.holidays, self.horizon)
-        self.plans = plan_issues(scenario)
+        self.plans = plan_issues(scenario, spec)
         pairs = {(name, venue.form) for venue in scenario.venues.values() for name in venue.listings}
-        ordered = [(name, form) for name in scenario.instruments for form in FORMS if (name, form) in pairs]
+        ordered = [(name, form) for name in spec.instruments for form in FORMS if (name, form) in pairs]
         ordered += [(plan.name, plan.form) for plan in self.plans]
         self.assets = {pair: index for index, pair in enumerate(ordered)}
         self.ledger = Ledger(n_assets=len(self.assets))
         self.recorder = Recorder()
-        self.collectors = {name: self.ledger.open_account(name, "collector") for name in SHARED_COLLECTORS}
-        self.values = fair_values(scenario, self.calendar, seed)
+        self.collectors = {name: self.ledger.open_account(name, "collector", Payer.COLLECTOR) for name in SHARED_COLLECTORS}
+        self.values = fair_values(spec.instruments, spec.correlation, self.horizon, self.steps, self.calendar, seed)
         self.listings: list[Listing] = []
-        self.providers: set[int] = set()
-        self.makers: list[MarketMaker] = []
-        self.venues: dict[str, tuple[Venue, dict[str, int]]] = {}
+        self.providers: list[LiquidityProvider] = []
+        self.venues: dict[str, Venue] = {}
         self.fail_rates: list[float] = []
         self.fail_rngs: list[np.random.Generator] = []
 
-    def open_account(self, name: str, group: str, cash_hkd: float, units: list[tuple[int, int]] = ()) -> int:
+    def open_account(self, name: str, group: str, payer: Payer, cash_hkd: float, units: list[tuple[int, int]] = ()) -> int:
         vector = [0] * len(self.assets)
         for asset, quantity in units:
             vector[asset] += quantity
-        return self.ledger.open_account(name, group, round(cash_hkd * 100), tuple(vector))
+        return self.ledger.open_account(name, group, payer, round(cash_hkd * 100), tuple(vector))
 
     def holding(self, units_by_form: dict[str, int], instrument: str) -> list[tuple[int, int]]:
         return [(self.assets[(instrument, f)], n) for f, n in units_by_form.items() if (instrument, f) in self.assets]
 
     def open_venues(self) -> None:
-        policy = self.scenario.policy
-        for index, (name, params) in enumerate(self.scenario.venues.items()):
-            fee_collectors = {
-                "trading_fee_bps": self.ledger.open_account(f"{name}:operator", "collector"),
-                "settlement_fee_bps": self.ledger.open_account(f"{name}:settlement", "collector"),
-                "sfc_levy_bps": self.collectors["SFC"],
-                "afrc_levy_bps": self.collectors["AFRC"],
-            }
-            self.venues[name] = (Venue(name, index, params, policy.tokenized_cash), fee_collectors)
+        for name, spec in self.spec.venues.items():
+            for collector in (f"{name}:operator", f"{name}:settlement"):
+                self.collectors[collector] = self.ledger.open_account(collector, "collector", Payer.COLLECTOR)
+            self.venues[name] = Venue(spec)
+
+    def cost_schedule(self, venue: Venue, instrument_type: str) -> CostSchedule:
+        """The charges and reliefs that cover one listing."""
+        where = (venue.name, venue.kind, instrument_type, venue.form)
+        return CostSchedule(
+            [charge for charge in self.spec.charges if charge.scope.covers(*where)],
+            [relief for relief in self.spec.reliefs if relief.scope.covers(*where)],
+            self.collectors, round(venue.spec.fees.network_fee_hkd_per_transfer * 100),
+        )
 
     def add_listing(self, venue_name: str, instrument: str, kind: str, tick_hkd: float, value: FairValue,
-                    provider: ListingParams, initial_units: int | None = None) -> Listing:
-        """One instrument on one venue, with its market maker or dealer and its own account."""
-        venue, fee_collectors = self.venues[venue_name]
-        params = self.scenario.venues[venue_name]
-        policy = self.scenario.policy
-        costs = CostSchedule(
-            params.fees, policy.stamp_duty.lever(kind, venue.form), policy.stamp_duty.market_maker_exempt,
-            policy.market_maker_fee_rebate, fee_collectors, self.collectors["government"], self.collectors["network"],
-        )
+                    terms: ListingSpec, initial_units: int | None = None) -> Listing:
+        """One instrument on one venue, with its liquidity provider (of the venue kind's class) and its account."""
+        venue = self.venues[venue_name]
         asset = self.assets[(instrument, venue.form)]
-        listing = Listing(len(self.listings), venue, instrument, kind, asset, round(tick_hkd * 100), costs, value)
+        listing = Listing(len(self.listings), venue, instrument, kind, asset, round(tick_hkd * 100),
+                          self.cost_schedule(venue, kind), value)
         self.listings.append(listing)
-        self.fail_rates.append(fail_probability_for_cycle(
-            params.fail_probability_at_t2, 2, params.settlement_cycle_days, self.scenario.settlement.fail_cycle_elasticity,
-        ))
+        self.fail_rates.append(venue.spec.fail_probability)
         self.fail_rngs.append(stream(self.seed, f"settlement:{venue_name}"))
-        role = "dealer" if venue.kind == "dealer" else "market_maker"
-        terms = getattr(provider, role)
-        units = terms.initial_units if initial_units is None else initial_units
-        account = self.open_account(f"{venue_name}:{instrument}:{role}", role, terms.initial_cash_hkd, [(asset, units)])
-        self.providers.add(account)
-        if venue.kind == "dealer":
-            listing.dealer = listing.provider = Dealer(account, listing, terms, self.ledger)
-        else:
-            listing.provider = MarketMaker(account, listing, terms, self.ledger, self.recorder)
-            self.makers.append(listing.provider)
+        provider_class = PROVIDERS[venue.kind]
+        role = provider_class.spec_key
+        provider_terms = getattr(terms, role)
+        units = provider_terms.initial_units if initial_units is None else initial_units
+        account = self.open_account(f"{venue_name}:{instrument}:{role}", role, provider_class.payer,
+                                    provider_terms.initial_cash_hkd, [(asset, units)])
+        listing.provider = provider_class(account, listing, provider_terms, self.ledger, self.recorder)
         listing.provider.target_units = units  # the inventory it leans back towards
+        self.providers.append(listing.provider)
         return listing
 
     def open_instrument_listings(self) -> None:
-        for venue_name, params in self.scenario.venues.items():
-            for name, provider in params.listings.items():
-                instrument = self.scenario.instruments[name]
-                self.add_listing(venue_name, name, instrument.type, instrument.tick_size_hkd, self.values[name], provider)
+        for venue_name, venue in self.scenario.venues.items():
+            for name in venue.listings:
+                instrument = self.spec.instruments[name]
+                terms = self.spec.venues[venue_name].listings[name]
+                self.add_listing(venue_name, name, instrument.type, instrument.tick_size_hkd, self.values[name], terms)
 
     def plan_new_issues(self) -> list[PlannedIssue]:
         """A dormant listing per planned issue; it opens when the issue settles."""
         issues = []
-        issuers = {name: self.open_account(f"{name}:issuer", "issuer", issuer.initial_cash_hkd)
+        issuers = {name: self.open_account(f"{name}:issuer", "issuer", Payer.ISSUER, issuer.initial_cash_hkd)
                    for name, issuer in self.scenario.issuers.items()}
-        n_values = self.horizon * self.scenario.value_steps_per_day + 1
-        programmes = self.scenario.programmes()
+        n_values = self.horizon * self.steps + 1
         for number, plan in enumerate(self.plans):
-            programme = programmes[plan.programme_name]
-            value = FairValue(np.zeros(n_values), self.scenario.value_steps_per_day)
+            programme = self.spec.programmes[plan.programme_name]
+            value = FairValue(np.zeros(n_values), self.steps)
             self.values[plan.name] = value
             terms = issue_terms(programme, plan.name, self.seed)
-            listing = self.add_listing(programme.venue[plan.form], plan.name, terms.instrument_type, 0.01, value, programme.listing, 0)
+            listing = self.add_listing(programme.venue[plan.form], plan.name, terms.instrument_type, 0.01, value,
+                                       programme.listing, 0)
             listing.active = False
             issuer = self.scenario.issuers[plan.issuer_name]
             issues.append(PlannedIssue(number, plan.name, plan.programme_name, programme, issuers[plan.issuer_name],
@@ -207,69 +209,76 @@ class _Wiring:
 
     def open_participants(self, market: Market) -> list[AuthorisedParticipant]:
         participants = []
-        for name, instrument in self.scenario.instruments.items():
-            params = getattr(instrument, "authorised_participant", None)
-            if params is None:  # only backed instruments (a basket, an asset in custody) have one
+        for name, instrument in self.spec.instruments.items():
+            terms = instrument.authorised_participant
+            if terms is None:  # only backed instruments (a basket, an asset in custody) have one
                 continue
-            units = self.holding(params.initial_units, name)
-            account = self.open_account(f"{name}:authorised_participant", "authorised_participant", params.initial_cash_hkd, units)
-            self.providers.add(account)
+            units = self.holding(terms.initial_units, name)
+            account = self.open_account(f"{name}:authorised_participant", "authorised_participant",
+                                        Payer.AUTHORISED_PARTICIPANT, terms.initial_cash_hkd, units)
             assets = [asset for (held, _), asset in self.assets.items() if held == name]
             backing_hkd = sum(self.ledger.issued_units[a] for a in assets) * self.values[name].at(0.0)
-            fund = self.open_account(f"{name}:fund", "fund", backing_hkd)  # holds the backing, as cash at its value
+            fund = self.open_account(f"{name}:fund", "fund", Payer.FUND, backing_hkd)  # holds the backing, as cash at its value
             books = [l for l in self.listings if l.instrument == name and l.book is not None]
             participants.append(AuthorisedParticipant(
-                account, fund, self.collectors["basket_costs"], params, instrument.creation_unit_units,
+                account, fund, self.collectors["basket_costs"], terms, instrument.creation_unit_units,
                 books, self.values[name], market, self.ledger, self.recorder, dict(units),
             ))
         return participants
 
     def open_investors(self, market: Market, issues: list[PlannedIssue]) -> list[InvestorGroup]:
         groups = []
-        for index, (name, params) in enumerate(self.scenario.investors.items()):
-            units = [pair for instrument, by_form in params.holdings.items() for pair in self.holding(by_form, instrument)]
+        for index, (name, spec) in enumerate(self.spec.investors.items()):
+            units = [pair for instrument, by_form in spec.holdings.items() for pair in self.holding(by_form, instrument)]
             first = len(self.ledger.accounts)
-            for k in range(params.accounts):
-                self.open_account(f"{name}:{k}", name, params.initial_cash_hkd, units)
-            allowed = {"conventional": params.conventional_access, "tokenized": params.tokenized_access}
+            payer = Payer.RETAIL if spec.retail else Payer.INVESTOR
+            for k in range(spec.accounts):
+                self.open_account(f"{name}:{k}", name, payer, spec.initial_cash_hkd, units)
+            allowed = {"conventional": spec.conventional_access, "tokenized": spec.tokenized_access}
 
             def usable(instrument: str) -> list[Listing]:
                 return [l for l in self.listings if l.instrument == instrument and allowed[l.venue.form]
-                        and (params.venues is None or l.venue.name in params.venues)]
+                        and (spec.venues is None or l.venue.name in spec.venues)]
 
             interests = []
-            for target in params.interest:
-                if target in self.scenario.instruments:
-                    lot = getattr(self.scenario.instruments[target], "min_denomination_units", 1)
+            for target in spec.interest:
+                if target in self.spec.instruments:
+                    lot = self.spec.instruments[target].min_denomination_units
                     interests.append(Interest([Line(self.values[target], lot, usable(target))], instrument=True))
                 else:
                     interests.append(Interest([
                         Line(issue.listing.value, issue.programme.costs[issue.form].min_denomination_units, usable(issue.name))
                         for issue in issues if issue.programme_name == target
                     ]))
-            adoption = params.adoption
+            adoption = spec.adoption
             shares = daily_shares(self.horizon, 1.0 / TRADING_DAYS_PER_YEAR, adoption.initial_share,
                                   adoption.innovation_per_year, adoption.imitation_per_year)
-            if not params.tokenized_access:
+            if not spec.tokenized_access:
                 shares = [0.0] * self.horizon
-            groups.append(InvestorGroup(index, params, first, interests, shares, market, self.ledger,
+            groups.append(InvestorGroup(index, spec, first, interests, shares, market, self.ledger,
                                         self.recorder, stream(self.seed, f"needs:{name}")))
         return groups
 
     def issuance_desk(self, issues: list[PlannedIssue], groups: list[InvestorGroup]) -> IssuanceDesk:
-        budget = self.scenario.policy.issuance_grant.budget_hkd if self.scenario.policy.issuance_grant.enabled else 0.0
-        grant_scheme = self.open_account("grant_scheme", "government_budget", budget)
+        grants = self.spec.grants
+        budget = grants.budget_hkd if grants.open.value else 0.0  # `value`: the scheme is enabled
+        grant_scheme = self.open_account("grant_scheme", "government_budget", Payer.GOVERNMENT, budget)
         subscribers = [
             Subscriber(g.index, name, g.first_account, g.params.accounts, g.params, g.onboarded_accounts)
-            for g, name in zip(groups, self.scenario.investors)
+            for g, name in zip(groups, self.spec.investors)
         ]
-        steps = self.scenario.value_steps_per_day
         return IssuanceDesk(
-            issues, subscribers, programme_yields(self.scenario, self.seed),
-            calendar_years(self.calendar, self.horizon, steps), steps, self.ledger, self.recorder, self.calendar,
-            self.scenario.policy, self.collectors["issuance_services"], grant_scheme,
-            {name: stream(self.seed, f"issuance:{name}") for name in self.scenario.programmes()},
+            issues, subscribers, programme_yields(self.spec.programmes, self.horizon, self.steps, self.seed),
+            calendar_years(self.calendar, self.horizon, self.steps), self.steps, self.ledger, self.recorder, self.calendar,
+            self.spec.tokenized_cash, grants, self.collectors["issuance_services"], grant_scheme,
+            {name: stream(self.seed, f"issuance:{name}") for name in self.spec.programmes},
         )
+
+    def provider_clocks(self) -> list:
+        """The processes each class of liquidity provider needs, class by class in order of first appearance."""
+        classes = dict.fromkeys(type(provider) for provider in self.providers)
+        return [clock for cls in classes
+                for clock in cls.clocks(self.env, [p for p in self.providers if type(p) is cls], self.horizon)]
 
 
 def build(scenario: Scenario, seed: int) -> Model:
@@ -278,20 +287,19 @@ def build(scenario: Scenario, seed: int) -> Model:
     w.open_venues()
     w.open_instrument_listings()
     issues = w.plan_new_issues()
-    settlement = Settlement(w.ledger, w.recorder, w.fail_rates, w.fail_rngs, w.horizon,
-                            w.scenario.settlement.buy_in_after_fails)
-    market = Market(w.ledger, w.recorder, settlement, w.providers)
-    market.after_trade = {maker.listing.index: maker.after_trade for maker in w.makers}
+    settlement = Settlement(w.ledger, w.recorder, w.fail_rates, w.fail_rngs, w.horizon, w.spec.buy_in_after_fails)
+    market = Market(w.ledger, w.recorder, settlement)
     participants = w.open_participants(market)
     groups = w.open_investors(market, issues)
     desk = w.issuance_desk(issues, groups)
     env = w.env
-    for process in [requote_on_clock(env, makers, w.horizon) for makers in sharing_clocks(w.makers)] + [
+    for process in w.provider_clocks() + [
         participant.process(env, w.horizon) for participant in participants
     ] + [group.process(env, w.horizon) for group in groups] + [settlement.process(env)]:
         env.process(process)
     desk.start(env)
-    return Model(scenario, env, w.calendar, w.ledger, w.recorder, settlement, market, w.listings, w.makers,
+    makers = [p for p in w.providers if isinstance(p, MarketMaker)]
+    return Model(scenario, w.spec, env, w.calendar, w.ledger, w.recorder, settlement, market, w.listings, makers,
                  participants, groups, issues)
 
 

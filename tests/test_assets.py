@@ -31,7 +31,7 @@ def _run_checked(scenario):
     model = build(scenario, scenario.seed)
     opening_cash = sum(model.ledger.cash)
     model.env.run()
-    model.ledger.check()
+    check_invariants(model)
     assert sum(model.ledger.cash) == opening_cash
     return model
 
@@ -120,7 +120,7 @@ def revenue_run():
         model.env.run()
     finally:
         IssuanceDesk._pay_holders = original
-    model.ledger.check()
+    check_invariants(model)
     assert sum(model.ledger.cash) == opening_cash
     return model, captured
 

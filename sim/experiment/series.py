@@ -116,7 +116,7 @@ def _duty(result: RunResult) -> list[dict[str, Any]]:
     for instrument_type in dict.fromkeys(i.type for i in scenario.instruments.values()):
         for form in FORMS:
             lever = scenario.policy.stamp_duty.lever(instrument_type, form)
-            rate = float(np.mean([lever.rate_on(day) for day in range(scenario.horizon_days)]))
+            rate = float(np.mean([lever.value_on(day) for day in range(scenario.horizon_days)]))
             value, collected = totals.loc[(instrument_type, form)] if (instrument_type, form) in totals.index else (0, 0)
             channels.append({"instrument_type": instrument_type, "form": form, "rate_per_side": round(rate, 8),
                              "turnover_hkd": round(float(value), HKD_DIGITS), "duty_hkd": round(float(collected), 2)})

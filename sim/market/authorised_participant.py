@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import math
 
+from sim.market.calendar import MINUTES_PER_DAY
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
+from sim.market.payers import Payer
+from sim.market.specs import ParticipantSpec
 from sim.market.trading import Market
 from sim.market.values import FairValue
 from sim.market.venue import Listing
 from sim.recorder import Recorder
-from sim.scenario.schema import AuthorisedParticipant as ParticipantParams
-
-MINUTES_PER_DAY = 24 * 60
 
 
 class AuthorisedParticipant:
@@ -34,7 +34,7 @@ class AuthorisedParticipant:
         account: int,
         fund: int,
         basket_collector: int,
-        params: ParticipantParams,
+        params: ParticipantSpec,
         creation_unit: int,
         listings: list[Listing],
         value: FairValue,
@@ -68,7 +68,7 @@ class AuthorisedParticipant:
     def band(self, listing: Listing, day: int, nav: float) -> float:
         """Premium or discount (fraction of NAV) beyond which arbitrage pays."""
         fee = self.params.creation_fee_hkd / (self.creation_unit * nav)
-        return self.params.basket_cost_bps / 10_000.0 + fee + listing.costs.provider_rate(day)
+        return self.params.basket_cost_bps / 10_000.0 + fee + listing.costs.rate_for(Payer.AUTHORISED_PARTICIPANT, day)
 
     def arbitrage(self, listing: Listing, t: float) -> None:
         day = int(t)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 MARGIN_BUSINESS_DAYS = 60  # business days precomputed after the horizon
 DAYS_PER_YEAR = 365.0
+MINUTES_PER_DAY = 24 * 60
 SATURDAY = 5  # datetime.date.weekday(): Monday is 0, so Saturday and Sunday are >= 5
 
 # General holidays gazetted by the HKSAR Government other than Sundays, as (month, day),

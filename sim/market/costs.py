@@ -1,121 +1,184 @@
-"""The all-in cost of a trade in one listing under the policy in force on the trade's day.
+"""The all-in cost of a trade in one listing, by payer class, under the policy in force on the day.
 
-One place holds the rates behind two questions: what a trade is expected to cost before a
-channel is chosen (an investor's rate of stamp duty, fees and levies per side, and the network
-fee, to which the investor adds the quoted crossing cost and the cost of waiting for
-settlement), and what each side is actually charged, in cents, with each charge credited to its
-collector. Both use the same rates, so decisions and accounting cannot drift apart. Liquidity
-providers (market makers, dealers, authorised participants) may be exempt from stamp duty and
-get a share of their fees rebated, as policy says.
+Charges and reliefs are data (`Charge`, `Relief`): a charge is a rate per side that a set of
+payer classes pays to a collector (stamp duty to the government, a venue's fees, the SFC and
+AFRC levies); a relief waives a share of named charges for a set of payer classes (a duty
+exemption, a fee rebate). Each is a dated lever and may be scoped to venues, venue kinds,
+instrument types and forms; the engine hands a listing's schedule only the ones that cover it.
+
+One place holds the rates behind two questions: what a trade is expected to cost a payer before
+a channel is chosen (`rate_for`: duty, fees and levies per side, to which an investor adds the
+quoted crossing cost and the cost of waiting for settlement), and what each side is actually
+charged, in cents, with each charge credited to its collector (`trade_charges`). Both use the
+same per-day, per-class tables, so decisions and accounting cannot drift apart.
 """
 
 from __future__ import annotations
 
-from sim.scenario.schema import DutyLever, Fees, RebateLever
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
 
-PER_SIDE_FEES = ("trading_fee_bps", "sfc_levy_bps", "afrc_levy_bps", "settlement_fee_bps")
+from sim.market.levers import Dated
+from sim.market.payers import EVERYONE, Payer
+
+_tuple_new = tuple.__new__  # builds a named record without NamedTuple.__new__'s Python frame (hot path)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where a charge or relief applies; None in a field means everywhere."""
+
+    venues: frozenset[str] | None = None
+    venue_kinds: frozenset[str] | None = None
+    instrument_types: frozenset[str] | None = None
+    forms: frozenset[str] | None = None
+
+    def covers(self, venue: str, venue_kind: str, instrument_type: str, form: str) -> bool:
+        return all(allowed is None or value in allowed for allowed, value in (
+            (self.venues, venue), (self.venue_kinds, venue_kind), (self.instrument_types, instrument_type),
+            (self.forms, form),
+        ))
+
+
+EVERYWHERE = Scope()
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """A charge per side of a trade: `rate` of its value, paid by each payer class in `payers`."""
+
+    name: str
+    collector: str  # who is credited: a collector's name, resolved to its ledger account by the schedule
+    rate: Dated[float]
+    payers: frozenset[Payer] = EVERYONE
+    duty: bool = False  # recorded as stamp duty rather than as a fee
+    scope: Scope = EVERYWHERE
+
+
+@dataclass(frozen=True, slots=True)
+class Relief:
+    """A `share` of the named charges waived for the payer classes in `payers` (1.0: exempt)."""
+
+    charges: frozenset[str]
+    payers: frozenset[Payer]
+    share: Dated[float]
+    scope: Scope = EVERYWHERE
+
+
+class TradeCharges(NamedTuple):
+    """Both sides' charges on one trade, in cents, and the credits to the collectors."""
+
+    buyer_duty: int
+    seller_duty: int
+    buyer_fees: int
+    seller_fees: int
+    credits: list[tuple[int, int]]  # (collector, cents): each fee of both sides together, then network, then duty
+
+
+class _Side(NamedTuple):
+    """What one payer class pays per side on one day (the per-day cache's entry)."""
+
+    duty_rate: float  # stamp duty after reliefs, fraction of value
+    fees: tuple[tuple[int, float, float], ...]  # (collector, rate, share kept after reliefs) of each fee charged
+    rate: float  # duty and fees together, fraction of value
 
 
 class CostSchedule:
-    """Charges in one listing: per-side fees to their collectors, duty to the government."""
+    """Charges in one listing, per payer class: per-side charges to their collectors, and the network fee."""
 
-    def __init__(
-        self,
-        fees: Fees,
-        duty: DutyLever,
-        providers_exempt: bool,
-        rebate: RebateLever,
-        fee_collectors: dict[str, int],
-        government: int,
-        network: int,
-    ) -> None:
-        """`fee_collectors` maps each per-side fee key to the account that collects it."""
-        self.duty = duty
-        self.providers_exempt = providers_exempt
-        self.rebate = rebate
-        self.government = government
-        self.network = network
-        self.fee_parts = [
-            (fee_collectors[key], getattr(fees, key) / 10_000.0) for key in PER_SIDE_FEES if getattr(fees, key) > 0
-        ]
-        self.fee_rate = sum(rate for _, rate in self.fee_parts)
-        self.network_fee_cents = round(fees.network_fee_hkd_per_transfer * 100)
-        self._day = None  # the day the rates below are for: levers change by day only
-        self._duty_rate = self._rebate_share = self._investor_rate = self._provider_rate = 0.0
+    def __init__(self, charges: list[Charge], reliefs: list[Relief], collectors: Mapping[str, int],
+                 network_fee_cents: int = 0) -> None:
+        """`charges` and `reliefs` are those that cover this listing, in the order fees are credited;
+        `collectors` gives each collector's ledger account by name (the network fee's is `network`)."""
+        self.charges = charges
+        self.reliefs = reliefs
+        self.accounts = [collectors[charge.collector] for charge in charges]
+        self.network = collectors.get("network", -1)
+        self.network_fee_cents = network_fee_cents
+        self.government = next((collectors[charge.collector] for charge in charges if charge.duty), None)
+        self._day: int | None = None  # the day `_sides` is for: levers change by day only (its cache key)
+        self._sides: list[_Side] = []
 
-    def _rates_on(self, day: int) -> None:
-        """Look up the levers and sum the rates once per day rather than once per trade or need
-        (they are on the hot path)."""
-        self._day = day
-        self._duty_rate = self.duty.rate_on(day)
-        self._rebate_share = self.rebate.share_on(day)
-        self._investor_rate = self._duty_rate + self.fee_rate
-        provider_duty = 0.0 if self.providers_exempt else self._duty_rate
-        self._provider_rate = provider_duty + self.fee_rate * (1.0 - self._rebate_share)
+    def _sides_on(self, day: int) -> list[_Side]:
+        """Each payer class's rates on `day`: looked up once per day rather than once per trade or
+        need (they are on the hot path). Classes that pay alike share one `fees` tuple, which
+        `trade_charges` uses to price both sides at once."""
+        shared: dict[tuple, tuple] = {}
+        sides = []
+        for payer in Payer:
+            duty_rate, fees, by_share = 0.0, [], {}
+            for charge, account in zip(self.charges, self.accounts):
+                if payer not in charge.payers:
+                    continue
+                rate = charge.rate.value_on(day)
+                kept = self._kept(charge.name, payer, day)
+                if charge.duty:
+                    duty_rate += rate * kept
+                elif rate > 0:
+                    fees.append((account, rate, kept))
+                    by_share[kept] = by_share.get(kept, 0.0) + rate
+            fees = shared.setdefault(tuple(fees), tuple(fees))
+            fee_rate = 0.0
+            for kept, rate in by_share.items():  # a sum of rates scaled once: the same float as a single rate
+                fee_rate += rate * kept
+            sides.append(_Side(duty_rate, fees, duty_rate + fee_rate))
+        return sides
 
-    def investor_rate(self, day: int) -> float:
-        """Duty plus fees per side, as a fraction of value, for an investor."""
+    def _kept(self, charge: str, payer: Payer, day: int) -> float:
+        """The share of a charge a payer class still pays after every relief in force."""
+        waived = sum(relief.share.value_on(day) for relief in self.reliefs
+                     if charge in relief.charges and payer in relief.payers)
+        return 1.0 - min(waived, 1.0)
+
+    def _on(self, day: int) -> list[_Side]:
         if day != self._day:
-            self._rates_on(day)
-        return self._investor_rate
+            self._sides = self._sides_on(day)
+            self._day = day
+        return self._sides
 
-    def provider_rate(self, day: int) -> float:
-        """Duty plus fees per side for a liquidity provider, after exemption and rebate."""
-        if day != self._day:
-            self._rates_on(day)
-        return self._provider_rate
+    def rate_for(self, payer: Payer, day: int) -> float:
+        """Duty plus fees per side, as a fraction of value, that `payer` pays on `day`."""
+        return self._on(day)[payer].rate
 
-    def side_charges(
-        self, value_cents: int, day: int, provider: bool, selling: bool
-    ) -> tuple[int, list[tuple[int, int]]]:
-        """(stamp duty, [(collector, cents) for each fee]) that one side pays on a trade."""
-        if day != self._day:
-            self._rates_on(day)
-        exempt = provider and self.providers_exempt
-        duty = 0 if exempt else round(value_cents * self._duty_rate)
-        scale = 1.0 - self._rebate_share if provider else 1.0
-        fees = [(collector, round(value_cents * rate * scale)) for collector, rate in self.fee_parts]
-        if selling and self.network_fee_cents:
-            fees.append((self.network, self.network_fee_cents))
-        return duty, fees
+    def duty_rate_for(self, payer: Payer, day: int) -> float:
+        """Stamp duty per side, as a fraction of value, that `payer` pays on `day`."""
+        return self._on(day)[payer].duty_rate
 
-    def trade_charges(
-        self, value_cents: int, day: int, buyer_provider: bool, seller_provider: bool
-    ) -> tuple[int, int, int, int, list[tuple[int, int]]]:
-        """Both sides of one trade at once, as `side_charges` gives them: (buyer duty, seller duty,
-        buyer fees, seller fees, [(collector, cents)] credits: each fee of both sides together,
-        then the network's fee and the government's duty).
+    def trade_charges(self, value_cents: int, day: int, buyer: Payer, seller: Payer) -> TradeCharges:
+        """Both sides of one trade at once: the buyer's and the seller's duty and fees, and the
+        credits (each fee of both sides together, then the network's fee and the government's duty).
 
         One call per trade on the hot path. A fee's collector is credited once for both sides
         (settlement then makes half the credits); a side's fees are worked out once when both
-        sides pay the same rates (the usual case: no rebate, or two investors).
+        sides pay alike (the usual case: two investors).
         """
-        if day != self._day:
-            self._rates_on(day)
-        duty_rate, exempt = self._duty_rate, self.providers_exempt
-        buyer_duty = 0 if (buyer_provider and exempt) or not duty_rate else round(value_cents * duty_rate)
-        seller_duty = 0 if (seller_provider and exempt) or not duty_rate else round(value_cents * duty_rate)
-        rebated = 1.0 - self._rebate_share
-        buyer_scale = rebated if buyer_provider else 1.0
-        seller_scale = rebated if seller_provider else 1.0
-        if seller_scale == buyer_scale:  # a plain loop: a comprehension and a sum cost a third more here
+        sides = self._sides if day == self._day else self._on(day)
+        buy, sell = sides[buyer], sides[seller]
+        buyer_duty = round(value_cents * buy.duty_rate) if buy.duty_rate else 0
+        seller_duty = round(value_cents * sell.duty_rate) if sell.duty_rate else 0
+        if buy.fees is sell.fees:  # a plain loop: a comprehension and a sum cost a third more here
             credits, buyer_total = [], 0
-            for collector, rate in self.fee_parts:
-                cents = round(value_cents * rate * buyer_scale)
+            for collector, rate, kept in buy.fees:
+                cents = round(value_cents * rate * kept)
                 buyer_total += cents
                 credits.append((collector, 2 * cents))
             seller_total = buyer_total
         else:
-            buyer_fees = [round(value_cents * rate * buyer_scale) for _, rate in self.fee_parts]
-            seller_fees = [round(value_cents * rate * seller_scale) for _, rate in self.fee_parts]
-            buyer_total, seller_total = sum(buyer_fees), sum(seller_fees)
-            credits = [
-                (collector, buyer + seller)
-                for (collector, _), buyer, seller in zip(self.fee_parts, buyer_fees, seller_fees)
-            ]
+            by_collector: dict[int, int] = {}
+            buyer_total = seller_total = 0
+            for collector, rate, kept in buy.fees:
+                cents = round(value_cents * rate * kept)
+                buyer_total += cents
+                by_collector[collector] = by_collector.get(collector, 0) + cents
+            for collector, rate, kept in sell.fees:
+                cents = round(value_cents * rate * kept)
+                seller_total += cents
+                by_collector[collector] = by_collector.get(collector, 0) + cents
+            credits = list(by_collector.items())
         if self.network_fee_cents:
             credits.append((self.network, self.network_fee_cents))
             seller_total += self.network_fee_cents
         if buyer_duty or seller_duty:
             credits.append((self.government, buyer_duty + seller_duty))
-        return buyer_duty, seller_duty, buyer_total, seller_total, credits
+        return _tuple_new(TradeCharges, (buyer_duty, seller_duty, buyer_total, seller_total, credits))

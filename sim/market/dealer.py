@@ -10,20 +10,33 @@ from __future__ import annotations
 
 import math
 
+from sim.market.inventory import inventory_lean
 from sim.market.ledger import Ledger
-from sim.market.orderbook import BUY
-from sim.scenario.schema import Dealer as DealerParams
+from sim.market.orderbook import BUY, Fill
+from sim.market.payers import Payer
+from sim.market.providers import LiquidityProvider
+from sim.market.specs import DealerSpec
 
 
-class Dealer:
+class Dealer(LiquidityProvider):
     """The dealer of one listing, trading for one account."""
 
-    def __init__(self, account: int, listing, params: DealerParams, ledger: Ledger) -> None:
+    payer = Payer.DEALER
+    spec_key = "dealer"
+
+    def __init__(self, account: int, listing, params: DealerSpec, ledger: Ledger, recorder=None) -> None:
         self.account = account
         self.listing = listing
         self.params = params
         self.ledger = ledger
         self.target_units = params.initial_units
+
+    def fills(self, taker_side: int, limit_ticks: int, quantity: int, taker: int, fair: float, day: int) -> list[Fill]:
+        """The dealer takes the whole request at its quote, if the quote is within the taker's limit."""
+        price = self.touch(taker_side, quantity, fair, day)
+        if price is None or taker_side * (price - limit_ticks) > 0:
+            return []
+        return [Fill(0, self.account, price, quantity)]
 
     def quote(self, taker_side: int, quantity: int, fair: float, day: int) -> int | None:
         """Price in ticks at which the dealer takes the other side of `quantity`, or None."""
@@ -35,9 +48,9 @@ class Dealer:
                 return None
         elif quantity > params.inventory_limit_units - excess:
             return None
-        lean = max(-1.0, min(1.0, excess / params.inventory_limit_units))
+        lean = inventory_lean(excess, params.inventory_limit_units)
         value_millions = quantity * fair / 1e6
-        cost_rate = listing.costs.provider_rate(day)
+        cost_rate = listing.costs.rate_for(Payer.DEALER, day)
         half = (
             params.base_half_spread_bps / 10_000.0
             + params.size_impact_bps_per_million_hkd * value_millions / 10_000.0
@@ -49,3 +62,5 @@ class Dealer:
         price = math.floor(mid * (1.0 - half))
         cost = price * listing.tick_cents * quantity * (1.0 + cost_rate) + 1.0
         return price if price >= 1 and cost <= free_cash else None
+
+    touch = quote  # the interface's name for it: a dealer's touch is its quote for the size

@@ -22,11 +22,12 @@ import numpy as np
 from sim.market.adoption import onboarded_accounts
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
+from sim.market.payers import Payer
+from sim.market.specs import InvestorSpec
 from sim.market.trading import Market
 from sim.market.values import FairValue
 from sim.market.venue import Listing
 from sim.recorder import Recorder
-from sim.scenario.schema import InvestorGroup as GroupParams
 
 CASH_MARGIN_CENTS = 100  # kept free so that per-charge rounding can never overdraw an account
 NEEDS_PER_BLOCK = 4096  # needs drawn and screened per numpy call
@@ -88,7 +89,7 @@ class InvestorGroup:
     def __init__(
         self,
         index: int,
-        params: GroupParams,
+        params: InvestorSpec,
         first_account: int,
         interests: list[Interest],
         onboarded_shares: list[float],
@@ -99,6 +100,7 @@ class InvestorGroup:
     ) -> None:
         self.index = index
         self.params = params
+        self.payer = Payer.RETAIL if params.retail else Payer.INVESTOR
         self.first_account = first_account
         self.interests = interests
         weights = list(params.interest.values())
@@ -291,7 +293,7 @@ class InvestorGroup:
         delay_cost = self.params.settlement_delay_cost_bps_per_day
         self._terms_day = day
         for listing in self._listings:
-            rate = listing.costs.investor_rate(day)
+            rate = listing.costs.rate_for(self.payer, day)
             waiting = listing.venue.cycle_on(day) * delay_cost
             self._terms[listing] = (rate, rate * 10_000.0, waiting, listing.costs.network_fee_cents)
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.scenario.schema import GrantLever, Programme
+from sim.market.specs import GrantSpec, ProgrammeSpec
 
 FACE_HKD_PER_UNIT = 100.0
 
 
-def announcement_days(programme: Programme, horizon_days: int) -> list[int]:
+def announcement_days(programme: ProgrammeSpec, horizon_days: int) -> list[int]:
     """Business days on which the programme announces an issue within the horizon."""
     if programme.issue_days:
         return sorted(day for day in set(programme.issue_days) if day < horizon_days)
@@ -86,12 +86,12 @@ def allocate(
 
 
 def grant(
-    lever: GrantLever, day: int, eligible_cost_hkd: float, size_hkd: float, distinct_investors: int,
+    scheme: GrantSpec, day: int, eligible_cost_hkd: float, size_hkd: float, distinct_investors: int,
     grants_so_far: int, affiliated_platform: bool,
 ) -> float:
     """The grant for one tokenized issue: min(share of eligible cost, cap), or 0 when ineligible."""
-    if not lever.open_on(day) or affiliated_platform or grants_so_far >= lever.max_grants_per_issuer:
+    if not scheme.open.value_on(day) or affiliated_platform or grants_so_far >= scheme.max_grants_per_issuer:
         return 0.0
-    full = size_hkd >= lever.full_grant_min_size_hkd and distinct_investors >= lever.min_unaffiliated_investors
-    cap = lever.full_grant_cap_hkd if full else lever.half_grant_cap_hkd
-    return min(lever.share_of_eligible_cost * eligible_cost_hkd, cap)
+    full = size_hkd >= scheme.full_grant_min_size_hkd and distinct_investors >= scheme.min_unaffiliated_investors
+    cap = scheme.full_grant_cap_hkd if full else scheme.half_grant_cap_hkd
+    return min(scheme.share_of_eligible_cost * eligible_cost_hkd, cap)

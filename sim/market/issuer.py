@@ -21,10 +21,11 @@ import numpy as np
 from sim.market.calendar import BusinessCalendar
 from sim.market.issuance import Order, allocate, clearing_yield, grant
 from sim.market.ledger import Ledger
+from sim.market.levers import Dated
 from sim.market.securities import BondTerms, offered_value_hkd
+from sim.market.specs import FormCostsSpec, GrantSpec, InvestorSpec, ProgrammeSpec
 from sim.market.venue import Listing
 from sim.recorder import Recorder
-from sim.scenario.schema import FormCosts, Policy, Programme
 
 BOOK_CLOSE_HOUR = 16.0
 
@@ -36,7 +37,7 @@ class PlannedIssue:
     number: int
     name: str
     programme_name: str
-    programme: Programme
+    programme: ProgrammeSpec
     issuer_account: int
     affiliated_venues: list[str]
     announce_day: int
@@ -58,7 +59,7 @@ class Subscriber:
     name: str
     first_account: int
     accounts: int
-    params: object  # InvestorGroup params (subscription, access)
+    params: InvestorSpec  # its subscription terms and access
     onboarded: list[int]  # accounts onboarded to tokenized channels, by day
 
 
@@ -75,7 +76,8 @@ class IssuanceDesk:
         ledger: Ledger,
         recorder: Recorder,
         calendar: BusinessCalendar,
-        policy: Policy,
+        tokenized_cash: Dated[bool],
+        grants: GrantSpec,
         services: int,
         grant_scheme: int,
         rngs: dict[str, np.random.Generator],
@@ -88,7 +90,8 @@ class IssuanceDesk:
         self.ledger = ledger
         self.recorder = recorder
         self.calendar = calendar
-        self.policy = policy
+        self.tokenized_cash = tokenized_cash
+        self.grants = grants
         self.services = services
         self.grant_scheme = grant_scheme
         self.rngs = rngs
@@ -106,7 +109,7 @@ class IssuanceDesk:
         market_yield = self._market_yield(issue.programme_name, close)
         offer = market_yield + programme.new_issue_premium_bps / 10_000.0
         costs = programme.costs[issue.form]
-        cycle = 0 if issue.form == "tokenized" and self.policy.tokenized_cash.on(int(close)) else costs.settlement_days
+        cycle = 0 if issue.form == "tokenized" and self.tokenized_cash.value_on(int(close)) else costs.settlement_days
         settle_day = int(close) + cycle
         start = self.calendar.date_of(settle_day)
         lot = costs.min_denomination_units
@@ -118,7 +121,7 @@ class IssuanceDesk:
         # the market maker takes its share only as far as its free cash pays for it; the rest is not issued
         maker_units = min(maker_share, self.ledger.free_cash(issue.provider_account) // price // lot * lot)
         accepted = [order for order in orders if order.reservation_yield <= coupon]
-        retail = {s.index for s in self.subscribers if s.name == "retail"}
+        retail = {s.index for s in self.subscribers if s.params.retail}
         units = allocate(accepted, size - maker_share, lot, retail, programme.retail_priority_share)
         holdings = [(issue.provider_account, -1, maker_units)] + [
             (order.account, order.group, u) for order, u in zip(accepted, units) if u > 0
@@ -145,7 +148,7 @@ class IssuanceDesk:
         path = self.yields[programme_name]
         return float(path[min(int(t * self.steps_per_day), len(path) - 1)])
 
-    def _take_orders(self, issue: PlannedIssue, day: int, market_yield: float, costs: FormCosts,
+    def _take_orders(self, issue: PlannedIssue, day: int, market_yield: float, costs: FormCostsSpec,
                      start: datetime.date) -> list[Order]:
         """Orders from every group the issue reaches: tokenized issues reach onboarded accounts only.
 
@@ -194,7 +197,7 @@ class IssuanceDesk:
         remaining = issue.programme.tenor_years - np.maximum(self.grid_years - settled_years, 0.0)
         return issue.terms.value_path(yields, remaining, coupon, start)
 
-    def _pay_costs(self, issue: PlannedIssue, costs: FormCosts, units: int, investors: int, day: int):
+    def _pay_costs(self, issue: PlannedIssue, costs: FormCostsSpec, units: int, investors: int, day: int):
         size_hkd = units * issue.price_cents / 100.0
         fixed = round(costs.fixed_cost_hkd * 100)
         proportional = round(size_hkd * costs.proportional_cost_bps / 100.0)  # bps of size, in cents
@@ -203,14 +206,14 @@ class IssuanceDesk:
         if issue.form == "tokenized":
             so_far = self.grants_by_issuer.get(issue.issuer_account, 0)
             affiliated = issue.listing.venue.name in issue.affiliated_venues
-            amount = grant(self.policy.issuance_grant, day, (fixed + proportional) / 100.0, size_hkd, investors, so_far, affiliated)
+            amount = grant(self.grants, day, (fixed + proportional) / 100.0, size_hkd, investors, so_far, affiliated)
             grant_cents = min(round(amount * 100), self.ledger.free_cash(self.grant_scheme))
             if grant_cents > 0:
                 self.ledger.pay(self.grant_scheme, issue.issuer_account, grant_cents)
                 self.grants_by_issuer[issue.issuer_account] = so_far + 1
         return fixed, proportional, grant_cents
 
-    def _service(self, env, issue: PlannedIssue, coupon: float, start: datetime.date, costs: FormCosts):
+    def _service(self, env, issue: PlannedIssue, coupon: float, start: datetime.date, costs: FormCostsSpec):
         """Payments to holders of record, the last at maturity; each payment after the form's lag."""
         frequency = issue.programme.coupon_frequency_per_year
         n_coupons = round(issue.programme.tenor_years * frequency)
@@ -230,7 +233,7 @@ class IssuanceDesk:
             per_unit = issue.terms.payment_per_unit_hkd(k, n_coupons, coupon, start)
             self._pay_holders(issue, record, per_unit, final, costs, int(env.now))
 
-    def _pay_holders(self, issue: PlannedIssue, record, per_unit_hkd: float, final: bool, costs: FormCosts, day: int):
+    def _pay_holders(self, issue: PlannedIssue, record, per_unit_hkd: float, final: bool, costs: FormCostsSpec, day: int):
         total = 0
         for account, units in record:
             cents = round(units * per_unit_hkd * 100)
@@ -255,12 +258,12 @@ def _by_group(holdings) -> dict[int, int]:
     return totals
 
 
-def issue_cost_hkd(programme: Programme, form: str) -> float:
+def issue_cost_hkd(programme: ProgrammeSpec, form: str) -> float:
     """The issuer's cost of one issue in a form, before grants."""
     costs = programme.costs[form]
     return costs.fixed_cost_hkd + offered_value_hkd(programme) * costs.proportional_cost_bps / 10_000.0
 
 
-def expected_grant_hkd(policy: Policy, programme: Programme, day: int, grants_so_far: int) -> float:
+def expected_grant_hkd(grants: GrantSpec, programme: ProgrammeSpec, day: int, grants_so_far: int) -> float:
     """The grant a tokenized issue would get if widely placed (used to choose the cheaper form)."""
-    return grant(policy.issuance_grant, day, issue_cost_hkd(programme, "tokenized"), offered_value_hkd(programme), math.inf, grants_so_far, False)
+    return grant(grants, day, issue_cost_hkd(programme, "tokenized"), offered_value_hkd(programme), math.inf, grants_so_far, False)

@@ -4,13 +4,15 @@ Cash is kept in integer HKD cents so that conservation can be checked exactly. A
 nothing when it is agreed: it only commits the seller's units and the buyer's cash (pending
 amounts), so that nobody can sell or spend the same thing twice while settlement is due. Delivery
 versus payment then moves units, cash and charges in one step. The end-of-run check compares
-the totals with what was issued at the start, and fails loudly on any difference.
+the totals with what was issued at the start (`sim.invariants`), and fails loudly on any difference.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from sim.market.payers import Payer
 
 
 class AccountingError(RuntimeError):
@@ -21,6 +23,7 @@ class AccountingError(RuntimeError):
 class Account:
     name: str
     group: str  # investor group, market maker, or collector of charges
+    payer: Payer  # the class its charges and reliefs are declared for
 
 
 class Ledger:
@@ -29,6 +32,7 @@ class Ledger:
     def __init__(self, n_assets: int) -> None:
         self.n_assets = n_assets
         self.accounts: list[Account] = []
+        self.payers: list[Payer] = []  # each account's payer class (read per trade: a list, not the records)
         self.units: list[list[int]] = [[] for _ in range(n_assets)]
         self.units_pending_out: list[list[int]] = [[] for _ in range(n_assets)]
         self.units_pending_in: list[list[int]] = [[] for _ in range(n_assets)]
@@ -39,10 +43,11 @@ class Ledger:
         self.redeemed_units = [0] * n_assets
         self.issued_cash = 0
 
-    def open_account(self, name: str, group: str, cash_cents: int = 0, units: tuple[int, ...] = ()) -> int:
-        """Open an account with its starting cash and units (one entry per asset); return its id."""
+    def open_account(self, name: str, group: str, payer: Payer, cash_cents: int = 0, units: tuple[int, ...] = ()) -> int:
+        """Open an account with its payer class, starting cash and units (one entry per asset); return its id."""
         account = len(self.accounts)
-        self.accounts.append(Account(name, group))
+        self.accounts.append(Account(name, group, payer))
+        self.payers.append(payer)
         holdings = list(units) + [0] * (self.n_assets - len(units))
         for asset, quantity in enumerate(holdings):
             self.units[asset].append(quantity)
@@ -128,36 +133,3 @@ class Ledger:
         """An immediate cash transfer outside any trade (creation and redemption proceeds, fees)."""
         self.cash[payer] -= cents
         self.cash[payee] += cents
-
-    def check(self, negative_units_allowed: set[str] = frozenset()) -> None:
-        """Fail loudly unless units and cash are conserved, nothing is pending and nothing is negative.
-
-        Accounts of the groups in `negative_units_allowed` (short sellers) may hold negative units.
-        """
-        problems: list[str] = []
-        for asset in range(self.n_assets):
-            total = sum(self.units[asset])
-            expected = self.issued_units[asset] + self.created_units[asset] - self.redeemed_units[asset]
-            if total != expected:
-                problems.append(f"asset {asset}: {total} units held but {expected} outstanding")
-            if any(self.units_pending_out[asset]) or any(self.units_pending_in[asset]):
-                problems.append(f"asset {asset}: units still pending after the last settlement")
-            holdings = [
-                units if self.accounts[account].group not in negative_units_allowed else 0
-                for account, units in enumerate(self.units[asset])
-            ]
-            if min(holdings, default=0) < 0:
-                problems.append(f"asset {asset}: negative holdings in {self._negatives(holdings)}")
-        total_cash = sum(self.cash)
-        if total_cash != self.issued_cash:
-            problems.append(f"cash: {total_cash} cents held but {self.issued_cash} issued")
-        if any(self.cash_pending_out):
-            problems.append("cash still pending after the last settlement")
-        if min(self.cash, default=0) < 0:
-            problems.append(f"negative cash in {self._negatives(self.cash)}")
-        if problems:
-            raise AccountingError("accounting check failed: " + "; ".join(problems))
-
-    def _negatives(self, amounts: list[int]) -> str:
-        names = [self.accounts[i].name for i, amount in enumerate(amounts) if amount < 0]
-        return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")

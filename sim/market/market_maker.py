@@ -12,23 +12,29 @@ from __future__ import annotations
 from itertools import groupby
 from math import ceil, floor, inf
 
+from sim.market.calendar import MINUTES_PER_DAY
+from sim.market.inventory import inventory_lean
 from sim.market.ledger import Ledger
-from sim.market.orderbook import BUY, SELL
+from sim.market.orderbook import BUY, SELL, Fill, OrderBook
+from sim.market.payers import Payer
+from sim.market.providers import LiquidityProvider
+from sim.market.specs import MarketMakerSpec
 from sim.market.venue import Listing
 from sim.recorder import Recorder
-from sim.scenario.schema import MarketMaker as MarketMakerParams
-
-MINUTES_PER_DAY = 24 * 60
 
 
-class MarketMaker:
+class MarketMaker(LiquidityProvider):
     """Quotes in one listing for one account."""
 
+    payer = Payer.MARKET_MAKER
+    spec_key = "market_maker"
+
     def __init__(
-        self, account: int, listing: Listing, params: MarketMakerParams, ledger: Ledger, recorder: Recorder
+        self, account: int, listing: Listing, params: MarketMakerSpec, ledger: Ledger, recorder: Recorder
     ) -> None:
         self.account = account
         self.listing = listing
+        self.book = listing.book = OrderBook()
         self.params = params
         self.ledger = ledger
         self.recorder = recorder
@@ -40,6 +46,18 @@ class MarketMaker:
         self._inputs: tuple | None = None  # what the quoted ladder was priced from
         step = params.level_step_bps / 10_000.0
         self._level_spreads = [level * step for level in range(params.levels)]  # beyond the first level's
+
+    def touch(self, taker_side: int, quantity: int, fair: float, day: int) -> int | None:
+        """The best opposite price on the book (the ladder's depth is left to the limit order)."""
+        return self.book.best_ask() if taker_side == BUY else self.book.best_bid()
+
+    def fills(self, taker_side: int, limit_ticks: int, quantity: int, taker: int, fair: float, day: int) -> list[Fill]:
+        return self.book.submit_ioc(taker_side, limit_ticks, quantity, taker)
+
+    @classmethod
+    def clocks(cls, env, providers: list[MarketMaker], horizon_days: int) -> list:
+        """One requote process per group of makers sharing a clock."""
+        return [requote_on_clock(env, makers, horizon_days) for makers in sharing_clocks(providers)]
 
     def after_trade(self, t: float) -> None:
         """Refill the ladder when a taker has used up one side of it."""
@@ -95,13 +113,9 @@ class MarketMaker:
         listing, params = self.listing, self.params
         limit, quote_size = params.inventory_limit_units, params.quote_size_units
         excess = position - target
-        lean = excess / limit
-        if lean > 1.0:
-            lean = 1.0
-        elif lean < -1.0:
-            lean = -1.0
+        lean = inventory_lean(excess, limit)
         mid = listing.ticks(fair) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0)
-        cost_rate = listing.costs.provider_rate(day)
+        cost_rate = listing.costs.rate_for(Payer.MARKET_MAKER, day)
         tick_cents, with_costs = listing.tick_cents, 1.0 + cost_rate
         risk = params.base_half_spread_bps + params.inventory_spread_bps_at_limit * abs(lean)
         half = risk / 10_000.0 + cost_rate

@@ -20,7 +20,7 @@ import numpy as np
 from sim.market.issuance import FACE_HKD_PER_UNIT
 from sim.market.random_streams import stream
 from sim.market.value_processes import dirty_price, lognormal_noise, revenue_share_value, seasonal_output_kwh
-from sim.scenario.schema import Programme
+from sim.market.specs import ProgrammeSpec
 
 
 class BondTerms:
@@ -28,7 +28,7 @@ class BondTerms:
 
     instrument_type = "bond"
 
-    def __init__(self, programme: Programme) -> None:
+    def __init__(self, programme: ProgrammeSpec) -> None:
         self.programme = programme
 
     def units_offered(self, lot: int) -> int:
@@ -55,7 +55,7 @@ class RevenueTerms:
 
     instrument_type = "revenue_token"
 
-    def __init__(self, programme: Programme, shocks: np.ndarray) -> None:
+    def __init__(self, programme: ProgrammeSpec, shocks: np.ndarray) -> None:
         """`shocks`: one standard normal per payment period, the noise of the project's output."""
         self.programme = programme
         self.project = programme.revenue
@@ -96,7 +96,7 @@ class RevenueTerms:
         return self.output_kwh(k, start) * self.project.tariff_hkd_per_kwh / self.project.tokens
 
 
-def issue_terms(programme: Programme, issue_name: str, seed: int) -> BondTerms | RevenueTerms:
+def issue_terms(programme: ProgrammeSpec, issue_name: str, seed: int) -> BondTerms | RevenueTerms:
     """The terms of one issue of `programme` (its own random streams come from `seed` and its name)."""
     if programme.revenue is None:
         return BondTerms(programme)
@@ -104,7 +104,7 @@ def issue_terms(programme: Programme, issue_name: str, seed: int) -> BondTerms |
     return RevenueTerms(programme, stream(seed, f"generation:{issue_name}").standard_normal(periods))
 
 
-def offered_value_hkd(programme: Programme) -> float:
+def offered_value_hkd(programme: ProgrammeSpec) -> float:
     """Value one issue offers, HKD, before the book is built (to weigh costs and grants)."""
     if programme.revenue is None:
         return programme.size_hkd

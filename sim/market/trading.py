@@ -7,10 +7,10 @@ settlement on the venue's cycle (or settled atomically) and appended to the trad
 
 from __future__ import annotations
 
-from collections.abc import Callable
 
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, Fill
+from sim.market.payers import Payer
 from sim.market.settlement import PendingTrade, Settlement
 from sim.market.venue import Listing
 from sim.recorder import Recorder
@@ -21,14 +21,12 @@ _tuple_new = tuple.__new__
 class Market:
     """Executes immediate-or-cancel orders and requests for quote, and books the trades."""
 
-    def __init__(self, ledger: Ledger, recorder: Recorder, settlement: Settlement, providers: set[int]) -> None:
-        """`providers` are the accounts of market makers, dealers and authorised participants."""
+    def __init__(self, ledger: Ledger, recorder: Recorder, settlement: Settlement) -> None:
         self.ledger = ledger
         self.recorder = recorder
         self._add_trade = recorder.trades.add
         self.settlement = settlement
-        self.providers = providers
-        self.after_trade: dict[int, Callable[[float], None]] = {}
+        self.payers: list[Payer] = ledger.payers  # each account's payer class, by account
         self.taker_orders = 0  # immediate-or-cancel orders and requests for quote received
 
     def take(
@@ -42,31 +40,24 @@ class Market:
         day = int(t)
         if fair is None:
             fair = listing.value.at(t)
-        if listing.book is None:
-            price = listing.dealer.quote(side, quantity, fair, day)
-            if price is None or side * (price - limit_ticks) > 0:
-                return 0
-            fills = [Fill(0, listing.dealer.account, price, quantity)]
-        else:
-            fills = listing.book.submit_ioc(side, limit_ticks, quantity, taker)
-            if not fills:
-                return 0
+        provider = listing.provider
+        fills = provider.fills(side, limit_ticks, quantity, taker, fair, day)
+        if not fills:
+            return 0
         filled = 0
         for fill in fills:
             self._book(listing, taker, side, fill, t, day, fair)
             filled += fill.qty
-        hook = self.after_trade.get(listing.index)
-        if hook is not None:
-            hook(t)
+        provider.after_trade(t)
         return filled
 
     def _book(self, listing: Listing, taker: int, side: int, fill: Fill, t: float, day: int, fair: float) -> None:
         buyer, seller = (taker, fill.maker_owner) if side == BUY else (fill.maker_owner, taker)
         price_cents, quantity = fill.price * listing.tick_cents, fill.qty
         value = price_cents * quantity
-        providers = self.providers
+        payers = self.payers
         buyer_duty, seller_duty, buyer_fee_total, seller_fee_total, credits = listing.costs.trade_charges(
-            value, day, buyer in providers, seller in providers
+            value, day, payers[buyer], payers[seller]
         )
         buyer_pays = value + buyer_duty + buyer_fee_total
         trade = self._add_trade(

@@ -15,7 +15,9 @@ import numpy as np
 from sim.market.calendar import DAYS_PER_YEAR, BusinessCalendar
 from sim.market.random_streams import stream
 from sim.market.value_processes import bond_price, correlation_factor, gbm_path, vasicek_path
-from sim.scenario.schema import Bond, CommodityToken, Etf, Scenario, YieldProcess, correlation_matrix
+from sim.market.specs import (
+    BackingValueSpec, BondValueSpec, EtfValueSpec, InstrumentSpec, ProgrammeSpec, YieldSpec,
+)
 
 TRADING_DAYS_PER_YEAR = 250  # assumption: business days in a Hong Kong year, scales annual rates
 
@@ -39,61 +41,59 @@ class FairValue:
         self._last = len(self._values) - 1
 
 
-def programme_yields(scenario: Scenario, seed: int) -> dict[str, np.ndarray]:
+def programme_yields(programmes: dict[str, ProgrammeSpec], horizon_days: int, steps: int, seed: int) -> dict[str, np.ndarray]:
     """The market yield at each programme's tenor along the run, one named stream per programme."""
-    steps = scenario.value_steps_per_day
-    n_steps = scenario.horizon_days * steps
+    n_steps = horizon_days * steps
     dt_years = 1.0 / (TRADING_DAYS_PER_YEAR * steps)
     return {
         name: _yield_path(programme.yield_process, dt_years, stream(seed, f"value:{name}").standard_normal(n_steps))
-        for name, programme in scenario.programmes().items()
+        for name, programme in programmes.items()
     }
 
 
-def _yield_path(process: YieldProcess, dt_years: float, shocks: np.ndarray) -> np.ndarray:
+def _yield_path(process: YieldSpec, dt_years: float, shocks: np.ndarray) -> np.ndarray:
     return vasicek_path(
         process.initial_yield, process.long_run_yield, process.reversion_per_year,
         process.volatility_per_year, dt_years, shocks,
     )
 
 
-def fair_values(scenario: Scenario, calendar: BusinessCalendar, seed: int) -> dict[str, FairValue]:
-    """One FairValue per instrument, by name."""
-    steps = scenario.value_steps_per_day
-    n_steps = scenario.horizon_days * steps
-    names = list(scenario.instruments)
+def fair_values(instruments: dict[str, InstrumentSpec], correlation: np.ndarray | None, horizon_days: int,
+                steps: int, calendar: BusinessCalendar, seed: int) -> dict[str, FairValue]:
+    """One FairValue per instrument, by name; `correlation` is the instruments' correlation matrix
+    in their order (None: independent)."""
+    n_steps = horizon_days * steps
+    names = list(instruments)
     shocks = np.column_stack([stream(seed, f"value:{name}").standard_normal(n_steps) for name in names])
-    if scenario.correlations:
-        shocks = shocks @ correlation_factor(correlation_matrix(scenario.correlations, names)).T
-    grid_years = calendar_years(calendar, scenario.horizon_days, steps)
+    if correlation is not None:
+        shocks = shocks @ correlation_factor(correlation).T
+    grid_years = calendar_years(calendar, horizon_days, steps)
     dt_years = 1.0 / (TRADING_DAYS_PER_YEAR * steps)
     values = {}
     for column, name in enumerate(names):
-        instrument = scenario.instruments[name]
-        if isinstance(instrument, Etf):
-            path = _nav_path(instrument, shocks[:, column], dt_years, grid_years)
-        elif isinstance(instrument, CommodityToken):
-            path = _backing_path(instrument, shocks[:, column], dt_years, grid_years)
+        value = instruments[name].value
+        if isinstance(value, EtfValueSpec):
+            path = _nav_path(value, shocks[:, column], dt_years, grid_years)
+        elif isinstance(value, BackingValueSpec):
+            path = _backing_path(value, shocks[:, column], dt_years, grid_years)
         else:
-            path = _bond_path(instrument, shocks[:, column], dt_years, grid_years, calendar)
+            path = _bond_path(value, shocks[:, column], dt_years, grid_years, calendar)
         values[name] = FairValue(path, steps)
     return values
 
 
-def _nav_path(etf: Etf, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray) -> np.ndarray:
-    basket = etf.underlying
-    values = gbm_path(basket.initial_value_hkd, basket.drift_per_year, basket.volatility_per_year, dt_years, shocks)
+def _nav_path(etf: EtfValueSpec, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray) -> np.ndarray:
+    values = gbm_path(etf.initial_value_hkd, etf.drift_per_year, etf.volatility_per_year, dt_years, shocks)
     return values * np.exp(-etf.management_fee_bps_per_year / 10_000.0 * grid_years)
 
 
-def _backing_path(token: CommodityToken, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray) -> np.ndarray:
-    spot = token.spot
-    prices = gbm_path(spot.initial_price_hkd, spot.drift_per_year, spot.volatility_per_year, dt_years, shocks)
+def _backing_path(token: BackingValueSpec, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray) -> np.ndarray:
+    prices = gbm_path(token.initial_price_hkd, token.drift_per_year, token.volatility_per_year, dt_years, shocks)
     return prices * token.backing_per_token * np.exp(-token.custody_fee_bps_per_year / 10_000.0 * grid_years)
 
 
 def _bond_path(
-    bond: Bond, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray, calendar: BusinessCalendar
+    bond: BondValueSpec, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray, calendar: BusinessCalendar
 ) -> np.ndarray:
     yields = _yield_path(bond.yield_process, dt_years, shocks)
     years_at_start = (calendar.date_of(0) - bond.issue_date).days / DAYS_PER_YEAR

@@ -13,27 +13,26 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.market.costs import CostSchedule
-from sim.market.orderbook import BUY, OrderBook
+from sim.market.orderbook import OrderBook
+from sim.market.specs import VenueSpec
 from sim.market.values import FairValue
-from sim.scenario.schema import SwitchLever
-from sim.scenario.schema import Venue as VenueParams
 
 if TYPE_CHECKING:
-    from sim.market.dealer import Dealer
-    from sim.market.market_maker import MarketMaker
+    from sim.market.providers import LiquidityProvider
 
 
 class Venue:
     """A venue's rules; knows nothing of SimPy."""
 
-    def __init__(self, name: str, index: int, params: VenueParams, tokenized_cash: SwitchLever) -> None:
-        self.name = name
-        self.index = index
-        self.kind = params.kind
-        self.form = params.form
-        self.settlement_cycle_days = params.settlement_cycle_days
-        self.sessions = [(open_hour / 24.0, close_hour / 24.0) for open_hour, close_hour in params.sessions_hours]
-        self._tokenized_cash = tokenized_cash if params.form == "tokenized" else None
+    def __init__(self, spec: VenueSpec) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.index = spec.index
+        self.kind = spec.kind
+        self.form = spec.form
+        self.settlement_cycle_days = spec.settlement_cycle_days
+        self.sessions = [(open_hour / 24.0, close_hour / 24.0) for open_hour, close_hour in spec.sessions_hours]
+        self._tokenized_cash = spec.tokenized_cash if spec.form == "tokenized" else None
         self.always_open = self.sessions == [(0.0, 1.0)]  # spares the session lookup on the hot path
         self._cycle_day, self._cycle = None, self.settlement_cycle_days
 
@@ -58,7 +57,7 @@ class Venue:
 
     def atomic(self, day: int) -> bool:
         """Does a trade agreed on `day` settle atomically (tokenized cash in force on a tokenized venue)?"""
-        return self._tokenized_cash is not None and self._tokenized_cash.on(day)
+        return self._tokenized_cash is not None and self._tokenized_cash.value_on(day)
 
     def cycle_on(self, day: int) -> int:
         """Business days to settlement for a trade agreed on `day` (looked up once per day)."""
@@ -68,7 +67,7 @@ class Venue:
 
 
 class Listing:
-    """One instrument on one venue, with its book or dealer."""
+    """One instrument on one venue, with its liquidity provider."""
 
     def __init__(
         self,
@@ -89,19 +88,15 @@ class Listing:
         self.tick_cents = tick_cents
         self.costs = costs
         self.value = value
-        self.book: OrderBook | None = None if venue.kind == "dealer" else OrderBook()
-        self.dealer: Dealer | None = None
-        self.provider: Dealer | MarketMaker | None = None  # the listing's market maker or dealer
+        self.book: OrderBook | None = None  # set by a provider that quotes on an order book
+        self.provider: LiquidityProvider | None = None  # the listing's market maker or dealer, set when built
         self.active = True  # a new issue's listing opens when it settles and closes at maturity
 
     def crossing_cost_bps(self, side: int, fair: float, quantity: int, day: int) -> float | None:
         """Premium over fair value a taker of `quantity` pays at the touch or the dealer's quote, bps."""
         if not self.active:
             return None
-        if self.book is None:
-            price = self.dealer.quote(side, quantity, fair, day)
-        else:
-            price = self.book.best_ask() if side == BUY else self.book.best_bid()
+        price = self.provider.touch(side, quantity, fair, day)
         if price is None:
             return None
         return side * (price * self.tick_cents / 100.0 / fair - 1.0) * 10_000.0

@@ -12,8 +12,10 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from sim.market.specs import FORMS as MARKET_FORMS
+
 Form = Literal["conventional", "tokenized"]
-FORMS: tuple[Form, ...] = ("conventional", "tokenized")
+FORMS: tuple[Form, ...] = MARKET_FORMS  # one definition, the market's
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
 NonNegativeBps = Annotated[float, Field(ge=0.0, lt=10_000.0)]
 Hour = Annotated[float, Field(ge=0.0, le=24.0)]
@@ -54,5 +56,3 @@ def check_window(start: float, end: float, what: str) -> None:
         raise ValueError(f"{what} must start before it ends (got {start} to {end})")
 
 
-def in_window(day: int, from_day: int, to_day: int | None) -> bool:
-    return day >= from_day and (to_day is None or day < to_day)

@@ -28,7 +28,7 @@ class Adoption(Strict):
     imitation_per_year: float = Field(0.0, ge=0.0, le=10.0, description="Bass imitation coefficient q, per year.")
 
 
-class InvestorGroup(Strict):
+class InvestorGroupParams(Strict):
     """Investors alike in access, needs and cost sensitivity; their needs form one Poisson stream."""
 
     accounts: int = Field(gt=0, le=10_000_000, description="Number of investor accounts in the group.")
@@ -52,6 +52,10 @@ class InvestorGroup(Strict):
     settlement_delay_cost_bps_per_day: NonNegativeBps = Field(
         0.5, description="Cost the group puts on each business day a trade waits to settle, bps."
     )
+    retail: bool = Field(
+        False, description="Are these retail investors? They pay charges declared for retail and get an issue's "
+        "`retail_priority_share`; the group's name does not matter."
+    )
     tokenized_access: bool = Field(description="May the group trade tokenized units?")
     conventional_access: bool = Field(True, description="May the group trade conventional units?")
     venues: list[Name] | None = Field(
@@ -68,6 +72,6 @@ class InvestorGroup(Strict):
     initial_cash_hkd: float = Field(1_000_000.0, ge=0, lt=1e13, description="Cash held per account at the start, HKD.")
 
     @model_validator(mode="after")
-    def _hours_ordered(self) -> InvestorGroup:
+    def _hours_ordered(self) -> InvestorGroupParams:
         check_window(*self.active_hours, "active_hours")
         return self

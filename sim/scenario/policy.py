@@ -1,12 +1,49 @@
-"""The policy levers: stamp duty, tokenized cash, fee rebates and issuance grants, each in a window of days."""
+"""The policy levers: stamp duty, tokenized cash, fee rebates and issuance grants, each in a window of days.
+
+Every lever is a `DatedLever`: one window, [from_day, to_day), validated once here for all of
+them, and one `value_on(day)`; the engine hands the market each lever as a plain `Dated` value.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, model_validator
 
-from sim.scenario.base import Rate, Strict, check_window, in_window
+from sim.market.levers import Dated
+from sim.scenario.base import Rate, Strict, check_window
 
-class GrantLever(Strict):
+
+class DatedLever(Strict):
+    """A lever in force from `from_day` until `to_day`; subclasses say what is in force inside and outside."""
+
+    from_day: int = Field(0, ge=0, description="First business day the lever is in force.")
+    to_day: int | None = Field(None, gt=0, description="First business day it no longer is (null: to the end).")
+
+    @model_validator(mode="after")
+    def _window_ordered(self) -> DatedLever:
+        if self.to_day is not None:
+            check_window(self.from_day, self.to_day, "the lever's window [from_day, to_day)")
+        return self
+
+    def inside(self) -> Any:
+        """The value in force inside the window."""
+        raise NotImplementedError
+
+    def outside(self) -> Any:
+        """The value in force outside it."""
+        raise NotImplementedError
+
+    def dated(self) -> Dated:
+        """The lever as the market reads it."""
+        return Dated(self.inside(), self.outside(), self.from_day, self.to_day)
+
+    def value_on(self, day: int) -> Any:
+        """The value in force on business day `day`."""
+        return self.dated().value_on(day)
+
+
+class GrantLever(DatedLever):
     """A grant for digital (tokenized) bond issues: the Digital Bond Grant Scheme's shape by default."""
 
     enabled: bool = Field(False, description="Is the grant scheme in force at all?")
@@ -17,30 +54,25 @@ class GrantLever(Strict):
     min_unaffiliated_investors: int = Field(5, ge=0, le=10_000, description="Distinct investors needed for a full grant.")
     max_grants_per_issuer: int = Field(2, ge=0, le=1000, description="Grants one issuer may receive.")
     budget_hkd: float = Field(1e9, ge=0, lt=1e13, description="Money set aside to pay grants, HKD.")
-    from_day: int = Field(0, ge=0, description="First business day of the scheme.")
-    to_day: int | None = Field(None, gt=0, description="First business day it no longer applies (null: to the end).")
 
-    def open_on(self, day: int) -> bool:
-        return self.enabled and in_window(day, self.from_day, self.to_day)
+    def inside(self) -> bool:
+        return self.enabled
+
+    def outside(self) -> bool:
+        return False
 
 
-class DutyLever(Strict):
+class DutyLever(DatedLever):
     """A stamp-duty rate in force from `from_day` until `to_day`; `otherwise_rate_per_side` outside."""
 
     rate_per_side: Rate = Field(0.0, description="Duty paid by buyer and by seller, fraction of value.")
-    from_day: int = Field(0, ge=0, description="First business day the rate is in force.")
-    to_day: int | None = Field(None, gt=0, description="First business day it no longer is (null: to the end).")
     otherwise_rate_per_side: Rate = Field(0.0, description="Rate outside [from_day, to_day).")
 
-    @model_validator(mode="after")
-    def _window_ordered(self) -> DutyLever:
-        if self.to_day is not None:
-            check_window(self.from_day, self.to_day, "the lever's window [from_day, to_day)")
-        return self
+    def inside(self) -> float:
+        return self.rate_per_side
 
-    def rate_on(self, day: int) -> float:
-        """The rate in force on business day `day`."""
-        return self.rate_per_side if in_window(day, self.from_day, self.to_day) else self.otherwise_rate_per_side
+    def outside(self) -> float:
+        return self.otherwise_rate_per_side
 
 
 class StampDuty(Strict):
@@ -78,26 +110,28 @@ class StampDuty(Strict):
         return getattr(self, f"{form}_{instrument_type}")
 
 
-class SwitchLever(Strict):
+class SwitchLever(DatedLever):
     """A policy switched on from `from_day` until `to_day`."""
 
     enabled: bool = Field(False, description="Is the policy on at all?")
-    from_day: int = Field(0, ge=0, description="First business day it is on.")
-    to_day: int | None = Field(None, gt=0, description="First business day it is off again (null: to the end).")
 
-    def on(self, day: int) -> bool:
-        return self.enabled and in_window(day, self.from_day, self.to_day)
+    def inside(self) -> bool:
+        return self.enabled
+
+    def outside(self) -> bool:
+        return False
 
 
-class RebateLever(Strict):
+class RebateLever(DatedLever):
     """A share of venue fees rebated to market makers and dealers, in force in a window."""
 
     share: float = Field(0.0, ge=0.0, le=1.0, description="Share of their per-side fees waived.")
-    from_day: int = Field(0, ge=0, description="First business day it applies.")
-    to_day: int | None = Field(None, gt=0, description="First business day it no longer does (null: to the end).")
 
-    def share_on(self, day: int) -> float:
-        return self.share if in_window(day, self.from_day, self.to_day) else 0.0
+    def inside(self) -> float:
+        return self.share
+
+    def outside(self) -> float:
+        return 0.0
 
 
 class Policy(Strict):

@@ -8,7 +8,7 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import FORMS, Form, Name, NonNegativeBps, Rate, Strict
 from sim.scenario.instruments import YieldProcess
-from sim.scenario.venues import Listing
+from sim.scenario.venues import ListingParams
 
 class FormCosts(Strict):
     """An issuer's costs for one form of issue."""
@@ -72,7 +72,7 @@ class Programme(Strict):
         default_factory=YieldProcess, description="Market yield at this tenor (revenue tokens: the rate their flows are discounted at)."
     )
     venue: dict[Form, Name] = Field(description="Venue listing the issues, by form.")
-    listing: Listing = Field(default_factory=Listing, description="Liquidity provider of each issue on that venue.")
+    listing: ListingParams = Field(default_factory=ListingParams, description="Liquidity provider of each issue on that venue.")
     costs: dict[Form, FormCosts] = Field(
         default_factory=lambda: {"conventional": FormCosts(), "tokenized": FormCosts(settlement_days=1)},
         description="Issuer's costs and settlement terms by form.",

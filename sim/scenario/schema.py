@@ -17,19 +17,19 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import FORMS, Form, Hour, Name, NonNegativeBps, Rate, Strict
 from sim.scenario.instruments import (
-    AuthorisedParticipant, Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, SpotProcess, YieldProcess,
+    Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, ParticipantParams, SpotProcess, YieldProcess,
     correlation_matrix,
 )
-from sim.scenario.investors import Adoption, InvestorGroup, Subscription
+from sim.scenario.investors import Adoption, InvestorGroupParams, Subscription
 from sim.scenario.policy import DutyLever, GrantLever, Policy, RebateLever, StampDuty, SwitchLever
 from sim.scenario.programmes import FormCosts, Issuer, Programme
-from sim.scenario.venues import Dealer, Fees, Listing, MarketMaker, Venue
+from sim.scenario.venues import DealerParams, Fees, ListingParams, MarketMakerParams, VenueParams
 
 __all__ = [
-    "FORMS", "Adoption", "AuthorisedParticipant", "Bond", "Calendar", "CommodityToken", "Correlation", "Dealer", "DutyLever", "Etf",
+    "FORMS", "Adoption", "ParticipantParams", "Bond", "Calendar", "CommodityToken", "Correlation", "DealerParams", "DutyLever", "Etf",
     "ExperimentPlan", "Fees", "Form", "FormCosts", "GbmProcess", "GrantLever", "Hour", "Instrument",
-    "InvestorGroup", "Issuer", "Listing", "MarketMaker", "Name", "NonNegativeBps", "Policy", "Programme", "Rate",
-    "RebateLever", "Scenario", "SettlementTerms", "SpotProcess", "StampDuty", "Strict", "Subscription", "SwitchLever", "Venue",
+    "InvestorGroupParams", "Issuer", "ListingParams", "MarketMakerParams", "Name", "NonNegativeBps", "Policy", "Programme", "Rate",
+    "RebateLever", "Scenario", "SettlementTerms", "SpotProcess", "StampDuty", "Strict", "Subscription", "SwitchLever", "VenueParams",
     "YieldProcess", "correlation_matrix",
 ]
 
@@ -105,10 +105,10 @@ class Scenario(Strict):
     correlations: list[Correlation] = Field(
         default_factory=list, description="Correlations between instruments' value shocks."
     )
-    venues: dict[Name, Venue] = Field(
+    venues: dict[Name, VenueParams] = Field(
         min_length=1, max_length=MAX_VENUES, description=f"Venues by name (at most {MAX_VENUES})."
     )
-    investors: dict[Name, InvestorGroup] = Field(min_length=1, description="Investor groups by name.")
+    investors: dict[Name, InvestorGroupParams] = Field(min_length=1, description="Investor groups by name.")
     issuers: dict[Name, Issuer] = Field(default_factory=dict, description="Bond issuers and their programmes.")
     policy: Policy = Field(default_factory=Policy, description="Policy levers.")
     settlement: SettlementTerms = Field(default_factory=SettlementTerms, description="Settlement risk and liquidity terms.")

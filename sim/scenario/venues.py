@@ -22,7 +22,7 @@ class Fees(Strict):
     )
 
 
-class MarketMaker(Strict):
+class MarketMakerParams(Strict):
     """A quoting market maker on an order book: a ladder around fair value, capped by inventory."""
 
     base_half_spread_bps: NonNegativeBps = Field(
@@ -47,7 +47,7 @@ class MarketMaker(Strict):
     initial_cash_hkd: float = Field(300_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
 
 
-class Dealer(Strict):
+class DealerParams(Strict):
     """An OTC dealer answering requests for quote: spread widens with size and leans with inventory."""
 
     base_half_spread_bps: NonNegativeBps = Field(8.0, description="Half-spread on a small request, bps.")
@@ -62,23 +62,23 @@ class Dealer(Strict):
     initial_cash_hkd: float = Field(1_000_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
 
 
-class Listing(Strict):
+class ListingParams(Strict):
     """One instrument on one venue, with its liquidity provider."""
 
-    market_maker: MarketMaker = Field(
-        default_factory=MarketMaker, description="Market maker (exchange and platform venues)."
+    market_maker: MarketMakerParams = Field(
+        default_factory=MarketMakerParams, description="Market maker (exchange and platform venues)."
     )
-    dealer: Dealer = Field(default_factory=Dealer, description="Dealer (dealer venues).")
+    dealer: DealerParams = Field(default_factory=DealerParams, description="Dealer (dealer venues).")
 
 
-class Venue(Strict):
+class VenueParams(Strict):
     """A trading venue: an order book or a dealer market, with hours, fees and a settlement cycle."""
 
     kind: Literal["exchange", "platform", "dealer"] = Field(
         description="`exchange` (stock exchange), `platform` (licensed digital-asset platform) or `dealer` (OTC)."
     )
     form: Form = Field(description="Which form trades here: `conventional` or `tokenized`.")
-    listings: dict[Name, Listing] = Field(
+    listings: dict[Name, ListingParams] = Field(
         min_length=1, description="Instruments traded here, by instrument name, with their liquidity provider."
     )
     sessions_hours: list[tuple[Hour, Hour]] = Field(
@@ -100,7 +100,7 @@ class Venue(Strict):
     fees: Fees = Field(default_factory=Fees, description="Per-side fees and levies.")
 
     @model_validator(mode="after")
-    def _check(self) -> Venue:
+    def _check(self) -> VenueParams:
         previous_close = 0.0
         for open_hour, close_hour in self.sessions_hours:
             check_window(open_hour, close_hour, "a trading session")

@@ -1,0 +1,162 @@
+"""Compile a validated scenario into the market layer's plain specs, once per run.
+
+The scenario schema (`sim.scenario`) says what a user may write and checks it; the market
+(`sim.market`) runs on frozen records of its own (`sim.market.specs`, and the charges and
+reliefs of `sim.market.costs`). This module is the one place that reads the first to make the
+second: each spec field copies the schema field of the same name (`_copy`), and the few
+translations (levers into dated values, a venue's fees and the stamp duty into charges,
+exemptions and rebates into reliefs by payer class) are spelled out below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from dataclasses import dataclass
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+import numpy as np
+
+from sim.market import specs
+from sim.market.costs import Charge, Relief, Scope
+from sim.market.levers import Dated
+from sim.market.payers import EVERYONE, LIQUIDITY_PROVIDERS
+from sim.market.settlement import fail_probability_for_cycle
+from sim.scenario.schema import Scenario, correlation_matrix
+
+# A venue's per-side fees (scenario keys), in the order their collectors are credited, and who collects each.
+PER_SIDE_FEES = ("trading_fee_bps", "sfc_levy_bps", "afrc_levy_bps", "settlement_fee_bps")
+STAMP_DUTY = "stamp_duty"
+GOVERNMENT = "government"
+
+
+def fee_collector(fee: str, venue: str) -> str:
+    """The collector of a venue's per-side fee, by name (a ledger account of that name is opened)."""
+    return {"trading_fee_bps": f"{venue}:operator", "settlement_fee_bps": f"{venue}:settlement",
+            "sfc_levy_bps": "SFC", "afrc_levy_bps": "AFRC"}[fee]
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    """Everything the market is built from, compiled from one scenario."""
+
+    instruments: dict[str, specs.InstrumentSpec]
+    correlation: np.ndarray | None  # of the instruments' value shocks, in their order; None: independent
+    venues: dict[str, specs.VenueSpec]
+    investors: dict[str, specs.InvestorSpec]
+    programmes: dict[str, specs.ProgrammeSpec]
+    charges: list[Charge]
+    reliefs: list[Relief]
+    grants: specs.GrantSpec
+    tokenized_cash: Dated[bool]
+    buy_in_after_fails: int | None
+
+
+def compile_market(scenario: Scenario) -> MarketSpec:
+    """The market's specs for `scenario`."""
+    correlation = (correlation_matrix(scenario.correlations, list(scenario.instruments))
+                   if scenario.correlations else None)
+    policy = scenario.policy
+    grant = policy.issuance_grant
+    return MarketSpec(
+        instruments={name: instrument_spec(name, i) for name, i in scenario.instruments.items()},
+        correlation=correlation,
+        venues={name: venue_spec(scenario, name, index) for index, name in enumerate(scenario.venues)},
+        investors={name: _copy(specs.InvestorSpec, group) for name, group in scenario.investors.items()},
+        programmes={name: _programme(issuer_name, name, programme)
+                    for issuer_name, issuer in scenario.issuers.items()
+                    for name, programme in issuer.programmes.items()},
+        charges=charges(scenario),
+        reliefs=reliefs(scenario),
+        grants=_copy(specs.GrantSpec, grant, open=grant.dated()),
+        tokenized_cash=policy.tokenized_cash.dated(),
+        buy_in_after_fails=scenario.settlement.buy_in_after_fails,
+    )
+
+
+def instrument_spec(name: str, instrument: Any) -> specs.InstrumentSpec:
+    if instrument.type == "etf":
+        value = _copy(specs.EtfValueSpec, instrument.underlying,
+                      management_fee_bps_per_year=instrument.management_fee_bps_per_year)
+    elif instrument.type == "commodity_token":
+        value = _copy(specs.BackingValueSpec, instrument.spot, backing_per_token=instrument.backing_per_token,
+                      custody_fee_bps_per_year=instrument.custody_fee_bps_per_year)
+    else:
+        value = _copy(specs.BondValueSpec, instrument)
+    participant = getattr(instrument, "authorised_participant", None)
+    return specs.InstrumentSpec(
+        name=name, type=instrument.type, tick_size_hkd=instrument.tick_size_hkd,
+        min_denomination_units=getattr(instrument, "min_denomination_units", 1),
+        creation_unit_units=getattr(instrument, "creation_unit_units", None),
+        authorised_participant=None if participant is None else _copy(specs.ParticipantSpec, participant),
+        value=value,
+    )
+
+
+def venue_spec(scenario: Scenario, name: str, index: int) -> specs.VenueSpec:
+    venue = scenario.venues[name]
+    fail = fail_probability_for_cycle(venue.fail_probability_at_t2, 2, venue.settlement_cycle_days,
+                                      scenario.settlement.fail_cycle_elasticity)
+    return _copy(specs.VenueSpec, venue, name=name, index=index, fail_probability=fail,
+                 tokenized_cash=scenario.policy.tokenized_cash.dated())
+
+
+def charges(scenario: Scenario) -> list[Charge]:
+    """Every venue's per-side fees (scoped to the venue), then stamp duty by instrument type and form."""
+    found = []
+    for name, venue in scenario.venues.items():
+        for fee in PER_SIDE_FEES:
+            rate = getattr(venue.fees, fee) / 10_000.0
+            found.append(Charge(fee, fee_collector(fee, name), Dated.always(rate), EVERYONE,
+                                scope=Scope(venues=frozenset({name}))))
+    stamp_duty = scenario.policy.stamp_duty
+    for field in type(stamp_duty).model_fields:
+        lever = getattr(stamp_duty, field)
+        if field == "market_maker_exempt":
+            continue
+        form, instrument_type = field.split("_", 1)
+        found.append(Charge(STAMP_DUTY, GOVERNMENT, lever.dated(), EVERYONE, duty=True,
+                            scope=Scope(instrument_types=frozenset({instrument_type}), forms=frozenset({form}))))
+    return found
+
+
+def reliefs(scenario: Scenario) -> list[Relief]:
+    """The blanket duty exemption of liquidity providers (when on) and their fee rebate."""
+    policy = scenario.policy
+    found = []
+    if policy.stamp_duty.market_maker_exempt:
+        found.append(Relief(frozenset({STAMP_DUTY}), LIQUIDITY_PROVIDERS, Dated.always(1.0)))
+    found.append(Relief(frozenset(PER_SIDE_FEES), LIQUIDITY_PROVIDERS, policy.market_maker_fee_rebate.dated()))
+    return found
+
+
+def _programme(issuer: str, name: str, programme: Any) -> specs.ProgrammeSpec:
+    return _copy(specs.ProgrammeSpec, programme, name=name, issuer=issuer, instrument_type=programme.instrument_type)
+
+
+def _copy(cls: type, model: Any, **given: Any) -> Any:
+    """A spec of class `cls` whose fields not `given` copy the schema model's fields of the same name."""
+    hints = get_type_hints(cls, vars(specs))
+    values = {}
+    for field in dataclasses.fields(cls):
+        values[field.name] = given[field.name] if field.name in given else _convert(hints[field.name], getattr(model, field.name))
+    return cls(**values)
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    """A schema value as the spec field typed `hint` holds it: nested specs copied, lists as tuples."""
+    if value is None:
+        return None
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        for arg in get_args(hint):
+            if arg is not type(None):
+                return _convert(arg, value)
+    if dataclasses.is_dataclass(hint):
+        return _copy(hint, value)
+    if origin is dict:
+        _, item = get_args(hint)
+        return {key: _convert(item, v) for key, v in value.items()}
+    if origin is tuple:
+        return tuple(tuple(v) if isinstance(v, (list, tuple)) else v for v in value)
+    return value

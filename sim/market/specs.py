@@ -1,0 +1,264 @@
+"""The market layer's own inputs: plain frozen specs, compiled once from a validated scenario.
+
+The market never reads a scenario file or its schema (`sim.scenario`); the engine compiles the
+validated scenario into these records (`sim.compile`) and hands each component only the spec
+it needs, as Ciw hands its simulation plain network objects after validating the parameters.
+Field names follow the scenario keys they come from, so `docs/scenario-reference.md` documents
+them too; units live in the names.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from sim.market.levers import Dated
+
+FORMS = ("conventional", "tokenized")  # the two forms an instrument's units may take
+ORDER_BOOK_KINDS = ("exchange", "platform")  # venue kinds where a market maker quotes on an order book
+
+
+@dataclass(frozen=True, slots=True)
+class MarketMakerSpec:
+    """A quoting market maker's terms (scenario: a listing's `market_maker`)."""
+
+    base_half_spread_bps: float
+    levels: int
+    level_step_bps: float
+    quote_size_units: int
+    inventory_limit_units: int
+    skew_bps_at_limit: float
+    inventory_spread_bps_at_limit: float
+    requote_minutes: float
+    initial_units: int
+    initial_cash_hkd: float
+
+
+@dataclass(frozen=True, slots=True)
+class DealerSpec:
+    """An OTC dealer's terms (scenario: a listing's `dealer`)."""
+
+    base_half_spread_bps: float
+    size_impact_bps_per_million_hkd: float
+    skew_bps_at_limit: float
+    inventory_limit_units: int
+    initial_units: int
+    initial_cash_hkd: float
+
+
+@dataclass(frozen=True, slots=True)
+class ListingSpec:
+    """The liquidity provider's terms of one listing, for whichever kind the venue has."""
+
+    market_maker: MarketMakerSpec
+    dealer: DealerSpec
+
+
+@dataclass(frozen=True, slots=True)
+class VenueFees:
+    """Per-side fees of a venue, bps, and the network fee per transfer."""
+
+    trading_fee_bps: float
+    sfc_levy_bps: float
+    afrc_levy_bps: float
+    settlement_fee_bps: float
+    network_fee_hkd_per_transfer: float
+
+
+@dataclass(frozen=True, slots=True)
+class VenueSpec:
+    """A venue's rules: kind, form, hours, settlement and fees."""
+
+    name: str
+    index: int
+    kind: str
+    form: str
+    sessions_hours: tuple[tuple[float, float], ...]
+    settlement_cycle_days: int
+    fail_probability: float  # per settlement attempt at the venue's own cycle
+    tokenized_cash: Dated[bool]  # atomic settlement against tokenized cash (tokenized venues only)
+    fees: VenueFees
+    listings: dict[str, ListingSpec]  # instruments traded here, with their liquidity provider's terms
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantSpec:
+    """An authorised participant's terms (scenario: an instrument's `authorised_participant`)."""
+
+    creation_fee_hkd: float
+    basket_cost_bps: float
+    check_minutes: float
+    initial_units: dict[str, int]
+    initial_cash_hkd: float
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSpec:
+    """How an investor group orders new issues during bookbuilding."""
+
+    orders_per_issue: float
+    order_size_median_hkd: float
+    order_size_sigma: float
+    reservation_spread_bps_mean: float
+    reservation_spread_bps_sd: float
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptionSpec:
+    """Bass diffusion of a group's onboarding to tokenized channels."""
+
+    initial_share: float
+    innovation_per_year: float
+    imitation_per_year: float
+
+
+@dataclass(frozen=True, slots=True)
+class InvestorSpec:
+    """An investor group: its needs, access, cost sensitivity and subscriptions."""
+
+    accounts: int
+    needs_per_day: float
+    active_hours: tuple[float, float]
+    interest: dict[str, float]
+    trade_size_median_hkd: float
+    trade_size_sigma: float
+    gain_mean_bps: float
+    channel_logit_scale_bps: float
+    settlement_delay_cost_bps_per_day: float
+    tokenized_access: bool
+    conventional_access: bool
+    venues: tuple[str, ...] | None
+    short_selling: bool
+    retail: bool
+    adoption: AdoptionSpec
+    subscription: SubscriptionSpec
+    holdings: dict[str, dict[str, int]]
+    initial_cash_hkd: float
+
+
+@dataclass(frozen=True, slots=True)
+class YieldSpec:
+    """A Vasicek yield process."""
+
+    initial_yield: float
+    long_run_yield: float
+    reversion_per_year: float
+    volatility_per_year: float
+
+
+@dataclass(frozen=True, slots=True)
+class EtfValueSpec:
+    """An ETF's NAV: its basket's random walk less the management fee."""
+
+    initial_value_hkd: float
+    drift_per_year: float
+    volatility_per_year: float
+    management_fee_bps_per_year: float
+
+
+@dataclass(frozen=True, slots=True)
+class BackingValueSpec:
+    """A commodity token's backing: spot times the commodity per token, less the custody fee."""
+
+    initial_price_hkd: float
+    drift_per_year: float
+    volatility_per_year: float
+    backing_per_token: float
+    custody_fee_bps_per_year: float
+
+
+@dataclass(frozen=True, slots=True)
+class BondValueSpec:
+    """An outstanding bond's clean price at its yield and remaining life."""
+
+    yield_process: YieldSpec
+    coupon_rate: float
+    coupon_frequency_per_year: int
+    tenor_years: float
+    issue_date: datetime.date
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentSpec:
+    """An instrument traded from the start: its type, trading unit and value process."""
+
+    name: str
+    type: str
+    tick_size_hkd: float
+    min_denomination_units: int
+    creation_unit_units: int | None  # backed instruments only
+    authorised_participant: ParticipantSpec | None
+    value: EtfValueSpec | BackingValueSpec | BondValueSpec
+
+
+@dataclass(frozen=True, slots=True)
+class FormCostsSpec:
+    """An issuer's costs and primary settlement for one form of issue."""
+
+    fixed_cost_hkd: float
+    proportional_cost_bps: float
+    servicing_cost_hkd_per_payment: float
+    settlement_days: int
+    payment_lag_days: int
+    min_denomination_units: int
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationSpec:
+    """A renewable project's output: seasonal mean with noise."""
+
+    capacity_kw: float
+    capacity_factor: float
+    seasonal_amplitude: float
+    peak_month: int
+    noise_sd: float
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueSpec:
+    """A project whose revenue is shared among tokens."""
+
+    generation: GenerationSpec
+    tariff_hkd_per_kwh: float
+    tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeSpec:
+    """An issuance programme: when it issues, what, where, at what cost."""
+
+    name: str
+    issuer: str
+    instrument_type: str  # `bond` or `revenue_token`
+    form: str  # `conventional`, `tokenized` or `cheaper`
+    issue_days: tuple[int, ...]
+    every_days: int | None
+    first_day: int
+    count: int | None
+    size_hkd: float | None
+    revenue: RevenueSpec | None
+    tenor_years: float
+    coupon_frequency_per_year: int
+    currency: str
+    bookbuilding_days: int
+    new_issue_premium_bps: float
+    market_maker_share: float
+    retail_priority_share: float
+    yield_process: YieldSpec
+    venue: dict[str, str]
+    listing: ListingSpec
+    costs: dict[str, FormCostsSpec]
+
+
+@dataclass(frozen=True, slots=True)
+class GrantSpec:
+    """A grant scheme for tokenized issues (the Digital Bond Grant Scheme's shape)."""
+
+    open: Dated[bool]
+    share_of_eligible_cost: float
+    full_grant_cap_hkd: float
+    half_grant_cap_hkd: float
+    full_grant_min_size_hkd: float
+    min_unaffiliated_investors: int
+    max_grants_per_issuer: int
+    budget_hkd: float
