@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import types
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import numpy as np
 
 from sim.market import specs
-from sim.market.costs import Charge, Relief, Scope
+from sim.market.costs import Charge, CostSchedule, Relief, Scope
 from sim.market.levers import Dated
 from sim.market.payers import EVERYONE, LIQUIDITY_PROVIDERS
 from sim.market.settlement import fail_probability_for_cycle
@@ -63,7 +64,7 @@ def compile_market(scenario: Scenario) -> MarketSpec:
         correlation=correlation,
         venues={name: venue_spec(scenario, name, index) for index, name in enumerate(scenario.venues)},
         investors={name: _copy(specs.InvestorSpec, group) for name, group in scenario.investors.items()},
-        programmes={name: _programme(issuer_name, name, programme)
+        programmes={name: programme_spec(issuer_name, name, programme)
                     for issuer_name, issuer in scenario.issuers.items()
                     for name, programme in issuer.programmes.items()},
         charges=charges(scenario),
@@ -130,7 +131,17 @@ def reliefs(scenario: Scenario) -> list[Relief]:
     return found
 
 
-def _programme(issuer: str, name: str, programme: Any) -> specs.ProgrammeSpec:
+def listing_costs(scenario: Scenario, venue: str, instrument_type: str, extra: tuple[Charge, ...] = ()) -> CostSchedule:
+    """The cost schedule of an instrument type on a venue, for asking its rates (every collector is account 0);
+    `extra` adds charges (for example a duty rate to test against a published figure)."""
+    params = scenario.venues[venue]
+    where = (venue, params.kind, instrument_type, params.form)
+    found = [charge for charge in [*charges(scenario), *extra] if charge.scope.covers(*where)]
+    return CostSchedule(found, [relief for relief in reliefs(scenario) if relief.scope.covers(*where)],
+                        defaultdict(int), round(params.fees.network_fee_hkd_per_transfer * 100))
+
+
+def programme_spec(issuer: str, name: str, programme: Any) -> specs.ProgrammeSpec:
     return _copy(specs.ProgrammeSpec, programme, name=name, issuer=issuer, instrument_type=programme.instrument_type)
 
 

@@ -20,7 +20,9 @@ from sim.market.random_streams import stream
 from sim.market.securities import RevenueTerms
 from sim.market.value_processes import revenue_share_value
 from sim.scenario import ScenarioError, load_scenario
-from sim.validation.arbitrage_band import provider_charges
+from sim.compile import listing_costs
+from sim.invariants import check_invariants
+from sim.market.payers import Payer
 
 REVENUE = "issuers.solar_project_co.programmes.solar_revenue"
 SHORT_REVENUE = ["horizon_days=50", f"{REVENUE}.issue_days=[1]", f"{REVENUE}.bookbuilding_days=1"]
@@ -75,9 +77,9 @@ def test_gold_premium_stays_inside_the_creation_redemption_band_on_most_days(gol
     for venue in ("exchange", "platform"):
         days = gold.daily[(gold.daily["instrument"] == "gold_token") & (gold.daily["venue_name"] == venue)].dropna(
             subset=["premium_bps"])
-        charges = provider_charges(scenario, venue, "commodity_token")
+        charges = listing_costs(scenario, venue, "commodity_token")
         fee = participant.creation_fee_hkd / (token.creation_unit_units * days["fair_value_hkd"].to_numpy())
-        provider = np.array([charges.provider_rate(int(day)) for day in days["day"]])
+        provider = np.array([charges.rate_for(Payer.AUTHORISED_PARTICIPANT, int(day)) for day in days["day"]])
         band_bps = participant.basket_cost_bps + (fee + provider) * 10_000.0
         shares[venue] = float(np.mean(np.abs(days["premium_bps"].to_numpy()) <= band_bps))
         assert len(days) >= 25
@@ -196,7 +198,9 @@ def test_revenue_issue_price_and_fair_value_are_discounted_expected_flows() -> N
 
 def model_yield(model, step: int) -> float:
     from sim.market.values import programme_yields
-    return float(programme_yields(model.scenario, model.scenario.seed)["solar_revenue"][step])
+    scenario = model.scenario
+    yields = programme_yields(model.spec.programmes, scenario.horizon_days, scenario.value_steps_per_day, scenario.seed)
+    return float(yields["solar_revenue"][step])
 
 
 def test_revenue_share_value_with_seasonal_flows_is_the_sum_of_discounted_flows() -> None:

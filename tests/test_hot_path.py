@@ -21,42 +21,69 @@ from hypothesis import strategies as st
 from conftest import quick
 from sim import engine
 from sim.engine import build, run
-from sim.market.costs import CostSchedule
+from sim.market.costs import Charge, CostSchedule, Relief
 from sim.market.investors import InvestorGroup
+from sim.market import market_maker
 from sim.market.market_maker import MarketMaker
 from sim.recorder import TRADE_COLUMNS, Table
-from sim.scenario.schema import DutyLever, Fees, RebateLever
+from sim.market.levers import Dated
+from sim.market.payers import LIQUIDITY_PROVIDERS, Payer
 
-COLLECTORS = {"trading_fee_bps": 1, "sfc_levy_bps": 2, "afrc_levy_bps": 3, "settlement_fee_bps": 4}
-
-
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
-    value=st.integers(1, 10**10),
+    value=st.integers(1, 10**12),
     day=st.integers(0, 30),
-    buyer_provider=st.booleans(),
-    seller_provider=st.booleans(),
+    buyer=st.sampled_from(list(Payer)),
+    seller=st.sampled_from(list(Payer)),
     exempt=st.booleans(),
     duty=st.sampled_from([0.0, 0.0005, 0.001, 0.0013]),
     rebate=st.sampled_from([0.0, 0.5, 1.0]),
-    network=st.sampled_from([0.0, 0.5]),
+    retail_levy=st.sampled_from([0.0, 0.0001]),
+    network=st.sampled_from([0, 50]),
 )
 def test_trade_charges_equal_the_two_sides_charged_separately(
-    value, day, buyer_provider, seller_provider, exempt, duty, rebate, network
+    value, day, buyer, seller, exempt, duty, rebate, retail_levy, network
 ):
-    costs = CostSchedule(
-        Fees(trading_fee_bps=0.565, sfc_levy_bps=0.27, afrc_levy_bps=0.015, settlement_fee_bps=5.0,
-             network_fee_hkd_per_transfer=network),
-        DutyLever(rate_per_side=duty, from_day=5, to_day=20, otherwise_rate_per_side=duty / 2),
-        exempt, RebateLever(share=rebate, from_day=10), COLLECTORS, government=5, network=6,
-    )
-    buyer_duty, buyer_fees = costs.side_charges(value, day, buyer_provider, selling=False)
-    seller_duty, seller_fees = costs.side_charges(value, day, seller_provider, selling=True)
-    both_sides = [(collector, buyer + seller) for (collector, buyer), (_, seller) in zip(buyer_fees, seller_fees)]
-    network_fee = seller_fees[len(buyer_fees):]
-    credits = both_sides + network_fee + ([(5, buyer_duty + seller_duty)] if buyer_duty or seller_duty else [])
-    expected = (buyer_duty, seller_duty, sum(c for _, c in buyer_fees), sum(c for _, c in seller_fees), credits)
-    assert costs.trade_charges(value, day, buyer_provider, seller_provider) == expected
+    """The one-call, both-sides charges equal each side charged on its own by the rules as written:
+    duty and every fee its payer class owes, less the reliefs in force that day."""
+    fees = [("trading_fee_bps", "operator", 0.565), ("sfc_levy_bps", "SFC", 0.27), ("afrc_levy_bps", "AFRC", 0.015),
+            ("settlement_fee_bps", "settlement", 5.0)]
+    charges = [Charge(name, collector, Dated.always(bps / 10_000.0)) for name, collector, bps in fees]
+    charges.append(Charge("retail_levy", "levy", Dated.always(retail_levy), frozenset({Payer.RETAIL})))
+    charges.append(Charge("stamp_duty", "government", Dated(duty, duty / 2, 5, 20), duty=True))
+    reliefs = [Relief(frozenset(name for name, _, _ in fees), LIQUIDITY_PROVIDERS, Dated(rebate, 0.0, 10))]
+    if exempt:
+        reliefs.append(Relief(frozenset({"stamp_duty"}), LIQUIDITY_PROVIDERS, Dated.always(1.0)))
+    collectors = {"operator": 1, "SFC": 2, "AFRC": 3, "settlement": 4, "government": 5, "network": 6, "levy": 7}
+    costs = CostSchedule(charges, reliefs, collectors, network)
+
+    def side(payer, selling):
+        duty_rate = (duty if 5 <= day < 20 else duty / 2) * (0.0 if exempt and payer in LIQUIDITY_PROVIDERS else 1.0)
+        kept = 1.0 - (rebate if day >= 10 and payer in LIQUIDITY_PROVIDERS else 0.0)
+        owed = [(collectors[collector], bps / 10_000.0, kept) for _, collector, bps in fees]
+        if payer == Payer.RETAIL and retail_levy:
+            owed.append((7, retail_levy, 1.0))
+        paid = [(collector, round(value * rate * share)) for collector, rate, share in owed]
+        if selling and network:
+            paid.append((6, network))
+        return (round(value * duty_rate) if duty_rate else 0), paid
+
+    buyer_duty, buyer_fees = side(buyer, False)
+    seller_duty, seller_fees = side(seller, True)
+    credited = {}
+    for collector, cents in buyer_fees + seller_fees:
+        credited[collector] = credited.get(collector, 0) + cents
+    if buyer_duty or seller_duty:
+        credited[5] = buyer_duty + seller_duty
+    charged = costs.trade_charges(value, day, buyer, seller)
+    assert (charged.buyer_duty, charged.seller_duty) == (buyer_duty, seller_duty)
+    assert (charged.buyer_fees, charged.seller_fees) == (sum(c for _, c in buyer_fees), sum(c for _, c in seller_fees))
+    got = {}
+    for collector, cents in charged.credits:
+        got[collector] = got.get(collector, 0) + cents
+    assert {k: v for k, v in got.items() if v} == {k: v for k, v in credited.items() if v}
+    assert costs.rate_for(buyer, day) == pytest.approx(
+        (buyer_duty + sum(c for _, c in buyer_fees)) / value, abs=2 / value + 1e-12)
 
 
 def frames(result) -> list[pd.DataFrame]:
@@ -203,11 +230,11 @@ def test_makers_sharing_a_clock_record_the_same_run_as_one_process_each(name, mo
     """Makers on one venue and interval requote in one SimPy process, in the order separate ones would."""
     scenario = quick(name, "horizon_days=3")
     model = build(scenario, seed=4)
-    assert any(len(makers) > 1 for makers in engine.sharing_clocks(model.market_makers))
+    assert any(len(makers) > 1 for makers in market_maker.sharing_clocks(model.market_makers))
     model.env.run()
     shared = [model.recorder.trades.frame(), model.recorder.quotes.frame()]
 
-    monkeypatch.setattr(engine, "sharing_clocks", lambda makers: [[maker] for maker in makers])
+    monkeypatch.setattr(market_maker, "sharing_clocks", lambda makers: [[maker] for maker in makers])
     model = build(scenario, seed=4)
     model.env.run()
     for fast, slow in zip(shared, [model.recorder.trades.frame(), model.recorder.quotes.frame()]):

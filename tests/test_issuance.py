@@ -13,7 +13,8 @@ from conftest import quick
 from sim.engine import build, check_invariants, run
 from sim.market.issuance import Order, allocate, announcement_days, clearing_yield, grant, pro_rata
 from sim.metrics import RunTables
-from sim.scenario.schema import GrantLever, Programme
+from sim.compile import compile_market, programme_spec
+from sim.scenario.schema import Programme
 
 PROGRAMME = "issuers.hksar_government.programmes.green_tokenized"
 # Monthly issues of a 3-month bill-like bond with monthly coupons: a whole life cycle in 80 days.
@@ -47,7 +48,7 @@ def test_clearing_yield_is_the_lowest_that_covers_the_book():
 
 
 def test_grant_is_half_of_eligible_cost_capped_and_zero_when_ineligible():
-    lever = GrantLever(enabled=True)
+    lever = scheme(enabled=True)
     full = dict(size_hkd=2e9, distinct_investors=10, grants_so_far=0, affiliated_platform=False)
     assert grant(lever, 0, 3_000_000, **full) == 1_500_000
     assert grant(lever, 0, 8_000_000, **full) == 2_500_000  # full cap
@@ -55,15 +56,25 @@ def test_grant_is_half_of_eligible_cost_capped_and_zero_when_ineligible():
     assert grant(lever, 0, 8_000_000, **{**full, "distinct_investors": 3}) == 1_250_000
     assert grant(lever, 0, 3_000_000, **{**full, "affiliated_platform": True}) == 0
     assert grant(lever, 0, 3_000_000, **{**full, "grants_so_far": 2}) == 0
-    assert grant(GrantLever(enabled=False), 0, 3_000_000, **full) == 0
-    assert grant(GrantLever(enabled=True, from_day=10), 5, 3_000_000, **full) == 0
+    assert grant(scheme(enabled=False), 0, 3_000_000, **full) == 0
+    assert grant(scheme(enabled=True, from_day=10), 5, 3_000_000, **full) == 0
+    assert grant(scheme(enabled=True, from_day=10, to_day=20), 20, 3_000_000, **full) == 0
+
+
+def scheme(**lever):
+    """The market's grant spec for a grant lever written as in a scenario."""
+    return compile_market(quick("baseline", "horizon_days=5", f"policy.issuance_grant={lever}".replace("'", ""))).grants
+
+
+def spec(**programme):
+    return programme_spec("issuer", "programme", Programme(**programme))
 
 
 def test_announcement_days_follow_the_rule():
     base = dict(form="tokenized", size_hkd=1e9, tenor_years=2, venue={"tokenized": "platform"})
-    assert announcement_days(Programme(every_days=60, first_day=5, **base), 250) == [5, 65, 125, 185, 245]
-    assert announcement_days(Programme(every_days=60, first_day=5, count=2, **base), 250) == [5, 65]
-    assert announcement_days(Programme(issue_days=[30, 10, 300], **base), 250) == [10, 30]
+    assert announcement_days(spec(every_days=60, first_day=5, **base), 250) == [5, 65, 125, 185, 245]
+    assert announcement_days(spec(every_days=60, first_day=5, count=2, **base), 250) == [5, 65]
+    assert announcement_days(spec(issue_days=[30, 10, 300], **base), 250) == [10, 30]
 
 
 def life_cycle(*overrides: str, seed: int = 3):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import quick
 from sim.engine import build, check_invariants, run
+from sim.market.dealer import Dealer
 from sim.market.orderbook import BUY, SELL
 from sim.scenario import load_scenario
 from conftest import SCENARIOS
@@ -105,13 +106,15 @@ def test_etf_price_stays_within_the_arbitrage_band():
 
 def test_dealer_quotes_widen_with_size_and_refuse_beyond_the_limit(baseline):
     model = build(baseline, seed=1)
-    listing = next(l for l in model.listings if l.dealer is not None)
+    dealer = next(l.provider for l in model.listings if isinstance(l.provider, Dealer))
+    listing = dealer.listing
     fair = listing.value.at(0.0)
-    small, large = listing.dealer.quote(BUY, 1_000, fair, 0), listing.dealer.quote(BUY, 1_000_000, fair, 0)
+    small, large = dealer.quote(BUY, 1_000, fair, 0), dealer.quote(BUY, 1_000_000, fair, 0)
     assert large > small > listing.ticks(fair)
-    assert listing.dealer.quote(SELL, 1_000, fair, 0) < listing.ticks(fair)
-    too_big = listing.dealer.params.inventory_limit_units + 1
-    assert listing.dealer.quote(SELL, too_big, fair, 0) is None
+    assert dealer.quote(SELL, 1_000, fair, 0) < listing.ticks(fair)
+    too_big = dealer.params.inventory_limit_units + 1
+    assert dealer.quote(SELL, too_big, fair, 0) is None
+    assert dealer.fills(SELL, 1, too_big, 0, fair, 0) == []
 
 
 def test_calendar_skips_weekends_and_holidays():
@@ -196,12 +199,15 @@ def test_value_shocks_follow_the_scenario_correlation():
     import numpy as np
 
     from sim.market.calendar import BusinessCalendar
+    from sim.compile import compile_market
     from sim.market.values import fair_values
 
     def step_returns(coefficient: float) -> np.ndarray:
         scenario = quick("baseline", "horizon_days=200", f"correlations=[{{between: [hk_tracker, green_bond], coefficient: {coefficient}}}]")
         calendar = BusinessCalendar(scenario.calendar.start_date, scenario.calendar.holidays, scenario.horizon_days)
-        values = fair_values(scenario, calendar, seed=1)
+        spec = compile_market(scenario)
+        values = fair_values(spec.instruments, spec.correlation, scenario.horizon_days, scenario.value_steps_per_day,
+                             calendar, seed=1)
         return np.corrcoef(np.diff(np.log(values["hk_tracker"]._values)), np.diff(np.log(values["green_bond"]._values)))[0, 1]
 
     # a higher yield lowers the bond's price: a positive shock correlation is a negative price correlation

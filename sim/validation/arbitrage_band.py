@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import RunResult
-from sim.market.costs import PER_SIDE_FEES, CostSchedule
+from sim.compile import listing_costs
+from sim.market.payers import Payer
 from sim.scenario.schema import Scenario
 
 TARGET_SHARE = 0.95
@@ -51,22 +52,13 @@ class BandShare:
         return np.array([np.median(np.abs(self.premium_bps[self.seed == k])) for k in np.unique(self.seed)])
 
 
-def provider_charges(scenario: Scenario, venue: str, instrument_type: str) -> CostSchedule:
-    """The venue's cost schedule, asked only for a liquidity provider's rate (no collectors needed)."""
-    params, policy = scenario.venues[venue], scenario.policy
-    return CostSchedule(
-        params.fees, policy.stamp_duty.lever(instrument_type, params.form), policy.stamp_duty.market_maker_exempt,
-        policy.market_maker_fee_rebate, dict.fromkeys(PER_SIDE_FEES, 0), government=0, network=0,
-    )
-
-
 def band_bps(scenario: Scenario, instrument: str, venue: str, days: pd.DataFrame) -> np.ndarray:
     """The participant's band on each of `days` (rows with `day` and `fair_value_hkd`), bps of NAV."""
     backed = scenario.instruments[instrument]
     participant = backed.authorised_participant
-    charges = provider_charges(scenario, venue, backed.type)
+    charges = listing_costs(scenario, venue, backed.type)
     fee = participant.creation_fee_hkd / (backed.creation_unit_units * days["fair_value_hkd"].to_numpy())
-    provider = np.array([charges.provider_rate(int(day)) for day in days["day"]])
+    provider = np.array([charges.rate_for(Payer.AUTHORISED_PARTICIPANT, int(day)) for day in days["day"]])
     return participant.basket_cost_bps + (fee + provider) * 10_000.0
 
 

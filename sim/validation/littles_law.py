@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import RunResult
+from sim.compile import venue_spec
 from sim.market.venue import Venue
 from sim.settlement_economics import fail_probability_for_cycle
 
@@ -70,7 +71,7 @@ def without_fails(volume: np.ndarray, cycles: np.ndarray) -> np.ndarray:
 def _venue_days(result: RunResult, venue_name: str) -> pd.DataFrame:
     """Per business day: the venue's traded value, cycle, end-of-day unsettled value and V x L."""
     scenario = result.scenario
-    venue = Venue(venue_name, 0, scenario.venues[venue_name], scenario.policy.tokenized_cash)
+    venue = Venue(venue_spec(scenario, venue_name, 0))
     daily = result.daily[result.daily["venue_name"] == venue_name]
     days = daily.groupby("day")[["volume_hkd", "unsettled_hkd"]].sum()
     days["cycle_days"] = [venue.cycle_on(int(day)) for day in days.index]

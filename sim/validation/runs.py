@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim.engine import RunResult, run
 from sim.experiment.seeds import replication_seeds
-from sim.market.costs import PER_SIDE_FEES
+from sim.compile import PER_SIDE_FEES
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario.schema import Etf
 

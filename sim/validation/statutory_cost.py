@@ -9,8 +9,11 @@ scenario's exchange fees through `CostSchedule`, the published one from those ra
 
 from __future__ import annotations
 
-from sim.market.costs import CostSchedule
-from sim.scenario.schema import DutyLever, RebateLever, Scenario
+from sim.compile import GOVERNMENT, STAMP_DUTY, listing_costs
+from sim.market.costs import Charge, Scope
+from sim.market.levers import Dated
+from sim.market.payers import EVERYONE, Payer
+from sim.scenario.schema import Scenario
 
 TRADE_HKD = 100_000
 STOCK_DUTY_PER_SIDE = 0.001
@@ -25,11 +28,8 @@ def published_round_trip_hkd() -> float:
 
 def model_round_trip_hkd(scenario: Scenario, venue: str = "exchange") -> float:
     """Both sides' duty and fees on a HK$100,000 trade on the venue, at the stock duty rate."""
-    fees = scenario.venues[venue].fees
-    collectors = {key: 0 for key in ("trading_fee_bps", "sfc_levy_bps", "afrc_levy_bps", "settlement_fee_bps")}
-    costs = CostSchedule(fees, DutyLever(rate_per_side=STOCK_DUTY_PER_SIDE), False, RebateLever(), collectors, 0, 0)
-    cents = 0
-    for selling in (False, True):
-        duty, charges = costs.side_charges(TRADE_HKD * 100, 0, provider=False, selling=selling)
-        cents += duty + sum(amount for _, amount in charges)
-    return cents / 100.0
+    stock_duty = Charge(STAMP_DUTY, GOVERNMENT, Dated.always(STOCK_DUTY_PER_SIDE), EVERYONE, duty=True,
+                        scope=Scope(instrument_types=frozenset({"stock"})))
+    costs = listing_costs(scenario, venue, "stock", (stock_duty,))
+    charged = costs.trade_charges(TRADE_HKD * 100, 0, Payer.INVESTOR, Payer.INVESTOR)
+    return (charged.buyer_duty + charged.seller_duty + charged.buyer_fees + charged.seller_fees) / 100.0
