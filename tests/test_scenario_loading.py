@@ -305,7 +305,7 @@ def test_reference_is_deterministic_and_covers_every_model() -> None:
     assert text == render_reference()
     assert "tokensim reference > docs/scenario-reference.md" in text
     headings = [line for line in text.splitlines() if line.startswith("## ")]
-    models = {"Scenario", "Calendar", "Etf", "Bond", "VenueParams", "ListingParams", "DealerParams", "MarketMakerParams", "DutyLever", "Adoption"}
+    models = {"Scenario", "Calendar", "Etf", "Bond", "Venue", "Listing", "Dealer", "MarketMaker", "DutyLever", "Adoption"}
     assert headings[0] == "## Scenario" and {f"## {name}" for name in models} <= set(headings)
     assert len(headings) == len(set(headings))
     assert "| `rate_per_side` | number | `0.0` | >= 0, < 1 |" in text

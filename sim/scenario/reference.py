@@ -95,7 +95,7 @@ def _section(model: type[BaseModel], paths: list[str], calibration: list[Calibra
         *(_row(name, field, calibration_cell(calibration, paths, name)) for name, field in model.model_fields.items()),
     ]
     doc = inspect.cleandoc(model.__doc__ or "")
-    return f"## {model.__name__}\n\n{doc}\n\nAt: {where}.\n\n" + "\n".join(rows) + "\n"
+    return f"## {_title(model)}\n\n{doc}\n\nAt: {where}.\n\n" + "\n".join(rows) + "\n"
 
 
 def _row(name: str, field: FieldInfo, calibration: str) -> str:
@@ -119,7 +119,7 @@ def _describe_type(annotation: Any) -> str:
     if origin is tuple:
         return "[" + ", ".join(_describe_type(arg) for arg in args) + "]"
     if _is_model(annotation):
-        return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
+        return f"[{_title(annotation)}](#{_title(annotation).lower()})"
     plain = {bool: "true/false", int: "integer", float: "number", str: "text"}
     return plain.get(annotation, getattr(annotation, "__name__", str(annotation)))
 
@@ -136,7 +136,7 @@ def _default(field: FieldInfo) -> str:
         return "required"
     value = field.get_default(call_default_factory=True)
     if isinstance(value, BaseModel):
-        return f"see [{type(value).__name__}](#{type(value).__name__.lower()})"
+        return f"see [{_title(type(value))}](#{_title(type(value)).lower()})"
     return f"`{_inline(value)}`"
 
 
@@ -219,3 +219,9 @@ def _strip(annotation: Any) -> Any:
 
 def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _title(model: type) -> str:
+    """A section's name as users read it: the schema class without the `Params` that keeps it apart
+    from the market class of the same concept (`VenueParams` is the scenario's `Venue`)."""
+    return model.__name__.removesuffix("Params")
