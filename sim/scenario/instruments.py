@@ -37,7 +37,7 @@ class SpotProcess(Strict):
     volatility_per_year: float = Field(0.15, ge=0.0, lt=5.0, description="Annualised volatility of the log price.")
 
 
-class ParticipantParams(Strict):
+class AuthorisedParticipantParams(Strict):
     """Creates and redeems units against the backing (an ETF's basket, a token's commodity) when the price strays from NAV."""
 
     creation_fee_hkd: float = Field(
@@ -63,8 +63,8 @@ class Etf(Strict):
     )
     creation_unit_units: int = Field(100_000, gt=0, le=10**9, description="Units per creation or redemption.")
     tick_size_hkd: float = Field(0.01, gt=0, le=10.0, description="Price increment, HKD; a whole number of cents.")
-    authorised_participant: ParticipantParams = Field(
-        default_factory=ParticipantParams, description="The ETF's authorised participant."
+    authorised_participant: AuthorisedParticipantParams = Field(
+        default_factory=AuthorisedParticipantParams, description="The ETF's authorised participant."
     )
 
     _check_tick = model_validator(mode="after")(lambda self: _tick_in_cents(self))
@@ -111,8 +111,8 @@ class CommodityToken(Strict):
     )
     creation_unit_units: int = Field(10_000, gt=0, le=10**9, description="Tokens per creation or redemption.")
     tick_size_hkd: float = Field(0.01, gt=0, le=10.0, description="Price increment, HKD; a whole number of cents.")
-    authorised_participant: ParticipantParams = Field(
-        default_factory=ParticipantParams, description="The authorised dealer that creates and redeems tokens."
+    authorised_participant: AuthorisedParticipantParams = Field(
+        default_factory=AuthorisedParticipantParams, description="The authorised dealer that creates and redeems tokens."
     )
 
     _check_tick = model_validator(mode="after")(lambda self: _tick_in_cents(self))

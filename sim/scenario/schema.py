@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import FORMS, Form, Hour, Name, NonNegativeBps, Rate, Strict
 from sim.scenario.instruments import (
-    Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, ParticipantParams, SpotProcess, YieldProcess,
+    Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, AuthorisedParticipantParams, SpotProcess, YieldProcess,
     correlation_matrix,
 )
 from sim.scenario.investors import Adoption, InvestorGroupParams, Subscription
@@ -26,7 +26,7 @@ from sim.scenario.programmes import FormCosts, Issuer, Programme
 from sim.scenario.venues import DealerParams, Fees, ListingParams, MarketMakerParams, VenueParams
 
 __all__ = [
-    "FORMS", "Adoption", "ParticipantParams", "Bond", "Calendar", "CommodityToken", "Correlation", "DealerParams", "DutyLever", "Etf",
+    "FORMS", "Adoption", "AuthorisedParticipantParams", "Bond", "Calendar", "CommodityToken", "Correlation", "DealerParams", "DutyLever", "Etf",
     "ExperimentPlan", "Fees", "Form", "FormCosts", "GbmProcess", "GrantLever", "Hour", "Instrument",
     "InvestorGroupParams", "Issuer", "ListingParams", "MarketMakerParams", "Name", "NonNegativeBps", "Policy", "Programme", "Rate",
     "RebateLever", "Scenario", "SettlementTerms", "SpotProcess", "StampDuty", "Strict", "Subscription", "SwitchLever", "VenueParams",
