@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -31,6 +32,22 @@ from sim.recorder import Recorder
 
 CASH_MARGIN_CENTS = 100  # kept free so that per-charge rounding can never overdraw an account
 NEEDS_PER_BLOCK = 4096  # needs drawn and screened per numpy call
+_tuple_new = tuple.__new__  # builds records without NamedTuple.__new__'s Python frame: once per need
+
+
+class Need(NamedTuple):
+    """One trading need that passed the screen, as `handle_need` takes it."""
+
+    t: float  # its time, business days
+    day: int
+    interest: int  # index of the group's interest it concerns
+    line_draw: float  # picks the line within the interest (a programme's open issues)
+    account: int  # within the group
+    open_bits: int  # the venues open to that account at that time, one bit per venue index
+    side: int  # BUY or SELL
+    size_draw: float  # standard normal: the size's deviation from the median, in log-sds
+    gain_bps: float  # private gain, bps of value
+    choice_draw: float  # uniform: the logit choice among channels worth using
 
 
 class Screened(NamedTuple):
@@ -45,7 +62,7 @@ class Screened(NamedTuple):
     visits: list[int]  # needs the process visits one by one: those usable and each day's first
     visit_days: list[int]  # their days
     visit_usable: list[bool]  # and whether each is usable
-    needs: Iterator[tuple]  # what `handle_need` takes, for each usable need in order
+    needs: Iterator[Need]  # what `handle_need` takes, for each usable need in order
 
 
 class Line:
@@ -174,8 +191,8 @@ class InvestorGroup:
                     return
                 if passes:
                     need = next(needs)
-                    if need[0] >= next_event:
-                        yield env.timeout(need[0] - env.now)
+                    if need.t >= next_event:
+                        yield env.timeout(need.t - env.now)
                         next_event = env.peek()
                     traded += self.handle_need(need)
             last_refused_at = None if usable[-1] else float(times[-1])
@@ -210,7 +227,7 @@ class InvestorGroup:
         cumulative = self._cumulative_array
         k = interests[passed]
         low = np.where(k > 0, cumulative[k - 1], 0.0)
-        needs = zip(
+        needs = map(_tuple_new, repeat(Need), zip(
             times[passed].tolist(),
             days[passed].tolist(),
             k.tolist(),
@@ -221,7 +238,7 @@ class InvestorGroup:
             size_draws[passed].tolist(),
             (gain_draws[passed] * self.params.gain_mean_bps).tolist(),
             choice_draws[passed].tolist(),
-        )
+        ))
         visits = np.flatnonzero(usable | new_day)
         return Screened(times, usable, visits.tolist(), days[visits].tolist(), usable[visits].tolist(), needs)
 
@@ -232,13 +249,8 @@ class InvestorGroup:
             usable |= (interests == k) & ((open_bits & bits) != 0)
         return usable
 
-    def handle_need(self, need: tuple) -> bool:
-        """Decide whether and where the need trades, then send the order; True if anything filled.
-
-        `need` is (time, day, interest, draw picking the line within the interest, account within
-        the group, the venues open to that account at that time as bits of their indices, side,
-        size draw, gain in bps, channel choice draw).
-        """
+    def handle_need(self, need: Need) -> bool:
+        """Decide whether and where the need trades, then send the order; True if anything filled."""
         t, day, k, line_draw, local_account, open_bits, side, size_draw, gain, choice_draw = need
         params = self.params
         interest = self.interests[k]
