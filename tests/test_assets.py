@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 
 from conftest import SCENARIOS, quick
-from sim.engine import build, run
+from sim.engine import build
 from sim.market.issuer import IssuanceDesk
 from sim.market.random_streams import stream
 from sim.market.securities import RevenueTerms
 from sim.market.value_processes import revenue_share_value
+from sim.runs import run
 from sim.scenario import ScenarioError, load_scenario
 from sim.validation.arbitrage_band import provider_charges
 

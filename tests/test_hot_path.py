@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 
 from conftest import quick
 from sim import engine
-from sim.engine import build, run
+from sim.engine import build
 from sim.market.costs import CostSchedule
 from sim.market.investors import InvestorGroup
 from sim.market.market_maker import MarketMaker
 from sim.recorder import TRADE_COLUMNS, Table
+from sim.runs import run
 from sim.scenario.schema import DutyLever, Fees, RebateLever
 
 COLLECTORS = {"trading_fee_bps": 1, "sfc_levy_bps": 2, "afrc_levy_bps": 3, "settlement_fee_bps": 4}

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sim import __version__  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.engine import RunResult
+    from sim.runs import RunResult
 
 FORM_COLOURS = {"conventional": "#4C72B0", "tokenized": "#DD8452"}
 INSTRUMENT_STYLES = ("-", "--", ":", "-.")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.engine import RunResult
 from sim.market.costs import PER_SIDE_FEES, CostSchedule
+from sim.runs import RunResult
 from sim.scenario.schema import Scenario
 
 TARGET_SHARE = 0.95

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.engine import RunResult
 from sim.market.venue import Venue
+from sim.runs import RunResult
 from sim.settlement_economics import fail_probability_for_cycle
 
 TOLERANCE = 0.05  # around the expected ratio
