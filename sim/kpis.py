@@ -55,6 +55,11 @@ def _abs_premium(r: RunTables, kind: str = "etf") -> float:
     return float(premiums.abs().mean()) if len(premiums) else float("nan")
 
 
+def _created(r: RunTables, kind: str) -> float:
+    """Units of instruments of this type created less units redeemed."""
+    return float(r.daily.loc[r.daily["instrument_type"] == kind, "created_units"].sum())
+
+
 def _duty(trades: pd.DataFrame) -> float:
     return float((trades["buyer_duty_cents"].sum() + trades["seller_duty_cents"].sum()) / 100.0)
 
@@ -83,7 +88,7 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
         Kpi("needs_traded_share", "fraction", "Share of needs that traded at all",
             lambda r: _share(float(r.groups["traded"].sum()), float(r.groups["needs"].sum()))),
         Kpi("etf_mean_abs_premium_bps", "bps", "Mean absolute premium of ETF mid quotes to NAV", _abs_premium),
-        Kpi("etf_units_created", "units", "ETF units created less units redeemed", lambda r: float(r.daily["created_units"].sum())),
+        Kpi("etf_units_created", "units", "ETF units created less units redeemed", lambda r: _created(r, "etf")),
         Kpi("avg_unsettled_hkd", "HKD", "Mean end-of-day value awaiting settlement, all venues",
             lambda r: float(r.daily.groupby("day")["unsettled_hkd"].sum().mean())),
         Kpi("settlement_fails", "count", "Failed settlement attempts", lambda r: float(r.daily["fails"].sum())),
@@ -104,7 +109,7 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
             Kpi("commodity_token_mean_abs_premium_bps", "bps", "Mean absolute premium of commodity token mid quotes to their backing",
                 lambda r: _abs_premium(r, "commodity_token")),
             Kpi("commodity_token_units_created", "units", "Commodity tokens created less tokens redeemed",
-                lambda r: float(r.daily.loc[r.daily["instrument_type"] == "commodity_token", "created_units"].sum())),
+                lambda r: _created(r, "commodity_token")),
         ]
     if scenario.issuers:
         kpis.extend(_issuance_kpis())

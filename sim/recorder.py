@@ -67,7 +67,7 @@ ISSUE_COLUMNS = {
 }
 ALLOCATION_COLUMNS = {"issue": "i", "group": "b", "units": "q"}
 PAYMENT_COLUMNS = {"day": "i", "issue": "i", "principal": "b", "holders": "q", "units": "q", "cents": "q"}
-ETF_FLOW_COLUMNS = {"time": "d", "day": "i", "listing": "b", "created_units": "q", "nav_hkd": "d"}
+CREATION_COLUMNS = {"time": "d", "day": "i", "listing": "b", "created_units": "q", "nav_hkd": "d"}
 
 
 class Table:
@@ -129,7 +129,7 @@ class Recorder:
         self.quotes = Table(QUOTE_COLUMNS)
         self.settlement = Table(SETTLEMENT_COLUMNS)
         self.groups = Table(GROUP_COLUMNS)
-        self.etf_flows = Table(ETF_FLOW_COLUMNS)
+        self.creations = Table(CREATION_COLUMNS)  # and redemptions (negative) of every backed instrument
         self.issues = Table(ISSUE_COLUMNS)
         self.allocations = Table(ALLOCATION_COLUMNS)
         self.payments = Table(PAYMENT_COLUMNS)

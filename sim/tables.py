@@ -86,7 +86,7 @@ def daily_table(
     daily["unsettled_hkd"] = settlement["unsettled_cents"].to_numpy() / 100.0
     daily["fails"] = settlement["fails"].to_numpy()
     daily["failed_hkd"] = settlement["failed_cents"].to_numpy() / 100.0
-    flows = recorder.etf_flows.frame().groupby(["day", "listing"])["created_units"].sum().reindex(index)
+    flows = recorder.creations.frame().groupby(["day", "listing"])["created_units"].sum().reindex(index)
     daily["created_units"] = flows.fillna(0).astype("int64").to_numpy()
     daily = daily.reset_index()
     described = listings.iloc[daily["listing"]].reset_index(drop=True)
@@ -146,15 +146,15 @@ def group_table(recorder: Recorder, names: list[str]) -> pd.DataFrame:
 
 def issuance_table(model: Model) -> pd.DataFrame:
     """The primary market: one row per issue that closed, then one per creation or redemption of a backed instrument."""
-    bonds, flows = bond_issues(model), etf_primary_flows(model)
+    bonds, flows = bond_issues(model), creations_and_redemptions(model)
     table = pd.concat([bonds, flows], ignore_index=True)
     whole = [c for c in table.columns if pd.api.types.is_integer_dtype(bonds.get(c, flows.get(c)))]
     return table.astype({column: "Int64" for column in whole})  # blanks, not 5.0, where a row has no value
 
 
-def etf_primary_flows(model: Model) -> pd.DataFrame:
+def creations_and_redemptions(model: Model) -> pd.DataFrame:
     """Units of backed instruments (ETFs, asset-backed tokens) created or redeemed, one row each, valued at NAV."""
-    flows = model.recorder.etf_flows.frame()
+    flows = model.recorder.creations.frame()
     listings = model.listings
     units = flows["created_units"].abs()
     dates = np.array([d.isoformat() for d in model.calendar.dates], dtype=object)
