@@ -25,11 +25,11 @@ BASE_BYTES = 120_000_000
 TRADES_PER_NEED = 0.35
 """Trades per investor need: 0.27-0.29 measured on the baseline (many needs do not trade), +20%."""
 BYTES_PER_TRADE = 1_200
-"""Peak bytes per trade: 83 recorded (benchmarks/results.json) + ~650 in the trades DataFrame
+"""Peak bytes per trade: 89 recorded (a trade row) + ~650 in the trades DataFrame
 (`memory_usage(deep=True)`) + the derived tables and CSV text built at the end. The full
 baseline (116,856 trades) peaks at 251 MB RSS, about 1.3 kB per trade over a short run's."""
 BYTES_PER_QUOTE = 120
-"""A recorded quote row (53 bytes) and its copy in a DataFrame."""
+"""A recorded quote row (56 bytes) and its copy in a DataFrame."""
 BYTES_PER_ACCOUNT_ASSET = 120
 """Three Python int list slots per account and asset in the ledger (settled, pending in, out)."""
 SECONDS_PER_EVENT = 40e-6
