@@ -31,6 +31,7 @@ from sim.invariants import InvariantError
 from sim.market.ledger import AccountingError
 from sim.outputs import run_status, write_run
 from sim.report.commands import add_parsers as add_report_parsers
+from sim.report.sweep_figures import sensitivity_figures, sweep_figures
 from sim.run_progress import progress_every, run_with_progress
 from sim.run_size import TooLarge, check_fits, estimate
 from sim.runs import RunResult, run
@@ -228,7 +229,7 @@ def parser() -> argparse.ArgumentParser:
     reference_parser = commands.add_parser("reference", help="print the scenario key reference (Markdown)")
     reference_parser.set_defaults(handler=command_reference)
 
-    add_commands(commands, add_overrides)
+    add_commands(commands, add_overrides, sweep_figures, sensitivity_figures)
     add_report_parsers(commands)
     add_validation_parsers(commands)
     return main_parser

@@ -19,7 +19,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.provenance import code_fingerprint, command_line, git_revision, scenario_digest, scenario_hash, versions
-from sim.report.figures import save_run_figures
+from sim.figures import save_run_figures
 from sim.runs import RunResult
 from sim.scenario import Scenario
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import SCENARIOS, quick
+from sim.creation_band import provider_charges
 from sim.engine import build
 from sim.market.issuer import IssuanceDesk
 from sim.market.random_streams import stream
@@ -21,7 +22,6 @@ from sim.market.securities import RevenueTerms
 from sim.market.value_processes import revenue_share_value
 from sim.runs import run
 from sim.scenario import ScenarioError, load_scenario
-from sim.validation.arbitrage_band import provider_charges
 
 REVENUE = "issuers.solar_project_co.programmes.solar_revenue"
 SHORT_REVENUE = ["horizon_days=50", f"{REVENUE}.issue_days=[1]", f"{REVENUE}.bookbuilding_days=1"]

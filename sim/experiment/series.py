@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.creation_band import backed_book_listings, band_bps
 from sim.provenance import scenario_hash
 from sim.runs import RunResult
 from sim.scenario.base import FORMS
-from sim.validation.arbitrage_band import band_bps, backed_book_listings
 
 HKD_DIGITS, BPS_DIGITS, SHARE_DIGITS = 0, 2, 5
 

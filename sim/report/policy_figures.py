@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.kpis import FISCAL_KPIS
 from sim.report.break_even import BreakEven
-from sim.report.figures import add_source, plt
+from sim.figures import add_source, plt
 from sim.report.inputs import ReportInputs
 from sim.report.text import HEADLINES, Headline, hkd_scale
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.report.figures import FORM_COLOURS, add_source, plt
+from sim.figures import FORM_COLOURS, add_source, plt
 from sim.report.inputs import ReportInputs
 from sim.report.market_figures import daily_matrix, scenario_colour, scenario_names
 from sim.report.policy_figures import _errors, source_text

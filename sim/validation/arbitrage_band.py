@@ -17,11 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-
-from sim.market.costs import PER_SIDE_FEES, CostSchedule
+from sim.creation_band import backed_book_listings, band_bps
 from sim.runs import RunResult
-from sim.scenario.schema import Scenario
 
 TARGET_SHARE = 0.95
 
@@ -49,31 +46,6 @@ class BandShare:
     @property
     def seed_median_abs_premium_bps(self) -> np.ndarray:
         return np.array([np.median(np.abs(self.premium_bps[self.seed == k])) for k in np.unique(self.seed)])
-
-
-def provider_charges(scenario: Scenario, venue: str, instrument_type: str) -> CostSchedule:
-    """The venue's cost schedule, asked only for a liquidity provider's rate (no collectors needed)."""
-    params, policy = scenario.venues[venue], scenario.policy
-    return CostSchedule(
-        params.fees, policy.stamp_duty.lever(instrument_type, params.form), policy.stamp_duty.market_maker_exempt,
-        policy.market_maker_fee_rebate, dict.fromkeys(PER_SIDE_FEES, 0), government=0, network=0,
-    )
-
-
-def band_bps(scenario: Scenario, instrument: str, venue: str, days: pd.DataFrame) -> np.ndarray:
-    """The participant's band on each of `days` (rows with `day` and `fair_value_hkd`), bps of NAV."""
-    backed = scenario.instruments[instrument]
-    participant = backed.authorised_participant
-    charges = provider_charges(scenario, venue, backed.type)
-    fee = participant.creation_fee_hkd / (backed.creation_unit_units * days["fair_value_hkd"].to_numpy())
-    provider = np.array([charges.provider_rate(int(day)) for day in days["day"]])
-    return participant.basket_cost_bps + (fee + provider) * 10_000.0
-
-
-def backed_book_listings(scenario: Scenario) -> list[tuple[str, str]]:
-    """(instrument, venue) of every ETF or other backed instrument listed on an order book."""
-    return [(name, venue_name) for venue_name, venue in scenario.venues.items() if venue.kind != "dealer"
-            for name in venue.listings if hasattr(scenario.instruments[name], "authorised_participant")]
 
 
 def premium_in_band(results: list[RunResult]) -> list[BandShare]:

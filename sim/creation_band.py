@@ -1,0 +1,42 @@
+"""The authorised participant's arbitrage band around NAV, from the scenario's costs.
+
+An authorised participant creates units when the bid exceeds NAV by more than its costs and
+redeems when the ask falls below NAV by more than them, so the premium of a backed instrument
+(an ETF, a commodity token) should stay within a band of basket cost + creation fee /
+(creation unit x NAV) + the participant's own per-side charges on the venue (fees after any
+rebate, duty unless exempt). The experiment series record the band beside the premium; the
+validation checks the premium stays inside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.market.costs import PER_SIDE_FEES, CostSchedule
+from sim.scenario.schema import Scenario
+
+
+def provider_charges(scenario: Scenario, venue: str, instrument_type: str) -> CostSchedule:
+    """The venue's cost schedule, asked only for a liquidity provider's rate (no collectors needed)."""
+    params, policy = scenario.venues[venue], scenario.policy
+    return CostSchedule(
+        params.fees, policy.stamp_duty.lever(instrument_type, params.form), policy.stamp_duty.market_maker_exempt,
+        policy.market_maker_fee_rebate, dict.fromkeys(PER_SIDE_FEES, 0), government=0, network=0,
+    )
+
+
+def band_bps(scenario: Scenario, instrument: str, venue: str, days: pd.DataFrame) -> np.ndarray:
+    """The participant's band on each of `days` (rows with `day` and `fair_value_hkd`), bps of NAV."""
+    backed = scenario.instruments[instrument]
+    participant = backed.authorised_participant
+    charges = provider_charges(scenario, venue, backed.type)
+    fee = participant.creation_fee_hkd / (backed.creation_unit_units * days["fair_value_hkd"].to_numpy())
+    provider = np.array([charges.provider_rate(int(day)) for day in days["day"]])
+    return participant.basket_cost_bps + (fee + provider) * 10_000.0
+
+
+def backed_book_listings(scenario: Scenario) -> list[tuple[str, str]]:
+    """(instrument, venue) of every ETF or other backed instrument listed on an order book."""
+    return [(name, venue_name) for venue_name, venue in scenario.venues.items() if venue.kind != "dealer"
+            for name in venue.listings if hasattr(scenario.instruments[name], "authorised_participant")]
