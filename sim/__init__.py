@@ -9,6 +9,6 @@ __version__ = "0.1.0"
 
 def run(scenario, seed=None):
     """Run one scenario once (imported lazily so `import sim` stays light)."""
-    from sim.engine import run as run_engine
+    from sim.runs import run as run_one
 
-    return run_engine(scenario, seed)
+    return run_one(scenario, seed)

@@ -24,33 +24,22 @@ import pandas as pd
 import yaml
 
 from sim import __version__
-from sim.engine import RunResult, run
 from sim.experiment.commands import add_commands, add_execution_options, command_run_experiment, wants_experiment
 from sim.experiment.executors import default_signals, worker_start_context
-from sim.report.commands import add_parsers as add_report_parsers
-from sim.validation.commands import add_parsers as add_validation_parsers
-from sim.invariants import InvariantError, locate
+from sim.invariant_replay import locate
+from sim.invariants import InvariantError
 from sim.market.ledger import AccountingError
 from sim.outputs import run_status, write_run
-from sim.resources import TooLarge, check_fits, estimate, progress_every, run_with_progress
+from sim.report.commands import add_parsers as add_report_parsers
+from sim.report.sweep_figures import sensitivity_figures, sweep_figures
+from sim.run_progress import progress_every, run_with_progress
+from sim.run_size import TooLarge, check_fits, estimate
+from sim.runs import RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario, render_reference, resolve_scenario_dict
+from sim.scenario_files import scenario_files
+from sim.validation.commands import add_parsers as add_validation_parsers
 
 USER_ERROR = 2
-
-
-def scenario_files(paths: Sequence[str]) -> list[Path]:
-    """The YAML files named, with each folder expanded to the scenario files in it, sorted."""
-    files: list[Path] = []
-    for name in paths:
-        path = Path(name)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-            if not found:
-                raise ScenarioError(str(path), "", "no .yaml scenario files in this folder")
-            files.extend(found)
-        else:
-            files.append(path)
-    return files
 
 
 def _sources(path: Path, overrides: list[str]) -> list[str]:
@@ -240,7 +229,7 @@ def parser() -> argparse.ArgumentParser:
     reference_parser = commands.add_parser("reference", help="print the scenario key reference (Markdown)")
     reference_parser.set_defaults(handler=command_reference)
 
-    add_commands(commands, add_overrides)
+    add_commands(commands, add_overrides, sweep_figures, sensitivity_figures)
     add_report_parsers(commands)
     add_validation_parsers(commands)
     return main_parser

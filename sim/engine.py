@@ -1,23 +1,21 @@
-"""Scenario + seed -> a wired SimPy model -> a checked RunResult.
+"""Scenario + seed -> a wired SimPy model, run to its end.
 
 The engine opens the accounts and builds, from the validated scenario: venues and listings
 with their liquidity providers (market makers, dealers), the planned issues of every programme
 (each with its own ledger asset and a listing that opens when it settles), authorised
 participants for every backed instrument (an ETF's basket, a token's asset in custody),
 investor groups, and the issuance desk. It runs the SimPy environment to the horizon and on
-until every trade has settled, checks the accounting invariants, and hands the recorded tables
-to `metrics`.
+until every trade has settled; `sim.runs` checks the result and builds the tables.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import simpy
 
 from sim.compile import MarketSpec, compile_market
@@ -40,27 +38,10 @@ from sim.market.trading import Market
 from sim.market.values import TRADING_DAYS_PER_YEAR, FairValue, calendar_years, fair_values, programme_yields
 from sim.market.venue import Listing, Venue
 from sim.market.venue_kinds import PROVIDERS
-from sim.metrics import RunTables, compute_kpis
-from sim.invariants import check_invariants
 from sim.recorder import Recorder
 from sim.scenario.schema import Scenario
 
 SHARED_COLLECTORS = ("government", "SFC", "AFRC", "network", "basket_costs", "issuance_services")
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """What one run of one scenario with one seed produced."""
-
-    scenario: Scenario
-    seed: int
-    trades: pd.DataFrame
-    daily: pd.DataFrame
-    groups: pd.DataFrame
-    issuance: pd.DataFrame
-    settlement: pd.DataFrame
-    kpis: dict[str, float]
-    payments: pd.DataFrame  # coupons, principal and revenue distributions paid to holders of new issues
 
 
 @dataclass
@@ -323,18 +304,3 @@ def simulate(model: Model) -> None:
     """Run the model's event loop to the end."""
     with deferred_collection():
         model.env.run()
-
-
-def run(scenario: Scenario, seed: int | None = None, watch: Callable[[simpy.Environment], Iterator] | None = None,
-        ) -> RunResult:
-    """Run one scenario once; `seed` defaults to the scenario's own. `watch(env)`, if given, is a
-    SimPy process run alongside that only reads the clock (progress reports), never the model."""
-    seed = scenario.seed if seed is None else seed
-    model = build(scenario, seed)
-    if watch is not None:
-        model.env.process(watch(model.env))
-    simulate(model)
-    check_invariants(model)
-    tables = RunTables.from_model(model)
-    return RunResult(scenario, seed, tables.trades, tables.daily, tables.groups, tables.issuance,
-                     tables.settlement, compute_kpis(tables), tables.payments)

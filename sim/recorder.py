@@ -15,7 +15,7 @@ import pandas as pd
 TRADE_COLUMNS = {
     "time": "d",
     "day": "i",
-    "listing": "b",
+    "listing": "i",
     "price_cents": "q",
     "quantity": "q",
     "buyer": "i",
@@ -27,12 +27,12 @@ TRADE_COLUMNS = {
     "buyer_fees_cents": "q",
     "seller_fees_cents": "q",
     "settled_day": "i",
-    "fails": "b",
+    "fails": "i",
 }
 QUOTE_COLUMNS = {
     "time": "d",
     "day": "i",
-    "listing": "b",
+    "listing": "i",
     "bid_cents": "q",
     "ask_cents": "q",
     "bid_depth": "q",
@@ -41,13 +41,13 @@ QUOTE_COLUMNS = {
 }
 SETTLEMENT_COLUMNS = {
     "day": "i",
-    "listing": "b",
+    "listing": "i",
     "unsettled_cents": "q",
     "unsettled_trades": "q",
     "fails": "q",
     "failed_cents": "q",
 }
-GROUP_COLUMNS = {"day": "i", "group": "b", "needs": "q", "traded": "q", "onboarded_share": "d"}
+GROUP_COLUMNS = {"day": "i", "group": "i", "needs": "q", "traded": "q", "onboarded_share": "d"}
 ISSUE_COLUMNS = {
     "issue": "i",
     "announce_day": "i",
@@ -65,9 +65,9 @@ ISSUE_COLUMNS = {
     "grant_cents": "q",
     "cash_locked_hkd_days": "d",
 }
-ALLOCATION_COLUMNS = {"issue": "i", "group": "b", "units": "q"}
+ALLOCATION_COLUMNS = {"issue": "i", "group": "i", "units": "q"}  # group -1: the market maker
 PAYMENT_COLUMNS = {"day": "i", "issue": "i", "principal": "b", "holders": "q", "units": "q", "cents": "q"}
-ETF_FLOW_COLUMNS = {"time": "d", "day": "i", "listing": "b", "created_units": "q", "nav_hkd": "d"}
+CREATION_COLUMNS = {"time": "d", "day": "i", "listing": "i", "created_units": "q", "nav_hkd": "d"}
 
 
 class Table:
@@ -129,12 +129,12 @@ class Recorder:
         self.quotes = Table(QUOTE_COLUMNS)
         self.settlement = Table(SETTLEMENT_COLUMNS)
         self.groups = Table(GROUP_COLUMNS)
-        self.etf_flows = Table(ETF_FLOW_COLUMNS)
+        self.creations = Table(CREATION_COLUMNS)  # and redemptions (negative) of every backed instrument
         self.issues = Table(ISSUE_COLUMNS)
         self.allocations = Table(ALLOCATION_COLUMNS)
         self.payments = Table(PAYMENT_COLUMNS)
         self._fails = self.trades.columns["fails"]
 
     def mark_failed(self, trade: int) -> None:
-        self._fails[trade] = min(self._fails[trade] + 1, 127)
+        self._fails[trade] += 1
 

@@ -16,7 +16,7 @@ Atomic settlement removes the exposure and the margin. In return every trade set
 the buyer's cash must be on the ledger before the trade (prefunding), so the liquidity that
 netting saved must be found again. Fails hardly depend on the cycle: US CNS fails were 2.01% of
 settlements at T+2 (May 2024 average) and 1.90% at T+1 (T+1 After Action Report).
-`fail_probability_for_cycle` turns that into a fail rate for any cycle. A trade still failing
+`sim.market.settlement.fail_probability_for_cycle` turns that into a fail rate for any cycle. A trade still failing
 after `buy_in_after_fails` attempts is bought in (HKSCC buys in on T+3 a position still short at
 T+2): the settlement queue delivers it at the next attempt, and the failing seller pays the
 buy-in agent's premium and fees plus any rise of the price since the trade.
@@ -31,7 +31,6 @@ only. A buy-in's cost is measured, not booked on the ledger.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -39,12 +38,6 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario.schema import FORMS, Form
-
-# US CNS fail rates around the move to T+1 (SIFMA/ICI/DTCC T+1 After Action Report, Sep 2024).
-CNS_FAIL_RATE_T2 = 0.0201
-CNS_FAIL_RATE_T1 = 0.0190
-# The elasticity of the fail rate to the cycle that joins those two figures, about 0.081.
-DEFAULT_FAIL_ELASTICITY = math.log(CNS_FAIL_RATE_T2 / CNS_FAIL_RATE_T1) / math.log(2.0)
 
 TABLE_COLUMNS = (
     "unsettled_hkd",
@@ -107,28 +100,6 @@ class BuyInTerms:
 
     after_fails: int | None = 1  # None: retried until it settles, never bought in
     cost_bps: float = 25.0  # the buy-in agent's premium and fees, bps of the trade's value
-
-
-def fail_probability_for_cycle(
-    base_probability: float,
-    base_cycle_days: int,
-    cycle_days: int,
-    elasticity: float = DEFAULT_FAIL_ELASTICITY,
-) -> float:
-    """The fail probability of a settlement attempt at a cycle of `cycle_days`.
-
-    p(L) = p0 * (L / L0) ** elasticity for L >= 1 (capped at 1), and 0 at L = 0: atomic
-    delivery versus payment cannot fail, because both legs are on the ledger before the trade.
-    The default elasticity, ln(2.01 / 1.90) / ln 2 = 0.081, takes the US CNS fail rate from
-    2.01% at T+2 to 1.90% at T+1. Halving the cycle lowers fails by only about 5%.
-    """
-    if not 0.0 <= base_probability <= 1.0:
-        raise ValueError(f"base_probability must be in [0, 1], got {base_probability}")
-    if base_cycle_days < 1 or cycle_days < 0:
-        raise ValueError(f"need base_cycle_days >= 1 and cycle_days >= 0, got {base_cycle_days}, {cycle_days}")
-    if cycle_days == 0:
-        return 0.0
-    return min(1.0, base_probability * (cycle_days / base_cycle_days) ** elasticity)
 
 
 def daily_volatility(fair_close: pd.DataFrame, lookback_days: int) -> pd.DataFrame:

@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 
 from conftest import SCENARIOS, quick
-from sim.engine import build, run
+from sim.engine import build
 from sim.market.issuer import IssuanceDesk
 from sim.market.random_streams import stream
 from sim.market.securities import RevenueTerms
 from sim.market.value_processes import revenue_share_value
+from sim.runs import run
 from sim.scenario import ScenarioError, load_scenario
 from sim.compile import listing_costs
 from sim.invariants import check_invariants
@@ -52,9 +53,17 @@ def test_gold_run_conserves_units_and_cash_and_creates_tokens() -> None:
     for asset in gold_assets:  # every token outstanding is held by someone
         assert sum(model.ledger.units[asset]) == (model.ledger.issued_units[asset] + model.ledger.created_units[asset]
                                                   - model.ledger.redeemed_units[asset])
-    flows = model.recorder.etf_flows.frame()
+    flows = model.recorder.creations.frame()
     created = flows[flows["listing"].isin([l.index for l in model.listings if l.instrument == "gold_token"])]
     assert sum(model.ledger.created_units[a] - model.ledger.redeemed_units[a] for a in gold_assets) == created["created_units"].sum()
+
+
+def test_etf_units_created_counts_etf_creations_only_not_gold_token_creations() -> None:
+    result = run(quick("tokenized_gold", "horizon_days=20"), seed=1)
+    created = result.daily.groupby("instrument_type")["created_units"].sum()
+    assert created["commodity_token"] != 0 and created["etf"] != 0  # both kinds of creation happened
+    assert result.kpis["etf_units_created"] == created["etf"]
+    assert result.kpis["commodity_token_units_created"] == created["commodity_token"]
 
 
 def test_gold_value_is_spot_times_backing_less_custody_fee(gold) -> None:

@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 
 from conftest import SCENARIOS, quick
-from sim.engine import build, check_invariants, run
+from sim.engine import build
+from sim.invariants import check_invariants
+from sim.kpis import declared_kpis
 from sim.market.ledger import AccountingError
-from sim.metrics import declared_kpis
+from sim.runs import run
 
 REQUIRED_KPIS = {
     "turnover_hkd_tokenized", "turnover_hkd_conventional", "tokenized_share", "stamp_duty_hkd",

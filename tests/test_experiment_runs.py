@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.engine
+import sim.runs
 from conftest import ROOT
 from sim import experiment
 from sim.cli import main
@@ -125,7 +125,7 @@ def test_interrupted_experiment_resumes_without_recomputing(tmp_path, monkeypatc
 
 def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
-    real_run = sim.engine.run
+    real_run = sim.runs.run
     bad_seed = replication_seeds(20250626, 3)[1]
 
     def flaky(scenario, seed=None):
@@ -133,7 +133,7 @@ def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, monkeypatch, cap
             raise RuntimeError("boom\nsecond line")
         return real_run(scenario, seed)
 
-    monkeypatch.setattr(sim.engine, "run", flaky)
+    monkeypatch.setattr(sim.runs, "run", flaky)
     result = experiment.run([BASELINE], reps=3, overrides=TINY, out=tmp_path, workers=1)
     failures = pd.read_csv(result.folder / "failures.csv")
     assert failures.to_dict("records") == [
@@ -147,7 +147,7 @@ def test_a_failing_run_is_recorded_and_the_rest_go_on(tmp_path, monkeypatch, cap
     assert status == 1 and "0 computed, 2 reused from disk, 1 failed" in output.out
     assert "1 runs failed; see" in output.err
 
-    monkeypatch.setattr(sim.engine, "run", real_run)
+    monkeypatch.setattr(sim.runs, "run", real_run)
     retried = experiment.run([BASELINE], reps=3, overrides=TINY, out=tmp_path, workers=1)
     assert (retried.computed, retried.reused, retried.failed) == (1, 2, 0)
     assert not (retried.folder / "failures.csv").exists()

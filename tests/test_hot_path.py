@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from conftest import quick
 from sim import engine
-from sim.engine import build, run
+from sim.engine import build
 from sim.market.costs import Charge, CostSchedule, Relief
 from sim.market.investors import InvestorGroup
 from sim.market import market_maker
@@ -28,6 +28,7 @@ from sim.market.market_maker import MarketMaker
 from sim.recorder import TRADE_COLUMNS, Table
 from sim.market.levers import Dated
 from sim.market.payers import LIQUIDITY_PROVIDERS, Payer
+from sim.runs import run
 
 @settings(max_examples=300, deadline=None)
 @given(

@@ -10,10 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import quick
-from sim.engine import build, check_invariants, run
+from sim.engine import build
+from sim.invariants import check_invariants
 from sim.market.issuance import Order, allocate, announcement_days, clearing_yield, grant, pro_rata
-from sim.metrics import RunTables
 from sim.compile import compile_market, programme_spec
+from sim.runs import run
+from sim.tables import RunTables
 from sim.scenario.schema import Programme
 
 PROGRAMME = "issuers.hksar_government.programmes.green_tokenized"

@@ -19,11 +19,14 @@ import pytest
 from conftest import QUICK, ROOT, SCENARIOS, quick
 from sim import experiment
 from sim.cli import main
-from sim.engine import build, run
-from sim.invariants import CASH_CONSERVED, UNITS_CONSERVED, InvariantError, locate
+from sim.engine import build
+from sim.invariant_replay import locate
+from sim.invariants import CASH_CONSERVED, UNITS_CONSERVED, InvariantError
 from sim.market.ledger import Ledger
 from sim.outputs import run_status
-from sim.resources import TooLarge, available_bytes, check_fits, estimate, progress_every, run_with_progress
+from sim.run_progress import progress_every, run_with_progress
+from sim.run_size import TooLarge, available_bytes, check_fits, estimate
+from sim.runs import run
 from sim.scenario import ScenarioError, load_scenario
 
 TINY = ["horizon_days=4", "investors.retail.accounts=200", "investors.institutional.accounts=20"]

@@ -22,7 +22,7 @@ from conftest import SCENARIOS
 from sim.report.break_even import break_even
 from sim.report.commands import add_parsers
 from sim.report.document import content, render_html, summaries
-from sim.report.figures import plt
+from sim.figures import plt
 from sim.report.inputs import load_inputs
 from sim.report.text import HEADLINES, change, effect_phrase
 from sim.scenario import ScenarioError

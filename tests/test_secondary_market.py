@@ -10,9 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import quick
-from sim.engine import build, check_invariants, run
+from sim.engine import build
+from sim.invariants import check_invariants
 from sim.market.dealer import Dealer
 from sim.market.orderbook import BUY, SELL
+from sim.runs import run
 from sim.scenario import load_scenario
 from conftest import SCENARIOS
 

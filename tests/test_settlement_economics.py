@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.market.settlement import fail_probability_for_cycle
 from sim.settlement_economics import (
     BuyInTerms,
     FundingTerms,
     MarginTerms,
     VenueSettlementTerms,
-    fail_probability_for_cycle,
     settlement_economics,
     settlement_kpis,
 )
@@ -231,7 +231,7 @@ def test_fail_probability_moves_little_with_the_cycle() -> None:
 
 def test_the_settlement_queue_buys_in_after_the_set_number_of_fails() -> None:
     from conftest import quick
-    from sim.engine import run
+    from sim.runs import run
 
     often = "venues.exchange.fail_probability_at_t2=0.5"
     bought_in = run(quick("baseline", often, "settlement.buy_in_after_fails=1"), 5)

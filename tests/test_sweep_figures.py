@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from sim import experiment
+from sim import cli, experiment
 from sim.cli import main
-from sim.experiment import commands
 from sim.report.sweep_figures import (
     heatmap,
     load_tables,
@@ -179,7 +178,7 @@ def test_sweep_command_draws_figures_after_the_tables(tmp_path, monkeypatch, cap
     def broken(folder):
         raise ValueError("no ink")
 
-    monkeypatch.setattr(commands, "sweep_figures", broken)
+    monkeypatch.setattr(cli, "sweep_figures", broken)  # the command line hands it to the sweep
     assert main(args) == 1
     output = capsys.readouterr()
     assert output.err == f"error: figures: ValueError: no ink; the tables in {folder} are complete\n"

@@ -9,7 +9,7 @@ returns an `ExperimentResult`. Keyword arguments common to all of them say how t
 never changes the results: `out` (folder, default "outputs"), `workers` (default: one per
 core; 1 runs in this process), `dask` (a scheduler address), `quiet` (default True: no
 progress bar or messages), `allow_large` (default False: refuse an experiment whose concurrent
-runs would not fit in the memory available, see `sim.resources`).
+runs would not fit in the memory available, see `sim.run_size`).
 """
 
 from __future__ import annotations

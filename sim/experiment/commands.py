@@ -21,7 +21,6 @@ from typing import Any
 from sim.experiment import api
 from sim.experiment.runner import UntilCi
 from sim.experiment.sensitivity_methods import METHODS
-from sim.report.sweep_figures import sensitivity_figures, sweep_figures
 from sim.scenario import ScenarioError, load_scenario
 
 SWEEP_REPS = 10
@@ -29,6 +28,7 @@ SWEEP_REPS = 10
 INTERRUPTED = 130
 RUN_EXPERIMENT_OPTIONS = ("dask", "name", "max_reps", "batch")  # --quiet and --workers serve plain runs too
 SHOWN_KPIS = 12
+Draw = Callable[[Path], list[Path]]  # draws an experiment's figures from its folder; returns the files
 
 
 def add_execution_options(sub: argparse.ArgumentParser, reps: int | None, until_ci: bool = True) -> None:
@@ -55,8 +55,11 @@ def _add_place_options(sub: argparse.ArgumentParser, add_overrides: Callable[[ar
     add_overrides(sub)
 
 
-def add_commands(commands: Any, add_overrides: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Register `compare`, `sweep` and `sensitivity` on the `tokensim` subcommand parser."""
+def add_commands(commands: Any, add_overrides: Callable[[argparse.ArgumentParser], None],
+                 draw_sweep: Draw, draw_sensitivity: Draw) -> None:
+    """Register `compare`, `sweep` and `sensitivity` on the `tokensim` subcommand parser; the
+    figures of a finished sweep or sensitivity analysis are drawn by `draw_sweep(folder)` and
+    `draw_sensitivity(folder)` (the report's, passed in by the command line above both)."""
     compare = commands.add_parser("compare", help="compare policy scenarios with a baseline, replication by replication")
     compare.add_argument("baseline", metavar="BASELINE", help="the baseline scenario file")
     compare.add_argument("policies", nargs="+", metavar="POLICY", help="policy scenario files")
@@ -72,7 +75,7 @@ def add_commands(commands: Any, add_overrides: Callable[[argparse.ArgumentParser
     sweep.add_argument("--samples", type=int, metavar="N", help="Latin hypercube points (with --design lhs)")
     _add_place_options(sweep, add_overrides)
     add_execution_options(sweep, reps=None)
-    sweep.set_defaults(handler=command_sweep)
+    sweep.set_defaults(handler=command_sweep, draw=draw_sweep)
 
     sensitivity = commands.add_parser("sensitivity", help="Morris or Sobol' sensitivity indices of every KPI (needs SALib)")
     sensitivity.add_argument("file", metavar="FILE", help="the scenario file")
@@ -82,7 +85,7 @@ def add_commands(commands: Any, add_overrides: Callable[[argparse.ArgumentParser
                              help="Morris trajectories (default 10) or Sobol' base samples, a power of two (default 64)")
     _add_place_options(sensitivity, add_overrides)
     add_execution_options(sensitivity, reps=1, until_ci=False)
-    sensitivity.set_defaults(handler=command_sensitivity)
+    sensitivity.set_defaults(handler=command_sensitivity, draw=draw_sensitivity)
 
 
 def wants_experiment(args: argparse.Namespace) -> bool:
@@ -138,12 +141,12 @@ def command_sweep(args: argparse.Namespace) -> int:
         reps = plan.reps if reps is None else reps
     return conduct(lambda: api.sweep(args.file, params, design=args.design, samples=args.samples,
                                       reps=SWEEP_REPS if reps is None else reps, until_ci=until_ci, **execution_options(args)),
-                   draw=sweep_figures)
+                   draw=args.draw)
 
 
 def command_sensitivity(args: argparse.Namespace) -> int:
     return conduct(lambda: api.sensitivity(args.file, args.param, method=args.method, samples=args.samples,
-                                            reps=args.reps, **execution_options(args)), draw=sensitivity_figures)
+                                            reps=args.reps, **execution_options(args)), draw=args.draw)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -152,7 +155,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def conduct(experiment: Callable[[], api.ExperimentResult],
              show: Callable[[api.ExperimentResult], None] = lambda result: None,
-             draw: Callable[[Path], list[Path]] | None = None) -> int:
+             draw: Draw | None = None) -> int:
     """Run the experiment with SIGTERM treated as Ctrl-C; report; draw its figures from the
     tables just written (`draw(folder)`); the exit status."""
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -175,7 +178,7 @@ def conduct(experiment: Callable[[], api.ExperimentResult],
     return 0 if drawn else 1
 
 
-def _draw_figures(draw: Callable[[Path], list[Path]], folder: Path) -> bool:
+def _draw_figures(draw: Draw, folder: Path) -> bool:
     """Draw the figures after the tables are complete; a failure is an error, not a traceback."""
     try:
         figures = draw(folder)

@@ -4,7 +4,7 @@ The same N seeds serve every point (common random numbers, see `seeds`). Runs al
 are skipped (and counted), the rest go to the executor, and each outcome is written as soon as
 it arrives: KPIs to the run store, errors to the list of failures (not retried within the same
 invocation; retried by the next one; a broken accounting invariant is replayed to name the day
-it broke). Before anything runs, the experiment's memory is checked (`sim.resources`). With a precision target (`--until-ci KPI=REL`),
+it broke). Before anything runs, the experiment's memory is checked (`sim.run_size`). With a precision target (`--until-ci KPI=REL`),
 replications are added in batches until every point's 95% interval for the KPI has a
 half-width of at most REL times its mean's magnitude, or the maximum is reached.
 
@@ -33,9 +33,10 @@ from sim.experiment.stats import precise_enough, summarize
 from sim.experiment.store import RunStore, write_atomic, write_table
 from sim.experiment.tables import failures_table, kpi_columns, param_keys, runs_table
 from sim.experiment.tasks import Evaluator, Point, Task, task
-from sim.invariants import InvariantError, locate
-from sim.outputs import code_fingerprint, git_revision, versions
-from sim.resources import check_fits, estimate
+from sim.invariant_replay import locate
+from sim.invariants import InvariantError
+from sim.provenance import code_fingerprint, git_revision, versions
+from sim.run_size import check_fits, estimate
 from sim.scenario import Scenario, ScenarioError
 
 

@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine import RunResult
-from sim.outputs import scenario_hash
-from sim.validation.arbitrage_band import band_bps, backed_book_listings
+from sim.creation_band import backed_book_listings, band_bps
+from sim.provenance import scenario_hash
+from sim.runs import RunResult
+from sim.scenario.base import FORMS
 
-FORMS = ("conventional", "tokenized")
 HKD_DIGITS, BPS_DIGITS, SHARE_DIGITS = 0, 2, 5
 
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from sim.experiment.params import SOURCE, Param, value_text
 from sim.experiment.tasks import CallFunction, Evaluator, Point, simulate
-from sim.metrics import declared_kpis
-from sim.outputs import scenario_hash
+from sim.kpis import declared_kpis
+from sim.provenance import scenario_hash
 from sim.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario_dict
 from sim.scenario.errors import Issue
 

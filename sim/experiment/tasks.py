@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim import engine
+from sim import runs
 from sim.experiment.series import run_series
-from sim.outputs import code_fingerprint
+from sim.provenance import code_fingerprint
 from sim.scenario import Scenario
 
 
@@ -78,7 +78,7 @@ def task(point: Point, seed: int) -> Task:
 
 def simulate(task: Task) -> Measured:
     """The KPIs and series record of one simulation run of the task's scenario with its seed."""
-    result = engine.run(Scenario.model_validate(task.payload), task.seed)
+    result = runs.run(Scenario.model_validate(task.payload), task.seed)
     return Measured(result.kpis, run_series(result))
 
 

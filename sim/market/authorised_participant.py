@@ -102,7 +102,7 @@ class AuthorisedParticipant:
         self.ledger.pay(self.account, self.fund, value + fee)
         self.ledger.pay(self.account, self.basket_collector, basket)
         self.ledger.create_units(listing.asset, self.account, self.creation_unit)
-        self.recorder.etf_flows.add(t, int(t), listing.index, self.creation_unit, nav)
+        self.recorder.creations.add(t, int(t), listing.index, self.creation_unit, nav)
 
     def _redeem(self, listing: Listing, nav: float, t: float) -> None:
         value, basket, fee = self._basket_and_fee(nav)
@@ -112,4 +112,4 @@ class AuthorisedParticipant:
         self.ledger.pay(self.fund, self.account, value)
         self.ledger.pay(self.account, self.fund, fee)
         self.ledger.pay(self.account, self.basket_collector, basket)
-        self.recorder.etf_flows.add(t, int(t), listing.index, -self.creation_unit, nav)
+        self.recorder.creations.add(t, int(t), listing.index, -self.creation_unit, nav)

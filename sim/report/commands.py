@@ -23,6 +23,7 @@ from sim.experiment import api
 from sim.experiment.commands import add_execution_options, conduct, execution_options, print_comparison
 from sim.report.document import build_report
 from sim.scenario import ScenarioError
+from sim.scenario_files import scenario_files
 
 REPORT_REPS = 3
 BASELINE_FILE = "baseline.yaml"
@@ -40,13 +41,6 @@ def add_parsers(subparsers: Any) -> None:
                         help="override a scenario key in every scenario, e.g. horizon_days=20 (repeatable)")
     add_execution_options(report, reps=REPORT_REPS, until_ci=False)
     report.set_defaults(handler=command_report)
-
-
-def _scenario_files(paths: list[str]) -> list[Path]:
-    # Imported here: sim.cli imports this module to register the command.
-    from sim.cli import scenario_files
-
-    return scenario_files(paths)
 
 
 def split_baseline(files: list[Path], baseline: str | None) -> tuple[Path, list[Path]]:
@@ -86,7 +80,7 @@ def command_report(args: argparse.Namespace) -> int:
         print(f"report: {html} and {pdf}")
         return 0
     args.out = args.out or "outputs"
-    baseline, policies = split_baseline(_scenario_files(args.files), args.baseline)
+    baseline, policies = split_baseline(scenario_files(args.files), args.baseline)
 
     def report(result: api.ExperimentResult) -> None:
         print_comparison(result)

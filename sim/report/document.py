@@ -24,7 +24,7 @@ from pathlib import Path
 
 from matplotlib.backends.backend_pdf import PdfPages
 
-from sim.report.figures import PNG_METADATA, plt
+from sim.figures import PNG_METADATA, plt
 from sim.report.inputs import ReportInputs, load_inputs
 from sim.report.break_even import break_evens
 from sim.report.sections import Section, report_sections

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.report.figures import add_source, plt
+from sim.figures import add_source, plt
 from sim.report.inputs import ReportInputs
 from sim.report.policy_figures import BASELINE_COLOUR, POLICY_COLOURS, source_text
 

@@ -13,10 +13,11 @@ import math
 
 import numpy as np
 
+from sim.kpis import FISCAL_KPIS
 from sim.report.break_even import BreakEven
-from sim.report.figures import add_source, plt
+from sim.figures import add_source, plt
 from sim.report.inputs import ReportInputs
-from sim.report.text import Headline, hkd_scale
+from sim.report.text import HEADLINES, Headline, hkd_scale
 
 BASELINE_COLOUR = "#8C8C8C"
 POLICY_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#CCB974")
@@ -74,8 +75,8 @@ def headline_bars(inputs: ReportInputs, headlines: list[Headline]):
 
 def fiscal_view(inputs: ReportInputs):
     """Stamp duty collected and grants paid per scenario, and their paired change against baseline."""
-    kpis = [k for k in ("stamp_duty_hkd", "grants_paid_hkd") if k in set(inputs.summary["kpi"])]
-    labels = {"stamp_duty_hkd": "Stamp duty collected", "grants_paid_hkd": "Grants paid"}
+    kpis = [k for k in FISCAL_KPIS if k in set(inputs.summary["kpi"])]
+    labels = {h.kpi: h.label for h in HEADLINES}
     names = [inputs.baseline, *inputs.policies]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     width = 0.8 / max(len(kpis), 1)

@@ -16,12 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from sim.experiment.series import FORMS
-from sim.report.figures import FORM_COLOURS, add_source, plt
+from sim.figures import FORM_COLOURS, add_source, plt
 from sim.report.inputs import ReportInputs
 from sim.report.market_figures import daily_matrix, scenario_colour, scenario_names
 from sim.report.policy_figures import _errors, source_text
 from sim.report.text import hkd_scale
+from sim.scenario.base import FORMS
 
 GROUP_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
 FUNDING = (("funding_gross_mean_hkd", "Gross funding need"), ("funding_net_mean_hkd", "Netted funding need"),

@@ -30,7 +30,7 @@ from matplotlib.container import BarContainer
 
 from sim.experiment.params import value_text
 from sim.outputs import write_folder
-from sim.report.figures import PNG_METADATA, plt
+from sim.figures import PNG_METADATA, plt
 from sim.report.text import HEADLINES, hkd_scale, number
 from sim.scenario import ScenarioError
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.kpis import FISCAL_KPIS
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -41,7 +43,6 @@ HEADLINES = (
              "Tokenized gross funding need (mean)", "HKD"),
     Headline("adoption_share_retail", "retail adoption of tokenized channels", "Retail adoption share", "fraction"),
 )
-FISCAL_KPIS = ("stamp_duty_hkd", "grants_paid_hkd")
 HKD_SCALES = ((1e9, "bn"), (1e6, "m"), (1e3, "k"))
 
 

@@ -17,12 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-
-from sim.engine import RunResult
-from sim.compile import listing_costs
-from sim.market.payers import Payer
-from sim.scenario.schema import Scenario
+from sim.creation_band import backed_book_listings, band_bps
+from sim.runs import RunResult
 
 TARGET_SHARE = 0.95
 
@@ -50,22 +46,6 @@ class BandShare:
     @property
     def seed_median_abs_premium_bps(self) -> np.ndarray:
         return np.array([np.median(np.abs(self.premium_bps[self.seed == k])) for k in np.unique(self.seed)])
-
-
-def band_bps(scenario: Scenario, instrument: str, venue: str, days: pd.DataFrame) -> np.ndarray:
-    """The participant's band on each of `days` (rows with `day` and `fair_value_hkd`), bps of NAV."""
-    backed = scenario.instruments[instrument]
-    participant = backed.authorised_participant
-    charges = listing_costs(scenario, venue, backed.type)
-    fee = participant.creation_fee_hkd / (backed.creation_unit_units * days["fair_value_hkd"].to_numpy())
-    provider = np.array([charges.rate_for(Payer.AUTHORISED_PARTICIPANT, int(day)) for day in days["day"]])
-    return participant.basket_cost_bps + (fee + provider) * 10_000.0
-
-
-def backed_book_listings(scenario: Scenario) -> list[tuple[str, str]]:
-    """(instrument, venue) of every ETF or other backed instrument listed on an order book."""
-    return [(name, venue_name) for venue_name, venue in scenario.venues.items() if venue.kind != "dealer"
-            for name in venue.listings if hasattr(scenario.instruments[name], "authorised_participant")]
 
 
 def premium_in_band(results: list[RunResult]) -> list[BandShare]:

@@ -1,7 +1,7 @@
 """Figures of the validation report, one per check family, each set against its published target.
 
 Why: a reader should see at a glance how far each measured figure sits from what the literature
-reports. House style as `sim.report.figures`: a title, axis labels with units, and a source line
+reports. House style as `sim.figures`: a title, axis labels with units, and a source line
 naming the scenario, the seeds and the package version.
 """
 
@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim import __version__  # noqa: E402
-from sim.report.figures import PNG_METADATA  # noqa: E402
+from sim.figures import PNG_METADATA  # noqa: E402
 from sim.validation.arbitrage_band import BandShare  # noqa: E402
 from sim.validation.elasticity import PUBLISHED_RANGE, Elasticity  # noqa: E402
 from sim.validation.littles_law import LittleRatio  # noqa: E402

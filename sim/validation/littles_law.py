@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.engine import RunResult
 from sim.compile import venue_spec
 from sim.market.venue import Venue
-from sim.settlement_economics import fail_probability_for_cycle
+from sim.runs import RunResult
+from sim.market.settlement import fail_probability_for_cycle
 
 TOLERANCE = 0.05  # around the expected ratio
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.engine import RunResult
+from sim.runs import RunResult
 from sim.scenario import ScenarioError
 from sim.validation.runs import DUTY_LEVER, ModelRuns, exchange_listing, half_spread_bps, listing_days
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.engine import RunResult, run
 from sim.experiment.seeds import replication_seeds
 from sim.compile import PER_SIDE_FEES
+from sim.runs import RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario.schema import Etf
 

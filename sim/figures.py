@@ -1,8 +1,9 @@
-"""Figures of one run: turnover and quoted spread over time, per instrument and form.
+"""Figures of one run (turnover and quoted spread over time, per instrument and form), and the
+house style every figure of the package shares.
 
 One house style for every figure: a title, axis labels with units, and a source line naming
 the scenario, the seed and the package version, so a figure pasted into a slide keeps its
-provenance. `add_source` and `PNG_METADATA` carry that style to the policy report's figures.
+provenance. `add_source` and `PNG_METADATA` carry that style to the policy report's and the validation's figures.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sim import __version__  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.engine import RunResult
+    from sim.runs import RunResult
 
 FORM_COLOURS = {"conventional": "#4C72B0", "tokenized": "#DD8452"}
 INSTRUMENT_STYLES = ("-", "--", ":", "-.")

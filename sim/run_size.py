@@ -1,4 +1,4 @@
-"""Resource guards: how big a run will be, whether the machine can hold it, and its progress.
+"""How big a run will be, and whether the machine can hold it.
 
 Before anything runs, `estimate` sizes a run from its scenario alone: investor needs (each
 group's Poisson rate times the horizon), the trades they make, market-maker requotes, issue
@@ -7,21 +7,16 @@ subscriptions, the rows recorded, and from those the peak memory and a rough dur
 the memory available now, naming the estimate, the memory and the `--allow-large` override.
 The estimate errs high: refusing a run that would have fitted costs a flag, running one that
 does not costs the machine (and other users' work on it).
-
-A run estimated to take long reports its progress on stderr every few simulated days.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import sys
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.engine import RunResult, plan_issues, run
+from sim.engine import plan_issues
 from sim.scenario.schema import Scenario
 
 # Sizes and rates, measured on the shipped baseline (see docs/model.md, "Reliability").
@@ -30,18 +25,15 @@ BASE_BYTES = 120_000_000
 TRADES_PER_NEED = 0.35
 """Trades per investor need: 0.27-0.29 measured on the baseline (many needs do not trade), +20%."""
 BYTES_PER_TRADE = 1_200
-"""Peak bytes per trade: 83 recorded (benchmarks/results.json) + ~650 in the trades DataFrame
+"""Peak bytes per trade: 89 recorded (a trade row) + ~650 in the trades DataFrame
 (`memory_usage(deep=True)`) + the derived tables and CSV text built at the end. The full
 baseline (116,856 trades) peaks at 251 MB RSS, about 1.3 kB per trade over a short run's."""
 BYTES_PER_QUOTE = 120
-"""A recorded quote row (53 bytes) and its copy in a DataFrame."""
+"""A recorded quote row (56 bytes) and its copy in a DataFrame."""
 BYTES_PER_ACCOUNT_ASSET = 120
 """Three Python int list slots per account and asset in the ledger (settled, pending in, out)."""
 SECONDS_PER_EVENT = 40e-6
 """Wall time per need or requote: 15-43 microseconds per need in benchmarks/results.json, rounded up."""
-MINUTES_PER_DAY = 24 * 60
-PROGRESS_AFTER_SECONDS = 30.0
-PROGRESS_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -61,7 +53,7 @@ class Estimate:
     def describe(self) -> str:
         return (f"{self.scenario}: about {self.needs:,} investor needs, {self.trades:,} trades and "
                 f"{self.requotes:,} requotes; peak memory about {_size(self.peak_bytes)}, "
-                f"about {_duration(self.seconds)}")
+                f"about {duration_text(self.seconds)}")
 
 
 def estimate(scenario: Scenario) -> Estimate:
@@ -121,32 +113,6 @@ def check_fits(estimates: list[Estimate], concurrent: int = 1, allow_large: bool
                        "or pass --allow-large to run it anyway")
 
 
-def progress_every(estimate: Estimate, horizon_days: int) -> int | None:
-    """Report every this many simulated days, or None for a run expected to be short."""
-    if estimate.seconds < PROGRESS_AFTER_SECONDS:
-        return None
-    return max(1, horizon_days // PROGRESS_LINES)
-
-
-def progress_process(env, horizon_days: int, every: int, label: str,
-                     say: Callable[[str], None] | None = None) -> Iterator:
-    """A SimPy process printing `label: day d/horizon, elapsed, time left` every `every` days.
-
-    It reads the clock and nothing else, so the run's results do not depend on it."""
-    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
-    started = time.monotonic()
-    for day in range(every, horizon_days, every):
-        yield env.timeout(day - env.now)
-        elapsed = time.monotonic() - started
-        left = elapsed / day * (horizon_days - day)
-        say(f"{label}: day {day}/{horizon_days} simulated, {_duration(elapsed)} so far, about {_duration(left)} left")
-
-
-def run_with_progress(scenario: Scenario, seed: int, every: int, say: Callable[[str], None] | None = None) -> RunResult:
-    """`engine.run` with a progress line every `every` simulated days (the results are the same)."""
-    return run(scenario, seed, lambda env: progress_process(env, scenario.horizon_days, every, scenario.name, say))
-
-
 def _size(count: float) -> str:
     for unit, scale in (("GB", 1e9), ("MB", 1e6)):
         if count >= scale:
@@ -154,7 +120,8 @@ def _size(count: float) -> str:
     return f"{count / 1e3:,.0f} kB"
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """A duration in seconds, minutes or hours, rounded for a person to read."""
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 5400:

@@ -1,14 +1,14 @@
-"""Tables and KPIs of a run, built once from the recorded columns.
+"""The tables of a run, built once from the recorded columns when the run ends.
 
 `trades` is the trade table with names and values attached; `daily` has one row per business
-day and listing (instrument on a venue); `groups` one row per day and investor group. KPIs are
-declared in one table (`declared_kpis`): name, unit, meaning and formula, so outputs, reports
-and documentation read the same list. Some KPIs exist once per instrument, form or group.
+day and listing (instrument on a venue); `groups` one row per day and investor group;
+`issuance` one row per issue, creation or redemption; `settlement` the exposure, margin and
+funding per day and venue; `payments` one row per payment to holders. KPIs (`sim.kpis`) and
+output files read these tables, never the model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -17,9 +17,9 @@ import pandas as pd
 
 from sim.market.orderbook import BUY
 from sim.recorder import Recorder
-from sim.scenario.schema import FORMS, Scenario
+from sim.scenario.schema import Scenario
 from sim.settlement_economics import (
-    BuyInTerms, FundingTerms, MarginTerms, VenueSettlementTerms, settlement_economics, settlement_kpis,
+    BuyInTerms, FundingTerms, MarginTerms, VenueSettlementTerms, settlement_economics,
 )
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def daily_table(
     daily["unsettled_hkd"] = settlement["unsettled_cents"].to_numpy() / 100.0
     daily["fails"] = settlement["fails"].to_numpy()
     daily["failed_hkd"] = settlement["failed_cents"].to_numpy() / 100.0
-    flows = recorder.etf_flows.frame().groupby(["day", "listing"])["created_units"].sum().reindex(index)
+    flows = recorder.creations.frame().groupby(["day", "listing"])["created_units"].sum().reindex(index)
     daily["created_units"] = flows.fillna(0).astype("int64").to_numpy()
     daily = daily.reset_index()
     described = listings.iloc[daily["listing"]].reset_index(drop=True)
@@ -146,15 +146,15 @@ def group_table(recorder: Recorder, names: list[str]) -> pd.DataFrame:
 
 def issuance_table(model: Model) -> pd.DataFrame:
     """The primary market: one row per issue that closed, then one per creation or redemption of a backed instrument."""
-    bonds, flows = bond_issues(model), etf_primary_flows(model)
+    bonds, flows = bond_issues(model), creations_and_redemptions(model)
     table = pd.concat([bonds, flows], ignore_index=True)
     whole = [c for c in table.columns if pd.api.types.is_integer_dtype(bonds.get(c, flows.get(c)))]
     return table.astype({column: "Int64" for column in whole})  # blanks, not 5.0, where a row has no value
 
 
-def etf_primary_flows(model: Model) -> pd.DataFrame:
+def creations_and_redemptions(model: Model) -> pd.DataFrame:
     """Units of backed instruments (ETFs, asset-backed tokens) created or redeemed, one row each, valued at NAV."""
-    flows = model.recorder.etf_flows.frame()
+    flows = model.recorder.creations.frame()
     listings = model.listings
     units = flows["created_units"].abs()
     dates = np.array([d.isoformat() for d in model.calendar.dates], dtype=object)
@@ -254,158 +254,3 @@ class RunTables:
         settlement = settlement_table(model, trades)
         settlement.insert(1, "date", dates[settlement["day"]])
         return cls(trades, daily, groups, issuance_table(model), settlement, quotes, scenario, payments_table(model))
-
-
-@dataclass(frozen=True)
-class Kpi:
-    name: str
-    unit: str
-    meaning: str
-    compute: Callable[[RunTables], float]
-
-
-def _value(trades: pd.DataFrame, **where: str) -> float:
-    mask = np.ones(len(trades), dtype=bool)
-    for column, wanted in where.items():
-        mask &= (trades[column] == wanted).to_numpy()
-    return float(trades.loc[mask, "value_hkd"].sum())
-
-
-def _share(part: float, whole: float) -> float:
-    return part / whole if whole > 0 else 0.0
-
-
-def _investor_trades(r: RunTables) -> pd.DataFrame:
-    return r.trades[r.trades["taker_group"].isin(list(r.scenario.investors))]
-
-
-def _mean_spread(r: RunTables, form: str) -> float:
-    spreads = r.quotes.loc[r.quotes["form"] == form, "spread_bps"]
-    return float(spreads.mean()) if len(spreads) else float("nan")
-
-
-def _abs_premium(r: RunTables, kind: str = "etf") -> float:
-    premiums = r.quotes.loc[r.quotes["instrument_type"] == kind, "premium_bps"]
-    return float(premiums.abs().mean()) if len(premiums) else float("nan")
-
-
-def _duty(trades: pd.DataFrame) -> float:
-    return float((trades["buyer_duty_cents"].sum() + trades["seller_duty_cents"].sum()) / 100.0)
-
-
-def _total(column: str) -> Callable[[RunTables], float]:
-    return lambda r: float(_investor_trades(r)[column].sum())
-
-
-def declared_kpis(scenario: Scenario) -> list[Kpi]:
-    """Every KPI of a run of this scenario, in report order."""
-    kpis = [
-        Kpi("turnover_hkd_tokenized", "HKD", "Value traded in tokenized form", lambda r: _value(r.trades, form="tokenized")),
-        Kpi("turnover_hkd_conventional", "HKD", "Value traded in conventional form", lambda r: _value(r.trades, form="conventional")),
-        Kpi("tokenized_share", "fraction", "Tokenized share of all value traded",
-            lambda r: _share(_value(r.trades, form="tokenized"), float(r.trades["value_hkd"].sum()))),
-        Kpi("stamp_duty_hkd", "HKD", "Stamp duty collected, both sides", lambda r: _duty(r.trades)),
-        Kpi("investor_cost_hkd", "HKD", "Investors' duty, fees and spread paid against fair value",
-            lambda r: _total("taker_duty_hkd")(r) + _total("taker_fees_hkd")(r) + _total("taker_spread_hkd")(r)),
-        Kpi("investor_duty_hkd", "HKD", "Stamp duty paid by investors", _total("taker_duty_hkd")),
-        Kpi("investor_fees_hkd", "HKD", "Fees and levies paid by investors", _total("taker_fees_hkd")),
-        Kpi("investor_spread_hkd", "HKD", "Spread paid by investors against fair value", _total("taker_spread_hkd")),
-        Kpi("avg_spread_bps_tokenized", "bps", "Mean quoted spread on tokenized order books", lambda r: _mean_spread(r, "tokenized")),
-        Kpi("avg_spread_bps_conventional", "bps", "Mean quoted spread on conventional order books", lambda r: _mean_spread(r, "conventional")),
-        Kpi("trades", "count", "Number of trades", lambda r: float(len(r.trades))),
-        Kpi("needs", "count", "Trading needs that arose", lambda r: float(r.groups["needs"].sum())),
-        Kpi("needs_traded_share", "fraction", "Share of needs that traded at all",
-            lambda r: _share(float(r.groups["traded"].sum()), float(r.groups["needs"].sum()))),
-        Kpi("etf_mean_abs_premium_bps", "bps", "Mean absolute premium of ETF mid quotes to NAV", _abs_premium),
-        Kpi("etf_units_created", "units", "ETF units created less units redeemed", lambda r: float(r.daily["created_units"].sum())),
-        Kpi("avg_unsettled_hkd", "HKD", "Mean end-of-day value awaiting settlement, all venues",
-            lambda r: float(r.daily.groupby("day")["unsettled_hkd"].sum().mean())),
-        Kpi("settlement_fails", "count", "Failed settlement attempts", lambda r: float(r.daily["fails"].sum())),
-        Kpi("settlement_failed_hkd", "HKD", "Value of failed settlement attempts", lambda r: float(r.daily["failed_hkd"].sum())),
-    ]
-    types = sorted({i.type for i in scenario.instruments.values()} | {p.instrument_type for p in scenario.programmes().values()})
-    for kind in types:
-        kpis.append(Kpi(f"tokenized_share_{kind}", "fraction", f"Tokenized share of {kind} value traded",
-                        lambda r, k=kind: _share(_value(r.trades, form="tokenized", instrument_type=k), _value(r.trades, instrument_type=k))))
-        kpis.append(Kpi(f"stamp_duty_hkd_{kind}", "HKD", f"Stamp duty collected on {kind} transfers",
-                        lambda r, k=kind: _duty(r.trades[r.trades["instrument_type"] == k])))
-    for name in scenario.instruments:
-        for form in FORMS:
-            kpis.append(Kpi(f"turnover_hkd_{name}_{form}", "HKD", f"Value traded in {name}, {form} form",
-                            lambda r, n=name, f=form: _value(r.trades, instrument=n, form=f)))
-    if "commodity_token" in types:
-        kpis += [
-            Kpi("commodity_token_mean_abs_premium_bps", "bps", "Mean absolute premium of commodity token mid quotes to their backing",
-                lambda r: _abs_premium(r, "commodity_token")),
-            Kpi("commodity_token_units_created", "units", "Commodity tokens created less tokens redeemed",
-                lambda r: float(r.daily.loc[r.daily["instrument_type"] == "commodity_token", "created_units"].sum())),
-        ]
-    if scenario.issuers:
-        kpis.extend(_issuance_kpis())
-    if "revenue_token" in types:
-        kpis.extend(_revenue_kpis())
-    for group in scenario.investors:
-        kpis.append(Kpi(f"turnover_hkd_tokenized_{group}", "HKD", f"Tokenized value traded by {group} investors",
-                        lambda r, g=group: _value(r.trades, form="tokenized", taker_group=g)))
-        kpis.append(Kpi(f"adoption_share_{group}", "fraction", f"Share of {group} accounts onboarded at the end",
-                        lambda r, g=group: float(r.groups.loc[r.groups["group_name"] == g, "onboarded_share"].iloc[-1])))
-    return kpis
-
-
-def _bond_issues(r: RunTables) -> pd.DataFrame:
-    return r.issuance[r.issuance["kind"] == "bond issue"]
-
-
-def _issued(r: RunTables, form: str) -> pd.DataFrame:
-    issues = _bond_issues(r)
-    return issues[issues["form"] == form]
-
-
-def _mean_or_nan(values: pd.Series) -> float:
-    return float(values.mean()) if len(values) else float("nan")
-
-
-def _issuance_kpis() -> list[Kpi]:
-    kpis = [
-        Kpi("grants_paid_hkd", "HKD", "Issuance grants paid (a fiscal cost)", lambda r: float(r.issuance["grant_hkd"].sum())),
-        Kpi("retail_allocation_share", "fraction", "Retail share of all units allocated in new issues",
-            lambda r: _share(float(_bond_issues(r).get("allocated_units_retail", pd.Series(dtype=float)).sum()),
-                             float(_bond_issues(r)["allocated_units"].sum()))),
-    ]
-    for form in FORMS:
-        kpis += [
-            Kpi(f"issued_hkd_{form}", "HKD", f"Face value issued in {form} form", lambda r, f=form: float(_issued(r, f)["size_hkd"].sum())),
-            Kpi(f"issue_cost_bps_{form}", "bps", f"Mean issuer cost net of grants, {form} issues",
-                lambda r, f=form: _mean_or_nan(_issued(r, f)["net_cost_bps"])),
-            Kpi(f"days_to_settle_{form}", "days", f"Mean business days from allocation to settlement, {form} issues",
-                lambda r, f=form: _mean_or_nan(_issued(r, f)["days_to_settle"])),
-            Kpi(f"distinct_holders_{form}", "count", f"Mean distinct holders per {form} issue",
-                lambda r, f=form: _mean_or_nan(_issued(r, f)["distinct_holders"])),
-            Kpi(f"cash_locked_hkd_days_{form}", "HKD-days", f"Investor cash locked from allocation to settlement, {form} issues",
-                lambda r, f=form: float(_issued(r, f)["cash_locked_hkd_days"].sum())),
-        ]
-    return kpis
-
-
-def _revenue_kpis() -> list[Kpi]:
-    def issued(r: RunTables) -> pd.DataFrame:
-        return r.issuance[r.issuance["kind"] == "revenue token issue"]
-
-    def distributions(r: RunTables) -> pd.DataFrame:  # within the horizon (the desk pays on while trades settle)
-        return r.payments[(r.payments["kind"] == "distribution") & (r.payments["day"] < r.scenario.horizon_days)]
-
-    return [
-        Kpi("revenue_tokens_issued_hkd", "HKD", "Value of revenue tokens sold in their issues", lambda r: float(issued(r)["size_hkd"].sum())),
-        Kpi("revenue_token_discount_rate", "fraction", "Mean discount rate at which revenue token issues cleared",
-            lambda r: _mean_or_nan(issued(r)["clearing_yield"])),
-        Kpi("distributions_paid_hkd", "HKD", "Revenue distributed to revenue token holders within the horizon",
-            lambda r: float(distributions(r)["paid_hkd"].sum())),
-        Kpi("distributed_output_kwh", "kWh", "Project output behind the distributions paid",
-            lambda r: float(distributions(r)["output_kwh"].sum())),
-    ]
-
-
-def compute_kpis(tables: RunTables) -> dict[str, float]:
-    """Every declared KPI of one run, in declaration order, then the settlement-economics KPIs."""
-    kpis = {kpi.name: kpi.compute(tables) for kpi in declared_kpis(tables.scenario)}
-    return kpis | settlement_kpis(tables.settlement)

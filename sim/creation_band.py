@@ -1,0 +1,34 @@
+"""The authorised participant's arbitrage band around NAV, from the scenario's costs.
+
+An authorised participant creates units when the bid exceeds NAV by more than its costs and
+redeems when the ask falls below NAV by more than them, so the premium of a backed instrument
+(an ETF, a commodity token) should stay within a band of basket cost + creation fee /
+(creation unit x NAV) + the participant's own per-side charges on the venue (fees after any
+rebate, duty unless exempt). The experiment series record the band beside the premium; the
+validation checks the premium stays inside it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.compile import listing_costs
+from sim.market.payers import Payer
+from sim.scenario.schema import Scenario
+
+
+def band_bps(scenario: Scenario, instrument: str, venue: str, days: pd.DataFrame) -> np.ndarray:
+    """The participant's band on each of `days` (rows with `day` and `fair_value_hkd`), bps of NAV."""
+    backed = scenario.instruments[instrument]
+    participant = backed.authorised_participant
+    charges = listing_costs(scenario, venue, backed.type)
+    fee = participant.creation_fee_hkd / (backed.creation_unit_units * days["fair_value_hkd"].to_numpy())
+    provider = np.array([charges.rate_for(Payer.AUTHORISED_PARTICIPANT, int(day)) for day in days["day"]])
+    return participant.basket_cost_bps + (fee + provider) * 10_000.0
+
+
+def backed_book_listings(scenario: Scenario) -> list[tuple[str, str]]:
+    """(instrument, venue) of every ETF or other backed instrument listed on an order book."""
+    return [(name, venue_name) for venue_name, venue in scenario.venues.items() if venue.kind != "dealer"
+            for name in venue.listings if hasattr(scenario.instruments[name], "authorised_participant")]
