@@ -8,9 +8,31 @@ pandas DataFrames are built once, when the run ends, from numpy's view of the bu
 from __future__ import annotations
 
 from struct import Struct
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+
+
+class TradeRow(NamedTuple):
+    """One trade as recorded: the trade table's columns, in order (`TRADE_COLUMNS` must match)."""
+
+    time: float
+    day: int
+    listing: int
+    price_cents: int
+    quantity: int
+    buyer: int
+    seller: int
+    taker_side: int
+    fair_value_hkd: float
+    buyer_duty_cents: int
+    seller_duty_cents: int
+    buyer_fees_cents: int
+    seller_fees_cents: int
+    settled_day: int  # -1 until it settles
+    fails: int  # failed settlement attempts
+
 
 TRADE_COLUMNS = {
     "time": "d",
@@ -73,7 +95,11 @@ CREATION_COLUMNS = {"time": "d", "day": "i", "listing": "i", "created_units": "q
 class Table:
     """One table of the run: rows of typed values (`array` type codes), packed without padding."""
 
-    def __init__(self, columns: dict[str, str]) -> None:
+    def __init__(self, columns: dict[str, str], record: type[tuple] | None = None) -> None:
+        """`record`, if given, is the named record whose fields are the columns, in order (checked here,
+        so that a column added, dropped or moved in one but not the other fails at once)."""
+        if record is not None and record._fields != tuple(columns):
+            raise TypeError(f"{record.__name__} fields {record._fields} differ from the columns {tuple(columns)}")
         self.dtype = np.dtype([(name, "=" + code) for name, code in columns.items()])
         self.row_bytes = self.dtype.itemsize
         self._rows = bytearray()  # grown in place, never replaced: columns keep a reference
@@ -83,6 +109,11 @@ class Table:
     def add(self, *row: float) -> int:
         """Append one row (values in column order); return its index."""
         self._rows += self._pack(*row)
+        return len(self._rows) // self.row_bytes - 1
+
+    def add_record(self, record: tuple) -> int:
+        """Append one row given as the table's named record; return its index."""
+        self._rows += self._pack(*record)
         return len(self._rows) // self.row_bytes - 1
 
     def __len__(self) -> int:
@@ -125,7 +156,7 @@ class Recorder:
     """All tables a run records."""
 
     def __init__(self) -> None:
-        self.trades = Table(TRADE_COLUMNS)
+        self.trades = Table(TRADE_COLUMNS, TradeRow)
         self.quotes = Table(QUOTE_COLUMNS)
         self.settlement = Table(SETTLEMENT_COLUMNS)
         self.groups = Table(GROUP_COLUMNS)

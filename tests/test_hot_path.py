@@ -18,7 +18,7 @@ import simpy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import quick
+from conftest import SCENARIOS, quick
 from sim import engine
 from sim.engine import build
 from sim.market.costs import Charge, CostSchedule, Relief
@@ -265,4 +265,40 @@ def test_makers_that_trust_an_untouched_book_record_the_same_run(name, monkeypat
     looked_up, looked_up_counts = outcome()
     assert trusted_counts == looked_up_counts and sum(taken for *_, taken in trusted_counts) > 0
     for fast, slow in zip(trusted, looked_up):
+        pd.testing.assert_frame_equal(fast, slow)
+
+
+def without_shortcuts(monkeypatch) -> None:
+    """Every shortcut of the hot path off at once: each need visited and given its own event, its
+    listing terms and open listings looked up afresh, every ladder priced and looked up anew,
+    and each maker on a clock process of its own."""
+    handle_need, requote = InvestorGroup.handle_need, MarketMaker.requote
+
+    def afresh(self, need):
+        self._terms_day = None
+        for interest in self.interests:
+            interest.always = None
+            for line in interest.lines:
+                line.open_listings.clear()
+        return handle_need(self, need)
+
+    def anew(self, t, sample):
+        self._inputs = self._untouched = None
+        requote(self, t, sample)
+
+    monkeypatch.setattr(InvestorGroup, "_usable", lambda self, interests, bits: np.ones(len(interests), dtype=bool))
+    monkeypatch.setattr(InvestorGroup, "handle_need", afresh)
+    monkeypatch.setattr(simpy.Environment, "peek", lambda self: 0.0)
+    monkeypatch.setattr(MarketMaker, "requote", anew)
+    monkeypatch.setattr(market_maker, "sharing_clocks", lambda makers: [[maker] for maker in makers])
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in SCENARIOS.glob("*.yaml")))
+def test_every_shipped_scenario_records_the_same_run_without_its_shortcuts(name, monkeypatch):
+    scenario = quick(name, "horizon_days=5")
+    kept = run(scenario, seed=9)
+    without_shortcuts(monkeypatch)
+    plain = run(scenario, seed=9)
+    pd.testing.assert_series_equal(pd.Series(kept.kpis), pd.Series(plain.kpis))
+    for fast, slow in zip(frames(kept) + [kept.issuance, kept.payments], frames(plain) + [plain.issuance, plain.payments]):
         pd.testing.assert_frame_equal(fast, slow)

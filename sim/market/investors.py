@@ -130,7 +130,7 @@ class InvestorGroup:
         self._interest_bits = [sum(1 << venue.index for venue in venues) for venues in venues_of]
         self._listings = list({listing: None for interest in interests for line in interest.lines
                                for listing in line.listings})
-        self._terms_day: int | None = None
+        self._terms_day: int | None = None  # the key of `_terms`: the day (levers and cycles change by day only)
         self._terms: dict[Listing, tuple[float, float, float, int]] = {}
         self.market = market
         self.ledger = ledger

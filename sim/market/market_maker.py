@@ -42,8 +42,8 @@ class MarketMaker(LiquidityProvider):
         self._orders: list[int] = []
         self._quoted: list[tuple[int, int, int]] = []
         self._sizes: list[int] = []  # of the resting orders when sent: all still resting in full = intact
-        self._untouched: tuple[int, int] | None = None  # the book's (cancels, taken) while known intact
-        self._inputs: tuple | None = None  # what the quoted ladder was priced from
+        self._inputs: tuple | None = None  # `ladder_key` of the quoted ladder: what it was priced from
+        self._untouched: tuple[int, int] | None = None  # `book_mark` while the ladder is known intact
         step = params.level_step_bps / 10_000.0
         self._level_spreads = [level * step for level in range(params.levels)]  # beyond the first level's
 
@@ -86,9 +86,9 @@ class MarketMaker(LiquidityProvider):
         if not listing.active:
             self.withdraw()
             return
-        book, ledger, asset, account = listing.book, self.ledger, listing.asset, self.account
-        inputs = (int(t), listing.value.at(t), self.target_units) + ledger.standing(asset, account)
-        mark = (book.cancels, book.taken)
+        book, account = listing.book, self.account
+        inputs = self.ladder_key(t)
+        mark = book_mark(book)
         intact = mark == self._untouched or book.remaining_of(self._orders) == self._sizes
         if not (intact and inputs == self._inputs):
             ladder = self._ladder(*inputs)
@@ -97,11 +97,18 @@ class MarketMaker(LiquidityProvider):
                 self._quoted = ladder
                 self._sizes = [size for _, _, size in ladder]
                 intact = not fills  # orders that met no resting order rest in full
-                mark = (book.cancels, book.taken)
+                mark = book_mark(book)
             self._inputs = inputs
         self._untouched = mark if intact else None
         if sample:
             self._record_quotes(t, inputs[0], inputs[1])
+
+    def ladder_key(self, t: float) -> tuple:
+        """Everything `_ladder` reads that can change, as its arguments: the day (levers change by
+        day), the fair value, the target inventory and the maker's standing (position, free units,
+        free cash). Equal keys give equal ladders."""
+        listing = self.listing
+        return (int(t), listing.value.at(t), self.target_units) + self.ledger.standing(listing.asset, self.account)
 
     def _ladder(
         self, day: int, fair: float, target: int, position: int, free_units: int, cash_room: int
@@ -158,6 +165,12 @@ class MarketMaker(LiquidityProvider):
             t, day, self.listing.index,
             -1 if bid is None else bid * tick, -1 if ask is None else ask * tick, bid_depth, ask_depth, fair,
         )
+
+
+def book_mark(book: OrderBook) -> tuple[int, int]:
+    """The key under which a maker may trust its ladder untouched: only a cancel or a fill takes
+    resting quantity, and the book counts both."""
+    return book.cancels, book.taken
 
 
 def sharing_clocks(makers: list[MarketMaker]) -> list[list[MarketMaker]]:

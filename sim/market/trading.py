@@ -13,7 +13,7 @@ from sim.market.orderbook import BUY, Fill
 from sim.market.payers import Payer
 from sim.market.settlement import PendingTrade, Settlement
 from sim.market.venue import Listing
-from sim.recorder import Recorder
+from sim.recorder import Recorder, TradeRow
 
 _tuple_new = tuple.__new__
 
@@ -24,7 +24,7 @@ class Market:
     def __init__(self, ledger: Ledger, recorder: Recorder, settlement: Settlement) -> None:
         self.ledger = ledger
         self.recorder = recorder
-        self._add_trade = recorder.trades.add
+        self._add_trade = recorder.trades.add_record  # the one place trade rows are written
         self.settlement = settlement
         self.payers: list[Payer] = ledger.payers  # each account's payer class, by account
         self.taker_orders = 0  # immediate-or-cancel orders and requests for quote received
@@ -60,10 +60,10 @@ class Market:
             value, day, payers[buyer], payers[seller]
         )
         buyer_pays = value + buyer_duty + buyer_fee_total
-        trade = self._add_trade(
+        trade = self._add_trade(_tuple_new(TradeRow, (
             t, day, listing.index, price_cents, quantity, buyer, seller, side, fair,
             buyer_duty, seller_duty, buyer_fee_total, seller_fee_total, -1, 0,
-        )
+        )))
         self.ledger.commit(listing.asset, seller, buyer, quantity, buyer_pays)
         pending = _tuple_new(PendingTrade, (  # without NamedTuple.__new__'s Python frame: once per trade
             trade, listing.index, listing.asset, seller, buyer, quantity, value,
