@@ -15,6 +15,8 @@ import difflib
 import numpy as np
 from pydantic import Field, model_validator
 
+from sim.market.settlement import DEFAULT_FAIL_ELASTICITY
+
 from sim.scenario.base import FORMS, Form, Hour, Name, NonNegativeBps, Rate, Strict
 from sim.scenario.instruments import (
     Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, AuthorisedParticipantParams, SpotProcess, YieldProcess,
@@ -55,8 +57,9 @@ class SettlementTerms(Strict):
         0.0, ge=0.0, le=10.0, description="How long before its business day an atomic trade's cash must be on the ledger, days."
     )
     fail_cycle_elasticity: float = Field(
-        0.081, ge=-5.0, le=5.0,
-        description="Elasticity of the fail rate to the cycle: p(L) = p(T+2) x (L/2)^e; 0.081 joins the US 2.01% at T+2 and 1.90% at T+1.",
+        DEFAULT_FAIL_ELASTICITY, ge=-5.0, le=5.0,
+        description="Elasticity of the fail rate to the cycle: p(L) = p(T+2) x (L/2)^e; the default, ln(2.01/1.90)/ln 2 "
+        "(about 0.081), joins the US 2.01% at T+2 and 1.90% at T+1.",
     )
     buy_in_after_fails: int | None = Field(
         1, ge=1, le=250,
