@@ -87,6 +87,21 @@ def test_trade_charges_equal_the_two_sides_charged_separately(
         (buyer_duty + sum(c for _, c in buyer_fees)) / value, abs=len(buyer_fees) / value)  # each charge rounds to a cent
 
 
+def handling_each_need_afresh(handle_need):
+    """`handle_need` with the group's per-day listing terms, each line's open listings and an
+    instrument's standing line forgotten before every need: each looked up afresh."""
+
+    def afresh(self, need):
+        self._terms_day = None
+        for interest in self.interests:
+            interest.always = None
+            for line in interest.lines:
+                line.open_listings.clear()
+        return handle_need(self, need)
+
+    return afresh
+
+
 def frames(result) -> list[pd.DataFrame]:
     return [result.trades, result.daily, result.groups, result.settlement]
 
@@ -117,17 +132,7 @@ def test_lookups_kept_per_day_and_per_line_give_the_run_of_fresh_lookups(name, l
     up afresh for every need, in runs whose duty, settlement or set of open issues changes."""
     scenario = quick(name, lever)
     kept = run(scenario, seed=8)
-    handle_need = InvestorGroup.handle_need
-
-    def afresh(self, need):
-        self._terms_day = None
-        for interest in self.interests:
-            interest.always = None
-            for line in interest.lines:
-                line.open_listings.clear()
-        return handle_need(self, need)
-
-    monkeypatch.setattr(InvestorGroup, "handle_need", afresh)
+    monkeypatch.setattr(InvestorGroup, "handle_need", handling_each_need_afresh(InvestorGroup.handle_need))
     fresh = run(scenario, seed=8)
     pd.testing.assert_series_equal(pd.Series(kept.kpis), pd.Series(fresh.kpis))
     for fast, slow in zip(frames(kept), frames(fresh)):
@@ -272,22 +277,14 @@ def without_shortcuts(monkeypatch) -> None:
     """Every shortcut of the hot path off at once: each need visited and given its own event, its
     listing terms and open listings looked up afresh, every ladder priced and looked up anew,
     and each maker on a clock process of its own."""
-    handle_need, requote = InvestorGroup.handle_need, MarketMaker.requote
-
-    def afresh(self, need):
-        self._terms_day = None
-        for interest in self.interests:
-            interest.always = None
-            for line in interest.lines:
-                line.open_listings.clear()
-        return handle_need(self, need)
+    requote = MarketMaker.requote
 
     def anew(self, t, sample):
         self._inputs = self._untouched = None
         requote(self, t, sample)
 
     monkeypatch.setattr(InvestorGroup, "_usable", lambda self, interests, bits: np.ones(len(interests), dtype=bool))
-    monkeypatch.setattr(InvestorGroup, "handle_need", afresh)
+    monkeypatch.setattr(InvestorGroup, "handle_need", handling_each_need_afresh(InvestorGroup.handle_need))
     monkeypatch.setattr(simpy.Environment, "peek", lambda self: 0.0)
     monkeypatch.setattr(MarketMaker, "requote", anew)
     monkeypatch.setattr(market_maker, "sharing_clocks", lambda makers: [[maker] for maker in makers])
