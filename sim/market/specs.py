@@ -1,9 +1,8 @@
 """The market layer's own inputs: plain frozen specs, compiled once from a validated scenario.
 
-The market never reads a scenario file or its schema (`sim.scenario`); the engine compiles the
+The market never reads a scenario file or the scenario schema; the engine compiles the
 validated scenario into these records (`sim.compile`) and hands each component only the spec
-it needs, as Ciw hands its simulation plain network objects after validating the parameters.
-Field names follow the scenario keys they come from, so `docs/scenario-reference.md` documents
+it needs. Field names follow the scenario keys they come from, so `docs/scenario-reference.md` documents
 them too; units live in the names.
 """
 
