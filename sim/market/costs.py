@@ -97,6 +97,11 @@ class CostSchedule:
         self.network = collectors.get("network", -1)
         self.network_fee_cents = network_fee_cents
         self.government = next((collectors[charge.collector] for charge in charges if charge.duty), None)
+        # per payer class, each charge it pays with the reliefs that may waive part of it
+        self._owed = [[(charge, account, [relief.share for relief in reliefs
+                                          if charge.name in relief.charges and payer in relief.payers])
+                       for charge, account in zip(charges, self.accounts) if payer in charge.payers]
+                      for payer in Payer]
         self._day: int | None = None  # the day `_sides` is for: levers change by day only (its cache key)
         self._sides: list[_Side] = []
 
@@ -106,13 +111,11 @@ class CostSchedule:
         `trade_charges` uses to price both sides at once."""
         shared: dict[tuple, tuple] = {}
         sides = []
-        for payer in Payer:
+        for owed in self._owed:
             duty_rate, fees, by_share = 0.0, [], {}
-            for charge, account in zip(self.charges, self.accounts):
-                if payer not in charge.payers:
-                    continue
+            for charge, account, shares in owed:
                 rate = charge.rate.value_on(day)
-                kept = self._kept(charge.name, payer, day)
+                kept = 1.0 - min(sum(share.value_on(day) for share in shares), 1.0) if shares else 1.0
                 if charge.duty:
                     duty_rate += rate * kept
                 elif rate > 0:
@@ -125,12 +128,6 @@ class CostSchedule:
             sides.append(_Side(duty_rate, fees, duty_rate + fee_rate))
         return sides
 
-    def _kept(self, charge: str, payer: Payer, day: int) -> float:
-        """The share of a charge a payer class still pays after every relief in force."""
-        waived = sum(relief.share.value_on(day) for relief in self.reliefs
-                     if charge in relief.charges and payer in relief.payers)
-        return 1.0 - min(waived, 1.0)
-
     def _on(self, day: int) -> list[_Side]:
         if day != self._day:
             self._sides = self._sides_on(day)
@@ -139,7 +136,8 @@ class CostSchedule:
 
     def rate_for(self, payer: Payer, day: int) -> float:
         """Duty plus fees per side, as a fraction of value, that `payer` pays on `day`."""
-        return self._on(day)[payer].rate
+        sides = self._sides if day == self._day else self._on(day)  # the day checked inline: once per quote
+        return sides[payer].rate
 
     def duty_rate_for(self, payer: Payer, day: int) -> float:
         """Stamp duty per side, as a fraction of value, that `payer` pays on `day`."""

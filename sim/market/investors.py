@@ -279,9 +279,11 @@ class InvestorGroup:
             quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, rate, lot)
             if quantity <= 0:
                 continue
-            crossing = listing.crossing_cost_bps(side, fair, quantity, day)
-            if crossing is None:
+            # the premium over fair value at the touch (the dealer's quote for the size), bps; inline: per option
+            price = listing.provider.touch(side, quantity, fair, day) if listing.active else None
+            if price is None:
                 continue
+            crossing = side * (price * listing.tick_cents / 100.0 / fair - 1.0) * 10_000.0
             if network_fee_cents and side == SELL:  # a flat fee per transfer, paid by the seller
                 charges += network_fee_cents / (quantity * fair * 100.0) * 10_000.0
             charges += waiting

@@ -33,8 +33,8 @@ class Dated(Generic[T]):
         return day >= self.from_day and (self.to_day is None or day < self.to_day)
 
     def value_on(self, day: int) -> T:
-        """The value in force on business day `day`."""
-        return self.value if self.in_force(day) else self.otherwise
+        """The value in force on business day `day` (the window test written out: once per lever and day)."""
+        return self.value if day >= self.from_day and (self.to_day is None or day < self.to_day) else self.otherwise
 
     @classmethod
     def always(cls, value: T) -> Dated[T]:

@@ -43,7 +43,7 @@ class MarketMaker(LiquidityProvider):
         self._quoted: list[tuple[int, int, int]] = []
         self._sizes: list[int] = []  # of the resting orders when sent: all still resting in full = intact
         self._inputs: tuple | None = None  # `ladder_key` of the quoted ladder: what it was priced from
-        self._untouched: tuple[int, int] | None = None  # `book_mark` while the ladder is known intact
+        self._untouched: tuple[int, int] | None = None  # the book's (cancels, taken) while the ladder is known intact
         step = params.level_step_bps / 10_000.0
         self._level_spreads = [level * step for level in range(params.levels)]  # beyond the first level's
 
@@ -88,7 +88,7 @@ class MarketMaker(LiquidityProvider):
             return
         book, account = listing.book, self.account
         inputs = self.ladder_key(t)
-        mark = book_mark(book)
+        mark = (book.cancels, book.taken)  # the key of `_untouched`: only a cancel or a fill takes resting quantity
         intact = mark == self._untouched or book.remaining_of(self._orders) == self._sizes
         if not (intact and inputs == self._inputs):
             ladder = self._ladder(*inputs)
@@ -97,7 +97,7 @@ class MarketMaker(LiquidityProvider):
                 self._quoted = ladder
                 self._sizes = [size for _, _, size in ladder]
                 intact = not fills  # orders that met no resting order rest in full
-                mark = book_mark(book)
+                mark = (book.cancels, book.taken)
             self._inputs = inputs
         self._untouched = mark if intact else None
         if sample:
@@ -165,12 +165,6 @@ class MarketMaker(LiquidityProvider):
             t, day, self.listing.index,
             -1 if bid is None else bid * tick, -1 if ask is None else ask * tick, bid_depth, ask_depth, fair,
         )
-
-
-def book_mark(book: OrderBook) -> tuple[int, int]:
-    """The key under which a maker may trust its ladder untouched: only a cancel or a fill takes
-    resting quantity, and the book counts both."""
-    return book.cancels, book.taken
 
 
 def sharing_clocks(makers: list[MarketMaker]) -> list[list[MarketMaker]]:

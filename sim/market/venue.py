@@ -92,15 +92,6 @@ class Listing:
         self.provider: LiquidityProvider | None = None  # the listing's market maker or dealer, set when built
         self.active = True  # a new issue's listing opens when it settles and closes at maturity
 
-    def crossing_cost_bps(self, side: int, fair: float, quantity: int, day: int) -> float | None:
-        """Premium over fair value a taker of `quantity` pays at the touch or the dealer's quote, bps."""
-        if not self.active:
-            return None
-        price = self.provider.touch(side, quantity, fair, day)
-        if price is None:
-            return None
-        return side * (price * self.tick_cents / 100.0 / fair - 1.0) * 10_000.0
-
     def ticks(self, price_hkd: float) -> float:
         """A price in (fractional) ticks."""
         return price_hkd * 100.0 / self.tick_cents
