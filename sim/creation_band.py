@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.compile import listing_costs
 from sim.market.payers import Payer
+from sim.market.venue_kinds import PROVIDERS
 from sim.scenario.schema import Scenario
 
 
@@ -30,5 +31,5 @@ def band_bps(scenario: Scenario, instrument: str, venue: str, days: pd.DataFrame
 
 def backed_book_listings(scenario: Scenario) -> list[tuple[str, str]]:
     """(instrument, venue) of every ETF or other backed instrument listed on an order book."""
-    return [(name, venue_name) for venue_name, venue in scenario.venues.items() if venue.kind != "dealer"
+    return [(name, venue_name) for venue_name, venue in scenario.venues.items() if PROVIDERS[venue.kind].order_book
             for name in venue.listings if hasattr(scenario.instruments[name], "authorised_participant")]

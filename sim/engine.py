@@ -131,6 +131,9 @@ class _Wiring:
             for collector in (f"{name}:operator", f"{name}:settlement"):
                 self.collectors[collector] = self.ledger.open_account(collector, "collector", Payer.COLLECTOR)
             self.venues[name] = Venue(spec)
+        for charge in self.spec.charges:  # a collector that only a charge names (a new levy's) gets its account too
+            if charge.collector not in self.collectors:
+                self.collectors[charge.collector] = self.ledger.open_account(charge.collector, "collector", Payer.COLLECTOR)
 
     def cost_schedule(self, venue: Venue, instrument_type: str) -> CostSchedule:
         """The charges and reliefs that cover one listing."""
@@ -270,6 +273,8 @@ def build(scenario: Scenario, seed: int) -> Model:
     issues = w.plan_new_issues()
     settlement = Settlement(w.ledger, w.recorder, w.fail_rates, w.fail_rngs, w.horizon, w.spec.buy_in_after_fails)
     market = Market(w.ledger, w.recorder, settlement)
+    for provider in w.providers:
+        provider.market = market
     participants = w.open_participants(market)
     groups = w.open_investors(market, issues)
     desk = w.issuance_desk(issues, groups)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.engine import plan_issues
+from sim.market.venue_kinds import PROVIDERS
 from sim.scenario.schema import Scenario
 
 # Sizes and rates, measured on the shipped baseline (see docs/model.md, "Reliability").
@@ -63,7 +64,7 @@ def estimate(scenario: Scenario) -> Estimate:
     trades = math.ceil(needs * TRADES_PER_NEED)
     requotes = 0
     for venue in scenario.venues.values():
-        if venue.kind == "dealer":
+        if PROVIDERS[venue.kind].spec_key != "market_maker":  # only market makers requote on a clock
             continue
         open_minutes = sum(close - open_ for open_, close in venue.sessions_hours) * 60
         for listing in venue.listings.values():

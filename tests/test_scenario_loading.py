@@ -338,3 +338,13 @@ def test_more_venues_than_the_investor_screen_can_hold_is_a_scenario_error(tmp_p
     one_more = extra + f"  one_more: {venue}\n"
     error = error_of(write(tmp_path, "many.yaml", MINI.replace("investors:\n", one_more + "investors:\n")))
     assert error.key_path == "venues" and f"at most {MAX_VENUES}" in str(error)
+
+
+def test_the_schema_offers_exactly_the_venue_kinds_the_market_has_providers_for():
+    """One mapping from venue kind to liquidity provider: the schema's kinds are the market's."""
+    from typing import get_args
+
+    from sim.market.venue_kinds import PROVIDERS
+    from sim.scenario.venues import VenueParams
+
+    assert set(get_args(VenueParams.model_fields["kind"].annotation)) == set(PROVIDERS)

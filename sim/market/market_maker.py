@@ -28,6 +28,7 @@ class MarketMaker(LiquidityProvider):
 
     payer = Payer.MARKET_MAKER
     spec_key = "market_maker"
+    order_book = True
 
     def __init__(
         self, account: int, listing: Listing, params: MarketMakerSpec, ledger: Ledger, recorder: Recorder

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from sim.market.venue_kinds import PROVIDERS
 from sim.scenario.base import Form, Hour, Name, NonNegativeBps, Strict, check_window
 
 class Fees(Strict):
@@ -107,9 +108,10 @@ class VenueParams(Strict):
             if open_hour < previous_close:
                 raise ValueError("trading sessions must be in order and must not overlap")
             previous_close = close_hour
-        provider = "dealer" if self.kind == "dealer" else "market_maker"
+        provider = PROVIDERS[self.kind].spec_key  # the listing key of this kind's provider: one mapping, the market's
+        others = {cls.spec_key for cls in PROVIDERS.values()} - {provider}
         for name, listing in self.listings.items():
-            wrong = ({"dealer", "market_maker"} - {provider}) & listing.model_fields_set
+            wrong = others & listing.model_fields_set
             if wrong:
                 raise ValueError(f"listing {name}: a {self.kind} venue has a {provider}, not a {wrong.pop()}")
         return self
