@@ -96,6 +96,7 @@ class CostSchedule:
         self.accounts = [collectors[charge.collector] for charge in charges]
         self.network = collectors.get("network", -1)
         self.network_fee_cents = network_fee_cents
+        # stamp duty is credited to its collector in one sum (the first duty charge's: duty has one collector)
         self.government = next((collectors[charge.collector] for charge in charges if charge.duty), None)
         # per payer class, each charge it pays with the reliefs that may waive part of it
         self._owed = [[(charge, account, [relief.share for relief in reliefs
