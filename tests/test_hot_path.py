@@ -19,7 +19,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SCENARIOS, quick
-from sim import engine
 from sim.engine import build
 from sim.market.costs import Charge, CostSchedule, Relief
 from sim.market.investors import InvestorGroup
