@@ -136,12 +136,18 @@ def _mean_or_nan(values: pd.Series) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
 
+def _retail_allocated(r: RunTables) -> float:
+    """Units allocated to the groups flagged `retail`, whatever their names."""
+    issues = _bond_issues(r)
+    columns = [f"allocated_units_{name}" for name, group in r.scenario.investors.items() if group.retail]
+    return float(sum(issues[c].sum() for c in columns if c in issues))
+
+
 def _issuance_kpis() -> list[Kpi]:
     kpis = [
         Kpi("grants_paid_hkd", "HKD", "Issuance grants paid (a fiscal cost)", lambda r: float(r.issuance["grant_hkd"].sum())),
-        Kpi("retail_allocation_share", "fraction", "Retail share of all units allocated in new issues",
-            lambda r: _share(float(_bond_issues(r).get("allocated_units_retail", pd.Series(dtype=float)).sum()),
-                             float(_bond_issues(r)["allocated_units"].sum()))),
+        Kpi("retail_allocation_share", "fraction", "Share of all units allocated in new issues to retail groups "
+            "(investor groups flagged `retail`)", lambda r: _share(_retail_allocated(r), float(_bond_issues(r)["allocated_units"].sum()))),
     ]
     for form in FORMS:
         kpis += [

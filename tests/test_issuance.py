@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import quick
+from conftest import ROOT, quick
 from sim.engine import build
 from sim.invariants import check_invariants
 from sim.market.issuance import Order, allocate, announcement_days, clearing_yield, grant, pro_rata
@@ -177,3 +177,23 @@ def test_market_maker_makes_a_two_way_market_in_new_issues():
     _, tables = life_cycle()
     new = tables.trades[tables.trades["instrument"].str.startswith("green_tokenized")]
     assert set(new["taker_side"]) == {1, -1}, "investors both bought from and sold to the market maker"
+
+
+def test_retail_is_a_flag_not_a_name():
+    """An issue's retail priority and the retail allocation KPI follow the `retail` flag: a retail
+    group named otherwise gets them, a group named `retail` without the flag does not."""
+    from sim.scenario import Scenario, resolve_scenario_dict
+
+    def allocation(rename: str, flag: bool) -> float:
+        data, _ = resolve_scenario_dict(
+            ROOT / "scenarios" / "regular_bond_issuance.yaml",
+            ["horizon_days=12", "investors.retail.tokenized_access=true",
+             "issuers.hksar_government.programmes.green_tokenized.retail_priority_share=0.3"],
+        )
+        group = data["investors"].pop("retail")
+        data["investors"][rename] = {**group, "retail": flag}
+        return run(Scenario.model_validate(data), seed=2).kpis["retail_allocation_share"]
+
+    # (a renamed group draws from streams of its new name, so its allocation differs, but it is retail)
+    assert allocation("retail", True) > 0.0 and allocation("households", True) > 0.0
+    assert allocation("retail", False) == 0.0
