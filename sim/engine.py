@@ -11,6 +11,7 @@ until every trade has settled; `sim.runs` checks the result and builds the table
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import simpy
 from sim.compile import MarketSpec, compile_market
 from sim.market.adoption import daily_shares
 from sim.market.authorised_participant import AuthorisedParticipant
-from sim.market.calendar import BusinessCalendar
+from sim.market.calendar import MARGIN_BUSINESS_DAYS, MINUTES_PER_DAY, BusinessCalendar
 from sim.market.costs import CostSchedule
 from sim.market.investors import Interest, InvestorGroup, Line
 from sim.market.issuance import announcement_days
@@ -285,8 +286,10 @@ def build(scenario: Scenario, seed: int) -> Model:
         env.process(process)
     desk.start(env)
     makers = [p for p in w.providers if isinstance(p, MarketMaker)]
-    return Model(scenario, w.spec, env, w.calendar, w.ledger, w.recorder, settlement, market, w.listings, makers,
-                 participants, groups, issues)
+    model = Model(scenario, w.spec, env, w.calendar, w.ledger, w.recorder, settlement, market, w.listings, makers,
+                  participants, groups, issues)
+    env.process(watch_budget(env, model, run_budget(model)))
+    return model
 
 
 @contextmanager
@@ -305,7 +308,78 @@ def deferred_collection() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
+class RunDidNotEnd(RuntimeError):
+    """A run went past its budget of simulated time or of events: left alone it would not end."""
+
+
+GRACE_DAYS = 10  # business days a run may go on past everything it is known to wait for
+
+
+@dataclass(frozen=True)
+class RunBudget:
+    """How far a run may go: every run of its model ends by `last_day` having scheduled fewer than
+    `events` events, unless something keeps it going (trades that can never settle, a process
+    that never stops). Both scale with the run's own size."""
+
+    last_day: int
+    events: int
+
+
+def run_budget(model: Model) -> RunBudget:
+    """The budget of a built model.
+
+    Time: the horizon, then the calendar's margin (issues are paid and redeemed within it), the
+    longest settlement cycle, the buy-in's retries and a grace. Events: ten times an upper bound
+    of the events a day can schedule (a SimPy event per need at most, the market makers' clock
+    ticks, the participants' checks, a few per issue and per day), over those days.
+    """
+    scenario, spec = model.scenario, model.spec
+    longest_cycle = max((venue.settlement_cycle_days for venue in spec.venues.values()), default=0)
+    last_day = (scenario.horizon_days + MARGIN_BUSINESS_DAYS + longest_cycle
+                + (spec.buy_in_after_fails or 0) + GRACE_DAYS)
+    ticks = sum(
+        sum(close - open_ for open_, close in maker.listing.venue.sessions) * MINUTES_PER_DAY / maker.params.requote_minutes
+        for maker in model.market_makers
+    )
+    checks = sum(len(participant.listings) * MINUTES_PER_DAY / participant.params.check_minutes
+                 for participant in model.participants)
+    needs = sum(group.params.needs_per_day for group in model.groups)
+    per_day = needs + ticks + checks + 10 * (len(model.issues) + len(model.listings)) + 100
+    return RunBudget(last_day, math.ceil(10 * per_day * last_day))
+
+
+def watch_budget(env: simpy.Environment, model: Model, budget: RunBudget):
+    """A process that stops the run, raising `RunDidNotEnd` with its cause, once it goes past its
+    budget; it checks at each day's end and leaves when nothing else is scheduled, so a run that
+    ends by itself ends as it would without it."""
+    scheduled = getattr(env, "_eid", None)  # SimPy's event counter: the id the next event will get
+    queue = getattr(env, "_queue", None)  # SimPy's event queue (read directly: `peek` may be patched in tests)
+    day = 0
+    while (queue if queue is not None else env.peek() < math.inf):  # something else is still scheduled
+        if day >= budget.last_day:
+            raise RunDidNotEnd(_why_not_ended(model, f"it was still going {day - model.scenario.horizon_days} "
+                                                     "business days after the horizon"))
+        if scheduled is not None and next(scheduled) > budget.events:
+            raise RunDidNotEnd(_why_not_ended(model, f"it had scheduled more than {budget.events:,} events by day {day}"))
+        day += 1
+        yield env.timeout(day - env.now)
+
+
 def simulate(model: Model) -> None:
-    """Run the model's event loop to the end."""
+    """Run the model's event loop to its end (its budget's watch stops a run that would not end)."""
     with deferred_collection():
         model.env.run()
+
+
+def _why_not_ended(model: Model, budget_text: str) -> str:
+    """The cause of a run that would not end, as far as the model can tell."""
+    stuck = [listing for listing, trades in enumerate(model.settlement.outstanding_trades) if trades]
+    causes = []
+    for venue in dict.fromkeys(model.listings[listing].venue for listing in stuck):
+        if venue.spec.fail_probability >= 1.0 and model.spec.buy_in_after_fails is None:
+            causes.append(f"trades on venue {venue.name} can never settle: fail probability 1 at "
+                          f"T+{venue.settlement_cycle_days} and buy-ins off (settlement.buy_in_after_fails: null)")
+    if not causes and stuck:
+        causes.append(f"{sum(model.settlement.outstanding_trades):,} trades were still unsettled")
+    cause = "; ".join(causes) or "the model still had events scheduled"
+    return f"the run of {model.scenario.name} did not end: {cause} ({budget_text}); it was stopped"
