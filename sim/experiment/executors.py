@@ -11,17 +11,28 @@ in milliseconds with the model already imported, which matters when each run tak
 two (a fork server would first import the model, about a second that 8 replications on 2
 workers pay in full). Forking a process with threads is unsafe, so a parent with threads (as
 under Dask) starts its workers from a fork server that has imported the model once instead.
+
+Lost workers: a local worker that dies (killed, out of memory) breaks the pool; the runs that
+were in flight are run again in a fresh pool, each at most `WORKER_RETRIES` more times, and
+`WorkerLost` names them if they keep killing their workers. Local workers exit when the process
+that started them dies. On Dask, a task that kills its workers comes back as Dask's
+`KilledWorker`, and a cluster left without any worker for `lost_worker_seconds` (60 s, or
+`TOKENSIM_LOST_WORKER_SECONDS`) stops the experiment with `WorkerLost`. Either way the runs
+finished so far are stored, and the same command resumes with what is missing.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from functools import partial
 from itertools import islice
@@ -31,6 +42,27 @@ from sim.experiment.tasks import Evaluator, Outcome, Task, attempt
 from sim.scenario import ScenarioError
 
 IN_FLIGHT_PER_WORKER = 2
+WORKER_RETRIES = 2  # times a run whose worker died is run again before the experiment stops
+PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for this process when its parent dies
+PARENT_POLL_SECONDS = 1.0
+POLL_SECONDS = 2.0  # how often an experiment on Dask checks, while nothing finishes, that it still has workers
+WAIT_SECONDS = 0.02  # between looks for finished runs on Dask
+
+
+def lost_worker_seconds() -> float:
+    """How long a Dask cluster may be without workers before the experiment stops (default 60 s)."""
+    text = os.environ.get("TOKENSIM_LOST_WORKER_SECONDS", "60")
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0:
+        raise ScenarioError("TOKENSIM_LOST_WORKER_SECONDS", "", "expected a number of seconds above 0", text)
+    return seconds
+
+
+class WorkerLost(RuntimeError):
+    """Workers died or vanished and the experiment cannot go on; finished runs are kept."""
 
 
 class InProcess(AbstractContextManager):
@@ -62,40 +94,96 @@ def default_signals() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def start_worker() -> None:
+    """A local worker's set-up: default signals, and an exit when the process that started it dies.
+
+    On Linux the kernel sends SIGTERM when the parent dies (prctl's PR_SET_PDEATHSIG); a thread
+    that notices the parent has changed covers other systems and a parent that died before the
+    request was made."""
+    default_signals()
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux
+        pass
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch_parent, name="exit-with-parent", daemon=True).start()
+
+
 class ProcessPool(AbstractContextManager):
     """A pool of `workers` local processes."""
 
     def __init__(self, workers: int) -> None:
-        context = worker_start_context()
         self.workers = workers
         self.description = f"{workers} local worker processes"
-        self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=default_signals)
+        self.pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=worker_start_context(), initializer=start_worker)
         # Start the workers now, while this process is single-threaded. Frozen objects are left
         # alone by a forked worker's garbage collector, so it does not copy this process's heap.
         gc.freeze()
         try:
-            self.pool.submit(int).result()
+            pool.submit(int).result()
         finally:
             gc.unfreeze()
+        return pool
 
     def outcomes(self, evaluate: Evaluator, tasks: Sequence[Task]) -> Iterator[Outcome]:
         queue = iter(tasks)
-        running: set[Future] = set()
+        running: dict[Future, Task] = {}
+        retries: dict[str, int] = {}
+
+        def submit(task: Task) -> None:
+            running[self.pool.submit(attempt, evaluate, task)] = task
 
         def top_up() -> None:
             while len(running) < self.workers * IN_FLIGHT_PER_WORKER:
                 task = next(queue, None)
                 if task is None:
                     return
-                running.add(self.pool.submit(attempt, evaluate, task))
+                submit(task)
 
         top_up()
         while running:
             done, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken = False
             for future in done:
-                running.discard(future)
-                yield future.result()
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:  # a worker died: every run still in the pool is lost
+                    broken = True
+                    continue
+                del running[future]
+                yield outcome
+            if broken:
+                self._restart(running, retries)
+                lost = list(running.values())
+                running.clear()
+                for task in lost:
+                    submit(task)
             top_up()
+
+    def _restart(self, running: dict[Future, Task], retries: dict[str, int]) -> None:
+        """A worker died and broke the pool: count a retry for each run in flight, then start a
+        fresh pool (or stop, naming the runs that keep losing their workers)."""
+        for task in running.values():
+            retries[task.key] = retries.get(task.key, 0) + 1
+        failing = [task for task in running.values() if retries[task.key] > WORKER_RETRIES]
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        if failing:
+            seeds = ", ".join(str(task.seed) for task in failing)
+            raise WorkerLost(
+                f"a local worker process died {WORKER_RETRIES + 1} times while running seed(s) {seeds} "
+                "(killed, or out of memory?); the runs finished so far are stored: run the same command "
+                "again to resume, with fewer --workers if memory is short"
+            )
+        self.pool = self._start()
 
     def __exit__(self, *exc: object) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -122,17 +210,43 @@ class DaskCluster(AbstractContextManager):
 
         queue = iter(tasks)
         run = partial(attempt, evaluate)
+        pending: dict[Any, Task] = {}
+        completed = as_completed(with_results=True, raise_errors=False, loop=self.client.loop)
+        patience, alone_since, checked = lost_worker_seconds(), None, time.monotonic()
 
-        def submit(task: Task) -> Any:
-            return self.client.submit(run, task, pure=False)
-
-        first = [submit(task) for task in islice(queue, self.window)]
-        completed = as_completed(first, with_results=True, loop=self.client.loop)
-        for _, outcome in completed:
-            yield outcome
-            task = next(queue, None)
+        def submit(task: Task | None) -> None:
             if task is not None:
-                completed.add(submit(task))
+                future = self.client.submit(run, task, pure=False)
+                pending[future] = task
+                completed.add(future)
+
+        for task in islice(queue, self.window):
+            submit(task)
+        while pending:
+            batch = completed.next_batch(block=False)
+            if not batch:  # nothing finished: now and then, ask whether any worker is left
+                time.sleep(WAIT_SECONDS)
+                if time.monotonic() - checked >= POLL_SECONDS:
+                    checked = time.monotonic()
+                    alone_since = None if self.client.nthreads() else (alone_since or checked)
+                    if alone_since is not None and checked - alone_since >= patience:
+                        raise WorkerLost(
+                            f"the Dask cluster has had no workers for {patience:g} s, with {len(pending)} runs "
+                            "waiting; the runs finished so far are stored: start workers and run the same "
+                            "command again to resume"
+                        )
+                continue
+            alone_since = None
+            for future, result in batch:
+                task = pending.pop(future)
+                if future.status == "error":  # `attempt` keeps a run's own errors: this is the worker's death
+                    raise WorkerLost(
+                        f"Dask workers died while running seed {task.seed} as often as the scheduler allows "
+                        f"({result[1]!r}; killed, or out of memory?); the runs finished so far are stored: "
+                        "run the same command again to resume"
+                    )
+                yield result
+                submit(next(queue, None))
 
     def __exit__(self, *exc: object) -> None:
         self.client.close()
