@@ -275,12 +275,10 @@ def test_a_certain_fail_is_retried_daily_until_the_buy_in_delivers(buy_in_after_
     assert world.ledger.units[ASSET][buyer] == 10 and settlement.outstanding_trades == [0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: with a fail probability of 1 and no buy-in (buy_in_after_fails None) a trade is retried forever, so "
-    "Settlement.process never ends and engine.run's env.run() hangs. A validated scenario reaches it: "
-    "fail_probability_at_t2=0.5, settlement_cycle_days=4, fail_cycle_elasticity=1, buy_in_after_fails=null "
-    "compiles to fail_probability 1.0 (fail_probability_for_cycle caps at 1)."))
-def test_settlement_ends_even_if_every_attempt_fails_and_nobody_buys_in():
+def test_a_trade_that_can_never_be_delivered_stays_outstanding_without_a_buy_in():
+    """Fail probability 1 and no buy-in: the component retries for ever and keeps the trade
+    outstanding (validation refuses such settings, and the engine's budget stops such a run
+    naming the cause: tests/test_run_budget.py)."""
     world = World(provider="dealer")
     seller = world.ledger.open_account("seller", "g", Payer.INVESTOR, 0, (10,))
     buyer = world.ledger.open_account("buyer", "g", Payer.INVESTOR, 100_000)
@@ -288,8 +286,9 @@ def test_settlement_ends_even_if_every_attempt_fails_and_nobody_buys_in():
     settlement.submit(agree(world, seller, buyer, 10, 50_000, day=0), trade_day=0, cycle_days=2)
     env = simpy.Environment()
     process = env.process(settlement.process(env))
-    env.run(until=HORIZON + 250)  # bounded here; the engine runs without a bound
-    assert process.triggered
+    env.run(until=HORIZON + 250)
+    assert not process.triggered and settlement.outstanding_trades == [1]
+    assert world.ledger.units[ASSET][buyer] == 0
 
 
 def test_fail_probability_is_zero_for_atomic_settlement_and_falls_with_a_shorter_cycle():
