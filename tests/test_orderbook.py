@@ -343,14 +343,16 @@ def test_matches_reference_book_and_conserves_quantity(ops):
 
 # -- replace: one call for a ladder's cancels and new orders ------------------
 
-ladder_orders = st.lists(st.tuples(sides, prices, st.integers(0, 20)), max_size=8)  # qty 0 is rejected
+ladder_orders = st.lists(st.tuples(sides, prices, st.integers(0, 20)), max_size=8)  # qty 0 is rejected, with the whole ladder
 cancel_ids = st.one_of(st.lists(st.integers(1, 60), max_size=8), st.just("every resting order"))
 others = st.lists(st.tuples(sides, prices, qtys, owners), max_size=4)  # limit orders sent between re-sends
 rounds = st.lists(st.tuples(others, cancel_ids, ladder_orders, owners), min_size=1, max_size=8)
 
 
 def separately(book: OrderBook, order_ids, orders, owner) -> tuple[list[int], list[Fill]]:
-    """What replace stands for: the plain cancel and submit_limit calls."""
+    """What replace stands for: the plain cancel and submit_limit calls, none of them if a new order is bad."""
+    for side, price, qty in orders:
+        OrderBook().submit_limit(side, price, qty, owner)  # raises on a bad order before the book changes
     for order_id in order_ids:
         book.cancel(order_id)
     ids, fills = [], []
@@ -385,12 +387,15 @@ def test_replace_equals_separate_cancels_and_limit_orders(start, rounds):
             order_ids = [i for i in range(1, plain.limit_orders() + 1) if plain.remaining(i)] + [999]
         most_levels = max(most_levels, len(fast._sides[BUY].levels) + len(fast._sides[SELL].levels))
         outcomes = []
+        before = answers(fast)
         for book, call in ((fast, fast.replace), (plain, lambda *a: separately(plain, *a))):
             try:
                 outcomes.append(call(order_ids, orders, owner))
-            except ValueError as error:
-                outcomes.append(str(error))
+            except ValueError:
+                outcomes.append("rejected")
         assert outcomes[0] == outcomes[1]
+        if outcomes[0] == "rejected":  # all or nothing
+            assert answers(fast) == before
         assert answers(fast) == answers(plain)
         assert len(fast._spare) <= most_levels  # spare levels stay few and empty
         assert all(not level.orders and not level.live and not level.qty for level in fast._spare)

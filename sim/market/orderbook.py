@@ -28,12 +28,23 @@ Layout, chosen for speed:
 Only ``submit_limit`` and ``replace`` consume order ids (IOC and market orders never rest,
 so they need none); a taker's ``owner`` is not recorded, since fills name
 only the maker and the caller already knows the taker. There is no self-trade prevention: a taker may fill
-against resting orders of the same owner. Prices and quantities are expected
-to be ints; only their sign is checked, to keep the hot path cheap.
+against resting orders of the same owner.
+
+Contract at the entry points: a side is ``BUY`` or ``SELL``, a price a whole number of ticks
+(at least 1), a quantity a whole number of units (at least 1) and an order id an int; anything
+else (a float, even a whole one, NaN, a string, a bool, zero or less) raises a ``ValueError``
+naming the argument and the value, and leaves the book exactly as it was. ``replace`` checks
+every new order before it cancels or places anything, so it is all or nothing. Ints of other
+integral types (numpy's) are accepted and stored as Python ints. The checks stay cheap on the
+hot path: one inline test per order relying on ``type(x) is int`` and on CPython keeping one
+object per small int (so ``side is BUY`` holds for any Python int 1); whatever fails it goes
+to ``_order``, which accepts the integral values the inline test let slip and explains the rest.
 """
 
 from collections import deque
 from heapq import heapify, heappop, heappush, nsmallest
+from numbers import Integral
+from operator import index
 from typing import NamedTuple
 
 BUY = 1
@@ -78,13 +89,46 @@ class _Side:
         self.qty = 0  # live resting quantity on the side
 
 
-def _invalid(side: int, qty: int, price: int | None = None) -> ValueError:
-    """Explain why an order was rejected (kept off the fast path)."""
+def _integer(name: str, value: object) -> int:
+    """``value`` as a Python int, or a ValueError naming ``name``: ints and other integral types
+    (numpy's), but not bool, and no float, even a whole one."""
+    if type(value) is int:
+        return value
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return index(value)
+    raise ValueError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+
+
+def _order(side: object, price: object, qty: object, where: str = "") -> tuple[int, int, int]:
+    """The order's ``(side, price, qty)`` as Python ints, or a ValueError naming the bad argument
+    (prefixed by ``where``) and its value. Off the fast path: called only when the inline check fails."""
+    side = _integer(where + "side", side)
     if side != BUY and side != SELL:
-        return ValueError(f"side must be BUY (1) or SELL (-1), got {side!r}")
-    if qty <= 0:
-        return ValueError(f"qty must be a positive int, got {qty!r}")
-    return ValueError(f"price must be a positive int of ticks, got {price!r}")
+        raise ValueError(f"{where}side must be BUY (1) or SELL (-1), got {side!r}")
+    price = _integer(where + "price", price)
+    if price < 1:
+        raise ValueError(f"{where}price must be at least 1 tick, got {price!r}")
+    qty = _integer(where + "qty", qty)
+    if qty < 1:
+        raise ValueError(f"{where}qty must be at least 1, got {qty!r}")
+    return side, price, qty
+
+
+def _orders(orders: list) -> list[tuple[int, int, int]]:
+    """``replace``'s new orders, checked and as Python ints, or a ValueError naming the first bad one."""
+    checked = []
+    for i, order in enumerate(orders):
+        try:
+            side, price, qty = order
+        except (TypeError, ValueError):
+            raise ValueError(f"orders[{i}] must be a (side, price, qty) tuple, got {order!r}") from None
+        checked.append(_order(side, price, qty, f"orders[{i}] "))
+    return checked
+
+
+def _order_ids(order_ids: list) -> list[int]:
+    """Order ids as Python ints, or a ValueError naming the first that is not an int."""
+    return [_integer(f"order_ids[{i}]", order_id) for i, order_id in enumerate(order_ids)]
 
 
 class OrderBook:
@@ -107,8 +151,8 @@ class OrderBook:
         """Match at prices at least as good as ``price`` (best price, then
         oldest first), then rest the remainder at ``price``. Returns
         ``(order_id, fills)``; the id is assigned even if fully filled."""
-        if (side != BUY and side != SELL) or qty <= 0 or price <= 0:
-            raise _invalid(side, qty, price)
+        if (side is not BUY and side is not SELL) or type(price) is not int or type(qty) is not int or price < 1 or qty < 1:
+            side, price, qty = _order(side, price, qty)
         order_id = self._next_id
         self._next_id = order_id + 1
         fills: list[Fill] = []
@@ -122,8 +166,8 @@ class OrderBook:
 
     def submit_ioc(self, side: int, price: int, qty: int, owner: int) -> list[Fill]:
         """Immediate-or-cancel limit: match as submit_limit does, drop the remainder."""
-        if (side != BUY and side != SELL) or qty <= 0 or price <= 0:
-            raise _invalid(side, qty, price)
+        if (side is not BUY and side is not SELL) or type(price) is not int or type(qty) is not int or price < 1 or qty < 1:
+            side, price, qty = _order(side, price, qty)
         fills: list[Fill] = []
         self._match(side, side * price, qty, fills)
         return fills
@@ -131,8 +175,8 @@ class OrderBook:
     def submit_market(self, side: int, qty: int, owner: int) -> list[Fill]:
         """Walk the opposite side at any price until filled or the side is
         empty; drop the remainder."""
-        if (side != BUY and side != SELL) or qty <= 0:
-            raise _invalid(side, qty)
+        if (side is not BUY and side is not SELL) or type(qty) is not int or qty < 1:
+            side, _, qty = _order(side, 1, qty)
         fills: list[Fill] = []
         self._match(side, _NO_LIMIT, qty, fills)
         return fills
@@ -140,6 +184,8 @@ class OrderBook:
     def cancel(self, order_id: int) -> int:
         """Remove a resting order; return the quantity that was still resting
         (0 if unknown, already filled or already cancelled)."""
+        if type(order_id) is not int:
+            order_id = _integer("order_id", order_id)
         self.cancels += 1
         qty = self._qty.pop(order_id, 0)
         if not qty:
@@ -167,7 +213,23 @@ class OrderBook:
         one call per ladder on the hot path: ``submit_limit``'s body is inlined, and when every
         resting order is cancelled (a maker alone in its book) the book is emptied at once and its
         levels kept for the new orders. Returns the new orders' ids and the fills of any that
-        were marketable."""
+        were marketable. All or nothing: every id and new order is checked before the book changes."""
+        if type(orders) is not list:
+            orders = list(orders)  # read twice below
+        checked = True
+        try:
+            for side, price, qty in orders:
+                if (side is not BUY and side is not SELL) or type(price) is not int or type(qty) is not int or price < 1 or qty < 1:
+                    checked = False
+                    break
+        except (TypeError, ValueError):  # not (side, price, qty) triples
+            checked = False
+        if not checked:
+            orders = _orders(orders)  # numpy ints made Python ints, or a ValueError naming the bad order
+        for order_id in order_ids:
+            if type(order_id) is not int:
+                order_ids = _order_ids(order_ids)
+                break
         qtys, keys, owners, sides, spare = self._qty, self._key, self._owner, self._sides, self._spare
         if len(qtys.keys() & order_ids) == len(qtys):  # every resting order goes
             self.cancels += len(order_ids)
@@ -178,8 +240,6 @@ class OrderBook:
         ids: list[int] = []
         fills: list[Fill] = []
         for side, price, qty in orders:
-            if (side != BUY and side != SELL) or qty <= 0 or price <= 0:
-                raise _invalid(side, qty, price)
             order_id = self._next_id
             self._next_id = order_id + 1
             ids.append(order_id)
