@@ -392,6 +392,9 @@ def test_market_maker_ladder_respects_every_cap_and_stays_ordered(
     assert len(bids) <= levels and len(asks) <= levels
     if bids and asks:
         assert bids[0][0] < asks[0][0]
+    # what lets the maker skip the book's checks (`OrderBook.replace_valid`): its ladder meets the contract
+    assert all(side in (BUY, SELL) and type(price) is int and type(size) is int and price >= 1 and size >= 1
+               for side, price, size in world.provider._quoted)
 
 
 def test_market_maker_leans_its_quotes_against_its_inventory():

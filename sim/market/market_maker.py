@@ -66,7 +66,7 @@ class MarketMaker(LiquidityProvider):
             self.requote(t, sample=False)
 
     def withdraw(self) -> None:
-        self.listing.book.replace(self._orders, [], self.account)
+        self.listing.book.replace_valid(self._orders, [], self.account)
         self._orders = []
         self._quoted = []
         self._sizes = []
@@ -94,7 +94,7 @@ class MarketMaker(LiquidityProvider):
         if not (intact and inputs == self._inputs):
             ladder = self._ladder(*inputs)
             if not (intact and ladder == self._quoted):
-                self._orders, fills = book.replace(self._orders, ladder, account)
+                self._orders, fills = book.replace_valid(self._orders, ladder, account)  # ints by construction
                 self._quoted = ladder
                 self._sizes = [size for _, _, size in ladder]
                 intact = not fills  # orders that met no resting order rest in full

@@ -230,6 +230,15 @@ class OrderBook:
             if type(order_id) is not int:
                 order_ids = _order_ids(order_ids)
                 break
+        return self.replace_valid(order_ids, orders, owner)
+
+    def replace_valid(
+        self, order_ids: list[int], orders: list[tuple[int, int, int]], owner: int
+    ) -> tuple[list[int], list[Fill]]:
+        """`replace` for arguments already known to meet its contract: `order_ids` a list of ints,
+        `orders` a list of (BUY or SELL, price, qty) with int price and qty of at least 1. A market
+        maker's ladder is built so (`sim.market.market_maker`, asserted in its tests) and skips the
+        checks on the hot path; anything else calls `replace`."""
         qtys, keys, owners, sides, spare = self._qty, self._key, self._owner, self._sides, self._spare
         if len(qtys.keys() & order_ids) == len(qtys):  # every resting order goes
             self.cancels += len(order_ids)
