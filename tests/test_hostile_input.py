@@ -173,7 +173,8 @@ HOSTILE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "huge integer": (lambda d: put(d, "seed: 1" + "0" * 5000 + "\n"), "too long"),
     "large integer": (lambda d: put(d, baseline_setting("seed", "1" + "0" * 40)), "seed"),
     "huge float": (lambda d: put(d, baseline_setting("horizon_days", "1e400")), "horizon_days"),
-    "NaN": (lambda d: put(d, baseline_setting("horizon_days", ".nan")), "finite"),
+    "NaN": (lambda d: put(d, baseline_setting("horizon_days", ".nan")), "integer"),
+    "NaN for a number": (lambda d: put(d, baseline_setting("seed", "1") + "settlement: {funding_rate_per_year: .nan}\n"), "finite"),
     "infinity": (lambda d: put(d, baseline_setting("seed", "-.inf")), "seed"),
     "non-UTF-8 bytes": (lambda d: put(d, b"name: caf\xe9\n"), "not UTF-8"),
     "NUL and control characters": (lambda d: put(d, "name: a\x00b\n"), "unacceptable character"),
@@ -244,6 +245,14 @@ OVERRIDES = {
     "--set: huge integer": ("seed=1" + "0" * 5000, "too long"),
     "--set: alias bomb": ("seed=" + bomb(7).replace("\n", ", ").replace("name: ", "z: ").join("{}"), "alias bomb"),
     "--set: python tag": ("seed=!!python/object/apply:os.system ['true']", "cannot read the value"),
+    "--set: key given twice": ("policy.stamp_duty.tokenized_etf={rate_per_side: 0.0, rate_per_side: 0.9}",
+                               "column 22: duplicate key 'rate_per_side'"),
+    "--set: key given twice through a merge key": (
+        "policy.stamp_duty.tokenized_etf={<<: {rate_per_side: 0.0}, rate_per_side: 0.9}", "duplicate key 'rate_per_side'"),
+    "--set: integer key": ("venues.exchange.listings={1: {}}", "key '1' is not text"),
+    "--set: date past the calendar": ("calendar.start_date=9999-12-31", "outside the calendar's range"),
+    "--set: February 30": ("calendar.start_date=2026-02-30", "is not a day on the calendar.*YYYY-MM-DD"),
+    "--set: number for a date": ("calendar.start_date=0", "expected a date"),
 }
 
 
@@ -254,6 +263,17 @@ def test_hostile_override_gives_a_clear_error(case, capsys):
         load_scenario(SCENARIOS / "baseline.yaml", [text])
     assert main(["validate", str(SCENARIOS / "baseline.yaml"), "--set", text]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_settings_under_which_trades_can_never_settle_exit_2_naming_the_venue(capsys):
+    """Fails certain at T+1 (0.5 x (1/2)^-5, capped at 1) and no buy-ins: the run would never end."""
+    settings_ = ("horizon_days=2", "venues.exchange.fail_probability_at_t2=0.5", "settlement.fail_cycle_elasticity=-5",
+                 "venues.exchange.settlement_cycle_days=1", "settlement.buy_in_after_fails=null")
+    arguments = ["validate", str(SCENARIOS / "baseline.yaml")] + [part for text in settings_ for part in ("--set", text)]
+    assert main(arguments) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "venues.exchange: trades can never settle: fail probability 1 at T+1 and buy-ins off" in err
 
 
 CHILD = """
@@ -291,9 +311,9 @@ def test_extends_within_and_one_folder_up_is_allowed(tmp_path):
 
 
 def _strict(text: str) -> Any:
-    from sim.scenario.loader import _StrictLoader
+    from sim.scenario.strict_yaml import load_strict
 
-    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader
+    return load_strict(text)
 
 
 def tally() -> list[tuple[str, int, Counter]]:

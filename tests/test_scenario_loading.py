@@ -348,3 +348,154 @@ def test_the_schema_offers_exactly_the_venue_kinds_the_market_has_providers_for(
     from sim.scenario.venues import VenueParams
 
     assert set(get_args(VenueParams.model_fields["kind"].annotation)) == set(PROVIDERS)
+
+
+# --- strict input: keys given once, dates on the calendar, no coercion, trades that settle ------
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        "{<<: {rate_per_side: 0.0}, rate_per_side: 0.9}",
+        "{rate_per_side: 0.9, <<: {rate_per_side: 0.0}}",
+        "{<<: [{rate_per_side: 0.0}, {rate_per_side: 0.9}]}",
+        "{<<: {rate_per_side: 0.0, rate_per_side: 0.9}}",
+    ],
+)
+def test_a_merge_key_may_not_bring_in_a_key_given_again(tmp_path: Path, mapping: str) -> None:
+    path = write(tmp_path, "merged.yaml", MINI + f"policy:\n  stamp_duty:\n    tokenized_etf: {mapping}\n")
+    text = str(error_of(path))
+    assert "duplicate key 'rate_per_side'" in text and f"line {MINI.count(chr(10)) + 3}," in text
+
+
+def test_a_merge_key_combining_distinct_keys_still_works(tmp_path: Path) -> None:
+    path = write(tmp_path, "merged.yaml", MINI.replace(
+        "  exchange: {kind: exchange, form: conventional, listings: {etf: {}}}",
+        "  exchange: &exchange {kind: exchange, form: conventional, listings: {etf: {}}}\n"
+        "  second:\n    <<: *exchange\n    settlement_cycle_days: 1",
+    ))
+    assert load_scenario(path).venues["second"].settlement_cycle_days == 1
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "policy.stamp_duty.tokenized_etf={rate_per_side: 0.0, rate_per_side: 0.9}",
+        "policy.stamp_duty.tokenized_etf={rate_per_side: 0.9, <<: {rate_per_side: 0.0}}",
+    ],
+)
+def test_a_set_value_giving_a_key_twice_is_refused(mini: Path, override: str) -> None:
+    error = error_of(mini, (override,))
+    assert (error.source, error.key_path) == ("--set", "policy.stamp_duty.tokenized_etf")
+    assert "cannot read the value: column" in str(error) and "duplicate key 'rate_per_side'" in str(error)
+
+
+def test_a_set_value_with_an_integer_key_is_refused(mini: Path) -> None:
+    error = error_of(mini, ("venues.exchange.listings={1: {}}",))
+    assert error.source == "--set" and "key '1' is not text; quote it" in str(error)
+
+
+def test_an_integer_entry_name_built_in_code_gives_a_scenario_error() -> None:
+    """The did-you-mean report for named entries compares names as text, whatever the keys are."""
+    from pydantic import ValidationError
+
+    from sim.scenario.errors import from_validation_error
+
+    data, provenance = resolve_scenario_dict(Path(__file__).parent.parent / "scenarios" / "baseline.yaml")
+    data["venues"]["exchange"]["listings"] = {1: {}}
+    with pytest.raises(ValidationError) as caught:
+        Scenario.model_validate(data)
+    assert isinstance(from_validation_error(caught.value, Scenario, data, provenance, "x.yaml"), ScenarioError)
+
+
+@pytest.mark.parametrize("date", ["2026-02-30", "2026-13-01", "0000-01-01", "2026-02-29", "2026-04-31"])
+def test_a_date_not_on_the_calendar_names_key_value_and_how_a_date_looks(tmp_path: Path, mini: Path, date: str) -> None:
+    expected = f'calendar.start_date = "{date}": is not a day on the calendar (a date is written YYYY-MM-DD, e.g. 2026-01-05).'
+    assert str(error_of(mini, (f"calendar.start_date={date}",))) == f"--set: {expected}"
+    path = write(tmp_path, "dated.yaml", MINI + f"calendar: {{start_date: {date}}}\n")
+    assert str(error_of(path)) == f"{path}: {expected}"
+
+
+@pytest.mark.parametrize(
+    ("override", "key_path"),
+    [
+        ("calendar.start_date=9999-12-31", "calendar.start_date"),
+        ("calendar.start_date=1899-12-31", "calendar.start_date"),
+        ("calendar.holidays=[2026-01-01, 2300-01-01]", "calendar.holidays[1]"),
+    ],
+)
+def test_a_date_beyond_the_calendar_is_refused(mini: Path, override: str, key_path: str) -> None:
+    error = error_of(mini, (override,))
+    assert error.key_path == key_path and "outside the calendar's range, 1900-01-01 to 2199-12-31" in str(error)
+
+
+def test_the_calendar_refuses_a_start_it_cannot_serve_rather_than_overflow() -> None:
+    import datetime
+
+    from sim.market.calendar import BusinessCalendar
+
+    with pytest.raises(ValueError, match="outside the calendar's range"):
+        BusinessCalendar(datetime.date(9999, 12, 31), n_days=10)
+
+
+@pytest.mark.parametrize(
+    ("override", "phrase"),
+    [
+        ("calendar.start_date=0", "calendar.start_date = 0: expected a date (a date is written YYYY-MM-DD"),
+        ('calendar.start_date="5 Jan 2026"', 'calendar.start_date = "5 Jan 2026": expected a date'),
+        ('calendar.start_date="2026-02-30"', 'calendar.start_date = "2026-02-30": is not a day on the calendar'),
+        ("calendar.start_date=2026-01-05 09:30:00", "expected a date without a time of day"),
+        ("calendar.holidays=[2026-01-01, 20260102]", "expected a date at [1]"),
+    ],
+)
+def test_only_a_yaml_date_is_taken_as_a_date(mini: Path, override: str, phrase: str) -> None:
+    assert phrase in str(error_of(mini, (override,)))
+
+
+@pytest.mark.parametrize(
+    ("override", "phrase"),
+    [
+        ("horizon_days=5.0", "horizon_days = 5.0: expected an integer"),
+        ("instruments.etf.creation_unit_units=100000.0", "expected an integer"),
+        ("instruments.etf.authorised_participant.initial_units={conventional: 10.0}", "expected an integer at conventional"),
+        ("venues.platform.sessions_hours=[[0, \"24\"]]", "expected a number at [0][1]"),
+        ("settlement.buy_in_after_fails=2.0", "expected an integer"),
+    ],
+)
+def test_integer_fields_refuse_numbers_with_a_point_wherever_they_are(mini: Path, override: str, phrase: str) -> None:
+    assert phrase in str(error_of(mini, (override,)))
+
+
+def test_a_bond_coupon_frequency_must_be_an_integer(tmp_path: Path) -> None:
+    bond = "  bond: {type: bond, coupon_rate: 0.02, coupon_frequency_per_year: 2.0, tenor_years: 5, issue_date: 2025-01-02}\n"
+    path = write(tmp_path, "bond.yaml", MINI.replace("  etf: {type: etf}\n", "  etf: {type: etf}\n" + bond).replace(
+        "listings: {etf: {}}}\n  platform", "listings: {etf: {}, bond: {}}}\n  platform"))
+    error = error_of(path)
+    assert error.key_path == "instruments.bond.coupon_frequency_per_year" and "expected an integer" in str(error)
+
+
+@pytest.mark.parametrize("order", [("etf", "other"), ("other", "etf")])
+def test_a_pair_correlated_twice_is_refused_in_either_order(tmp_path: Path, order: tuple[str, str]) -> None:
+    text = MINI.replace("  etf: {type: etf}\n", "  etf: {type: etf}\n  other: {type: etf}\n").replace(
+        "listings: {etf: {}}}\n  platform", "listings: {etf: {}, other: {}}}\n  platform")
+    pairs = f"correlations:\n  - {{between: [etf, other], coefficient: 0.2}}\n  - {{between: [{order[0]}, {order[1]}], coefficient: 0.9}}\n"
+    error = error_of(write(tmp_path, "pairs.yaml", text + pairs))
+    assert f"correlations: {order[0]} and {order[1]} are paired twice; give each pair once" in str(error)
+
+
+_NEVER_SETTLES = (
+    "venues.exchange.fail_probability_at_t2=0.5", "settlement.fail_cycle_elasticity=-5",
+    "venues.exchange.settlement_cycle_days=1", "settlement.buy_in_after_fails=null",
+)
+
+
+def test_a_venue_whose_trades_can_never_settle_is_refused(mini: Path) -> None:
+    text = str(error_of(mini, _NEVER_SETTLES))
+    assert "venues.exchange: trades can never settle: fail probability 1 at T+1 and buy-ins off" in text
+
+
+@pytest.mark.parametrize(
+    "change", ["settlement.buy_in_after_fails=1", "settlement.fail_cycle_elasticity=-0.9", "venues.exchange.settlement_cycle_days=2"]
+)
+def test_a_venue_that_fails_often_but_can_settle_loads(mini: Path, change: str) -> None:
+    load_scenario(mini, (*_NEVER_SETTLES, change))

@@ -14,6 +14,11 @@ import datetime
 from collections.abc import Iterable
 
 MARGIN_BUSINESS_DAYS = 60  # business days precomputed after the horizon
+# Dates the calendar serves: a start date (and any holiday) must lie between these, which keeps
+# every date a run can reach (the horizon and margin, at most 10,000 + 60 business days, and a
+# bond's maturity, at most 50 years on) far from the last date Python can hold, 9999-12-31.
+FIRST_DATE = datetime.date(1900, 1, 1)
+LAST_DATE = datetime.date(2199, 12, 31)
 DAYS_PER_YEAR = 365.0
 MINUTES_PER_DAY = 24 * 60
 SATURDAY = 5  # datetime.date.weekday(): Monday is 0, so Saturday and Sunday are >= 5
@@ -50,6 +55,8 @@ class BusinessCalendar:
     ) -> None:
         if n_days <= 0:
             raise ValueError(f"n_days must be positive, got {n_days}")
+        if not FIRST_DATE <= start <= LAST_DATE:
+            raise ValueError(f"start date {start} is outside the calendar's range, {FIRST_DATE} to {LAST_DATE}")
         self.start = start
         self.n_days = n_days
         self._holidays = frozenset(holidays)
@@ -65,6 +72,8 @@ class BusinessCalendar:
         while len(dates) < count:
             if self.is_business_day(when):
                 dates.append(when)
+            if when == datetime.date.max and len(dates) < count:
+                raise ValueError(f"{count} business days from {self.start} run past the last date, {when}")
             when += datetime.timedelta(days=1)
         return dates
 

@@ -174,7 +174,7 @@ def _typo_report(entry_model: type[BaseModel], data: Any, entry_path: Loc) -> tu
     required = [key for key, field in entry_model.model_fields.items() if field.is_required()]
     if not isinstance(entry, Mapping) or any(key in entry for key in required):
         return None
-    siblings = [key for key in _value_at(data, entry_path[:-1]) or {} if key != name]
+    siblings = [str(key) for key in _value_at(data, entry_path[:-1]) or {} if str(key) != name]
     close = difflib.get_close_matches(name, siblings, n=1)
     if not close:
         return None

@@ -8,7 +8,7 @@ from typing import Any, Annotated, Literal
 import numpy as np
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from sim.scenario.base import Form, Name, NonNegativeBps, Strict
+from sim.scenario.base import Date, Form, Name, NonNegativeBps, Strict
 
 class GbmProcess(Strict):
     """Geometric random walk of an ETF's underlying basket, per unit of the ETF."""
@@ -81,7 +81,7 @@ class Bond(Strict):
     coupon_rate: float = Field(ge=0.0, lt=0.5, description="Annual coupon rate (0.025 = 2.5%).")
     coupon_frequency_per_year: Literal[1, 2, 4, 12] = Field(2, description="Coupons a year.")
     tenor_years: float = Field(gt=0, le=50, description="Years from issue to maturity.")
-    issue_date: datetime.date = Field(description="Issue date (YYYY-MM-DD).")
+    issue_date: Date = Field(description="Issue date (YYYY-MM-DD).")
     min_denomination_units: int = Field(
         1, gt=0, le=10**7, description="Smallest tradable amount, units of HK$100 face."
     )

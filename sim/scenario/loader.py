@@ -1,9 +1,9 @@
 """Load a scenario: YAML file -> dict -> `extends` merged -> `--set` applied -> validated `Scenario`.
 
-YAML is read with a strict safe loader: no Python tags, no duplicate keys, text keys only, so
-what a file says is exactly what the schema sees. A file may start from another with
-`extends: base.yaml` (relative to the extending file's folder, with `..` taken lexically;
-chains of any length):
+YAML is read strictly (`sim.scenario.strict_yaml`): no Python tags, no key given twice (merge
+keys included), text keys only, so what a file says is exactly what the schema sees. A file
+may start from another with `extends: base.yaml` (relative to the extending file's folder, with
+`..` taken lexically; chains of any length):
 
 * mappings merge key by key, recursively, and the extending file wins;
 * lists and scalars are replaced whole (a list is never appended to);
@@ -37,6 +37,7 @@ from pydantic import ValidationError
 from sim.scenario.errors import ScenarioError, from_validation_error
 from sim.scenario.overrides import OVERRIDE_SOURCE, Override, apply_override, parse_override
 from sim.scenario.schema import Scenario
+from sim.scenario.strict_yaml import StrictLoader
 
 Provenance = dict[tuple[str, ...], str]
 
@@ -44,41 +45,6 @@ MAX_FILE_BYTES = 1_000_000
 MAX_DEPTH = 32
 MAX_NODES = 100_000
 YAML_SUFFIXES = (".yaml", ".yml")
-
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-_STR_TAG = "tag:yaml.org,2002:str"
-
-
-class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when PyYAML has it
-    """A safe loader that rejects duplicate and non-text mapping keys, and any non-standard tag."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[str] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == _MERGE_TAG:
-                continue
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != _STR_TAG:
-                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else key_node.id
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {shown!r} is not text; quote it", key_node.start_mark
-                )
-            if key_node.value in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
-                )
-            seen.add(key_node.value)
-        return super().construct_mapping(node, deep=deep)
-
-    def refuse_tag(self, node: yaml.Node) -> None:
-        """`!!python/object` and other non-standard tags are refused, not silently ignored."""
-        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-        raise yaml.constructor.ConstructorError(
-            None, None, f"tag {tag} is not allowed (scenario files are plain YAML)", node.start_mark
-        )
-
-
-_StrictLoader.add_constructor(None, _StrictLoader.refuse_tag)
-
 
 def load_scenario(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> Scenario:
     """The validated scenario in `path`, after `extends` and the `KEY.PATH=VALUE` overrides."""
@@ -183,7 +149,7 @@ def _read_mapping(path: Path) -> dict[str, Any]:
 def _construct(path: Path, text: str) -> Any:
     """The Python value of the YAML `text`, built only after its size has been checked."""
     _check_nesting(path, text)
-    loader = _StrictLoader(text)
+    loader = StrictLoader(text)
     try:
         node = loader.get_single_node()
         _check_size(path, node)

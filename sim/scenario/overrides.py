@@ -1,6 +1,7 @@
 """Command-line overrides: `--set KEY.PATH=VALUE` applied to the raw scenario data.
 
-The value text is read as YAML (`0` is a number, `true` a boolean, `[[0, 24]]` a list, `null`
+The value text is read as strict YAML, like a file (`sim.scenario.strict_yaml`: no key given twice,
+merge keys included; text keys only; `0` is a number, `true` a boolean, `[[0, 24]]` a list, `null`
 null, and an empty value is null too); the schema types it when the whole scenario is
 validated, so an override is checked exactly like the same value written in a file. An override
 replaces the value at its path whole (a mapping value is not merged), applies after `extends`,
@@ -15,6 +16,7 @@ from typing import Any
 import yaml
 
 from sim.scenario.errors import ScenarioError
+from sim.scenario.strict_yaml import load_strict
 
 OVERRIDE_SOURCE = "--set"
 
@@ -39,9 +41,13 @@ def parse_override(text: str) -> Override:
     if not all(path):
         raise ScenarioError(OVERRIDE_SOURCE, "", "empty segment in the key path", text)
     try:
-        value = yaml.safe_load(value_text)
+        value = load_strict(value_text)
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or "not valid YAML"
+        mark = getattr(error, "problem_mark", None)
+        if mark is not None:
+            line = f"line {mark.line + 1}, " if mark.line else ""
+            problem = f"{line}column {mark.column + 1}: {problem}"
         raise ScenarioError(OVERRIDE_SOURCE, key, f"cannot read the value: {problem}", value_text) from None
     return Override(path, value)
 

@@ -15,9 +15,9 @@ import difflib
 import numpy as np
 from pydantic import Field, model_validator
 
-from sim.market.settlement import DEFAULT_FAIL_ELASTICITY
+from sim.market.settlement import DEFAULT_FAIL_ELASTICITY, fail_probability_for_cycle
 
-from sim.scenario.base import FORMS, Form, Hour, Name, NonNegativeBps, Rate, Strict
+from sim.scenario.base import FORMS, Date, Form, Hour, Name, NonNegativeBps, Rate, Strict
 from sim.scenario.instruments import (
     Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, AuthorisedParticipantParams, SpotProcess, YieldProcess,
     correlation_matrix,
@@ -41,10 +41,11 @@ MAX_VENUES = 62  # investors screen needs with one bit per venue in an int64 (si
 class Calendar(Strict):
     """Business days: the run's clock skips weekends and the listed holidays."""
 
-    start_date: datetime.date = Field(
-        datetime.date(2026, 1, 5), description="First day of the run (day 0 is the first business day on or after it)."
+    start_date: Date = Field(
+        datetime.date(2026, 1, 5), description="First day of the run (day 0 is the first business day on or after it); "
+        "every date in a scenario lies between 1900-01-01 and 2199-12-31."
     )
-    holidays: list[datetime.date] = Field(default_factory=list, description="Public holidays (YYYY-MM-DD).")
+    holidays: list[Date] = Field(default_factory=list, description="Public holidays (YYYY-MM-DD).")
 
 
 class SettlementTerms(Strict):
@@ -143,15 +144,38 @@ class Scenario(Strict):
             for venue_name in group.venues or ():
                 if venue_name not in self.venues:
                     raise ValueError(f"investors.{group_name}.venues: unknown venue '{venue_name}'")
+        pairs: set[frozenset[str]] = set()
         for correlation in self.correlations:
             _known_names(correlation.between, known, "correlations")
             if correlation.between[0] == correlation.between[1]:
                 raise ValueError(f"correlations: {correlation.between[0]} is paired with itself")
+            if frozenset(correlation.between) in pairs:
+                first, second = correlation.between
+                raise ValueError(f"correlations: {first} and {second} are paired twice; give each pair once")
+            pairs.add(frozenset(correlation.between))
         _check_correlations_possible(self.correlations, list(self.instruments))
         listed = {name for venue in self.venues.values() for name in venue.listings}
         unlisted = sorted(known - listed)
         if unlisted:
             raise ValueError(f"instrument {unlisted[0]} is listed on no venue; add it to a venue's listings")
+        return self
+
+
+    @model_validator(mode="after")
+    def _trades_can_settle(self) -> Scenario:
+        """Without buy-ins a trade settles only when an attempt succeeds, so a venue whose attempts
+        all fail would keep the run going for ever."""
+        if self.settlement.buy_in_after_fails is not None:
+            return self
+        for name, venue in self.venues.items():
+            cycle = venue.settlement_cycle_days
+            elasticity = self.settlement.fail_cycle_elasticity
+            if fail_probability_for_cycle(venue.fail_probability_at_t2, 2, cycle, elasticity) >= 1.0:
+                raise ValueError(
+                    f"venues.{name}: trades can never settle: fail probability 1 at T+{cycle} and buy-ins off "
+                    f"(fail_probability_at_t2 {venue.fail_probability_at_t2} scaled by settlement.fail_cycle_elasticity "
+                    f"{elasticity}; settlement.buy_in_after_fails is null)"
+                )
         return self
 
 
