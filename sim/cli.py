@@ -4,19 +4,21 @@ A user's mistake (a bad file, key or value) is reported in one short paragraph o
 exit status 2 and no traceback, and nothing is written to the output folder: every scenario
 named on the command line is validated, its output folder checked and its memory estimated
 before any is run. A folder already holding the same run (scenario, seed and code) is skipped
-as up to date; one holding another run is replaced only with `--overwrite`. A run whose
-accounting invariants break exits with status 1, naming the invariant, instrument and day.
+as up to date; one holding another run is replaced only with `--overwrite`, also when another
+process wrote it while this run ran (`sim.outputs.write_run`: that run is then refused, status 2).
+An output folder that is a file, read-only or not writable is a user's mistake (status 2); an OS
+fault while writing (a full disk) exits with status 1; both name the path, and nothing half-written
+is kept. A run whose accounting invariants break exits with status 1, naming the invariant,
+instrument and day.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from sim.experiment.executors import default_signals, worker_start_context
 from sim.invariant_replay import locate
 from sim.invariants import InvariantError
 from sim.market.ledger import AccountingError
-from sim.outputs import run_status, write_run
+from sim.outputs import PLACE_ERRORS, OutputError, output_folder, run_status, terminate_as_interrupt, write_run
 from sim.report.commands import add_parsers as add_report_parsers
 from sim.report.sweep_figures import sensitivity_figures, sweep_figures
 from sim.run_progress import progress_every, run_with_progress
@@ -101,14 +103,6 @@ class _Plan:
     status: str
 
 
-def output_folder(text: str) -> Path:
-    """`--out` as a folder: it may not exist yet, but it may not be a file."""
-    out = Path(text)
-    if out.exists() and not out.is_dir():
-        raise ScenarioError("--out", "", "is a file, not a folder", text)
-    return out
-
-
 def _plan(out: Path, path: Path, scenario: Scenario, args: argparse.Namespace) -> _Plan:
     """Refuse (before anything runs) to replace a folder silently, or one that is not a run's."""
     seed = scenario.seed if args.seed is None else args.seed
@@ -130,7 +124,8 @@ def _run_plan(plan: _Plan, out: Path, args: argparse.Namespace) -> tuple[dict[st
         kpis = {key: value for key, value in kpis.items() if key not in ("scenario", "seed")}
         return kpis, f"{name}: up to date in {plan.folder} (same scenario, seed and code); skipped"
     result = run_checked(plan.scenario, plan.seed, quiet=bool(args.quiet))
-    folder = write_run(result, out, _sources(plan.path, args.set), list(args.set), ["tokensim", *args.argv])
+    folder = write_run(result, out, _sources(plan.path, args.set), list(args.set), ["tokensim", *args.argv],
+                       overwrite=args.overwrite)
     return result.kpis, f"{name}: {len(result.trades):,} trades over {plan.scenario.horizon_days} days -> {folder}"
 
 
@@ -147,20 +142,6 @@ def run_checked(scenario: Scenario, seed: int, quiet: bool = False) -> RunResult
         return run(scenario, seed=seed) if every is None else run_with_progress(scenario, seed, every)
     except InvariantError as error:
         raise (locate(scenario, seed) or error) from None
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-@contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a `kill`) is handled like Ctrl-C: temporary folders are removed on the way out."""
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_comparison(results: list[tuple[str, dict[str, float]]]) -> None:
@@ -246,6 +227,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TooLarge as error:
         print(f"error: {error}", file=sys.stderr)
         return USER_ERROR
+    except OutputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.status
+    except OSError as error:  # outside the writers that name their folder: a read, or an experiment's store
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
+        return USER_ERROR if error.errno in PLACE_ERRORS else 1
     except AccountingError as error:
         print(f"error: {error} (a model bug: please report it with the scenario and seed)", file=sys.stderr)
         return 1

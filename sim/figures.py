@@ -4,6 +4,9 @@ house style every figure of the package shares.
 One house style for every figure: a title, axis labels with units, and a source line naming
 the scenario, the seed and the package version, so a figure pasted into a slide keeps its
 provenance. `add_source` and `PNG_METADATA` carry that style to the policy report's and the validation's figures.
+Every figure module imports this one, which turns matplotlib's math parsing off: names and
+descriptions come from scenario files, and a `$` in them is text to print, not markup to parse
+(`$\\frac$` would otherwise stop a report after all its runs). No figure uses math text.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 import matplotlib
 
 matplotlib.use("Agg")
+matplotlib.rcParams["text.parse_math"] = False  # text from scenario files is plain text, never mathtext
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sim import __version__  # noqa: E402

@@ -1,16 +1,23 @@
 """The policy report: the `report` command's files, their content against comparison.csv,
 escaping of scenario text, the summary's wording, the PDF, rebuilding from saved outputs alone
-(a copied folder, an edited comparison, a folder from before series records), and the runs'
-series records behind the figures."""
+(a copied folder, an edited comparison, a folder from before series records), the runs'
+series records behind the figures, and writing it safely (math markup in scenario text, an
+unusable --out, a full disk, SIGTERM, a killed writer)."""
 
 from __future__ import annotations
 
 import argparse
+import errno
 import html
 import json
 import math
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 from pathlib import Path
 
@@ -18,7 +25,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import SCENARIOS
+from conftest import ROOT, SCENARIOS
+from sim.cli import main
 from sim.report.break_even import break_even
 from sim.report.commands import add_parsers
 from sim.report.document import content, render_html, summaries
@@ -200,3 +208,72 @@ def test_break_even_is_duty_forgone_over_twice_the_waived_rate(reported):
     assert case.extra_turnover_hkd == pytest.approx(tokenized_etf["difference"], rel=1e-6)
     assert case.baseline_turnover_hkd == pytest.approx(tokenized_etf["baseline_mean"], rel=1e-6)
     assert break_even(inputs, "baseline") is None
+
+
+# Reliability: math markup in scenario text, unusable --out, a full disk, SIGTERM, a killed writer.
+
+def test_math_markup_in_a_display_name_is_printed_not_parsed(tmp_path, capsys):
+    """A dollar sign in scenario text reaches the PDF's text pages and the figures as plain text."""
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
+    waiver = yaml.safe_load((SCENARIOS / "stamp_duty_waiver.yaml").read_text())
+    waiver["instruments"] = {"hk_tracker": {"name": r"HK $\frac$ tracker"}}
+    (folder / "stamp_duty_waiver.yaml").write_text(yaml.safe_dump({**waiver, "description": r"costs $\frac{1}{2$"}))
+    out = tmp_path / "out"
+    sets = [arg for item in ["horizon_days=4", *QUICK[1:]] for arg in ("--set", item)]
+    assert report_command(str(folder), "--reps", "2", "--workers", "1", "--out", str(out), "--quiet", *sets) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert html.escape(r"HK $\\frac$ tracker") in page and (out / "report.pdf").read_bytes().startswith(b"%PDF")
+    (out / "report.html").unlink()
+    assert report_command(str(out / EXPERIMENT)) == 0  # rebuilt from the experiment's folder
+    assert (out / EXPERIMENT / "report.pdf").is_file()
+
+
+def test_report_out_that_is_a_file_is_a_user_error(reported, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("keep me")
+    assert main(["report", str(reported / EXPERIMENT), "--out", str(taken)]) == 2
+    error = capsys.readouterr().err
+    assert error == f"error: {taken}: --out is a file, not a folder.\n"
+    assert taken.read_text() == "keep me" and sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_a_full_disk_while_writing_the_report_leaves_nothing(reported, tmp_path, monkeypatch, capsys):
+    def disk_full(report, path):
+        path.write_bytes(b"%PDF-1.4 truncated")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr("sim.report.document.render_pdf", disk_full)
+    out = tmp_path / "out"
+    assert main(["report", str(reported / EXPERIMENT), "--out", str(out)]) == 1
+    assert capsys.readouterr().err == f"error: could not write {out}: No space left on device; nothing of it was kept\n"
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its temporary one
+
+
+def test_sigterm_while_the_report_is_written_removes_its_temporary_folder(reported, tmp_path):
+    copy = tmp_path / "experiment"
+    shutil.copytree(reported / EXPERIMENT, copy)
+    process = subprocess.Popen([sys.executable, "-m", "sim.cli", "report", str(copy)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not [p for p in tmp_path.iterdir() if p.name.startswith(".experiment.partial-report-")]:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.005)
+    process.send_signal(signal.SIGTERM)  # while report.html and report.pdf are being written
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
+    assert stderr.startswith("interrupted: no report was written") and str(copy) in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment"]
+    assert not (copy / "report.html").exists() and not (copy / "report.pdf").exists()
+
+
+def test_a_killed_report_writer_leaves_a_marked_folder_that_the_next_report_removes(reported, tmp_path):
+    copy = tmp_path / "experiment"
+    shutil.copytree(reported / EXPERIMENT, copy)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    abandoned = tmp_path / f".experiment.partial-report-{int(dead.stdout)}"  # what SIGKILL while writing leaves
+    abandoned.mkdir()
+    (abandoned / "report.pdf").write_bytes(b"%PDF-1.4 truncated")
+    assert report_command(str(copy)) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment"]

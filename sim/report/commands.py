@@ -11,16 +11,21 @@ Mistakes (no baseline, no policy, a bad key) are ScenarioErrors: one line, exit 
 nothing written. Given one folder holding a `manifest.json` (a `compare` experiment's folder,
 possibly copied from another machine), nothing runs: the report is rebuilt from its saved
 tables and runs' series records, into `--out` when given, else into that folder itself.
+`--out` is checked before anything runs (a file, or a read-only place, is a ScenarioError).
+SIGTERM while the report is written is handled like Ctrl-C: its temporary folder is removed,
+a line on stderr says so, and the exit status is 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from sim.experiment import api
-from sim.experiment.commands import add_execution_options, conduct, execution_options, print_comparison
+from sim.experiment.commands import INTERRUPTED, add_execution_options, conduct, execution_options, print_comparison
+from sim.outputs import output_folder, terminate_as_interrupt
 from sim.report.document import build_report
 from sim.scenario import ScenarioError
 from sim.scenario_files import scenario_files
@@ -76,15 +81,29 @@ def command_report(args: argparse.Namespace) -> int:
         if args.set or args.baseline or args.seed is not None:
             raise ScenarioError(str(folder), "", "--set, --baseline and --seed apply to scenario files, not to a "
                                 "finished experiment's folder")
-        html, pdf = build_report(folder, args.out or folder)
-        print(f"report: {html} and {pdf}")
-        return 0
+        return write_report(folder, output_folder(args.out or str(folder)))
     args.out = args.out or "outputs"
+    output_folder(args.out)
     baseline, policies = split_baseline(scenario_files(args.files), args.baseline)
+    status = 0
 
     def report(result: api.ExperimentResult) -> None:
+        nonlocal status
         print_comparison(result)
-        html, pdf = build_report(result.folder, args.out)
-        print(f"report: {html} and {pdf}")
+        status = write_report(result.folder, Path(args.out))
 
-    return conduct(lambda: api.compare(baseline, policies, reps=args.reps, **execution_options(args)), report)
+    return conduct(lambda: api.compare(baseline, policies, reps=args.reps, **execution_options(args)), report) or status
+
+
+def write_report(folder: Path, out: Path) -> int:
+    """Build the report of the experiment in `folder` into `out`; SIGTERM, like Ctrl-C, stops it
+    with nothing written (exit status 130) and the experiment's runs kept."""
+    try:
+        with terminate_as_interrupt():
+            html, pdf = build_report(folder, out)
+    except KeyboardInterrupt:
+        print(f"interrupted: no report was written; the experiment's runs in {folder} are kept "
+              f"(`tokensim report {folder}` writes the report from them)", file=sys.stderr)
+        return INTERRUPTED
+    print(f"report: {html} and {pdf}")
+    return 0

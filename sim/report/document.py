@@ -4,9 +4,11 @@
 and writes both files. The HTML carries its figures as base64 PNG data URIs and its style
 inline, so it opens anywhere without other files or network access; the PDF (matplotlib's
 PdfPages, no other dependency) has a title page with the summary, the sections' notes and
-the headline table, then one page per figure. Figures come in sections (see `sections`). Text from scenario files is HTML-escaped. The same inputs give
-byte-identical HTML: no dates, and PNGs without version metadata. Both files are written into
-a temporary folder beside `out_dir` and moved into place only when both are complete.
+the headline table, then one page per figure. Figures come in sections (see `sections`).
+Text from scenario files is HTML-escaped, and reaches matplotlib as plain text (the house style
+of `figures` turns math parsing off). The same inputs give byte-identical HTML: no dates, and
+PNGs without version metadata. Both files are written into a temporary folder beside `out_dir`
+and moved into place only when both are complete.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import io
 import json
 import os
 import shutil
-import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 from matplotlib.backends.backend_pdf import PdfPages
 
 from sim.figures import PNG_METADATA, plt
+from sim.outputs import PARTIAL_PREFIX, OutputError, folder_lock, remove_abandoned
 from sim.report.inputs import ReportInputs, load_inputs
 from sim.report.break_even import break_evens
 from sim.report.sections import Section, report_sections
@@ -286,19 +288,27 @@ def render_pdf(report: Content, path: Path) -> None:
 
 
 def _write_atomically(out_dir: Path, files: dict[str, object]) -> list[Path]:
-    """Write each file (text, or a function of a path) into a temporary folder beside `out_dir`,
-    then move them all into `out_dir`; on any error nothing is left behind."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.report-", dir=out_dir.parent))
+    """Write each file (text, or a function of a path) into a temporary folder beside `out_dir`
+    (`.<name>.partial-report-<pid>`, removed by the next report there if its process was killed),
+    then move them all into `out_dir` with its parent locked; on any error or interruption
+    nothing is left behind, and an OS error (a full disk, say) is an `OutputError` naming the path."""
+    partial = out_dir.parent / f"{PARTIAL_PREFIX}{out_dir.name}.partial-report-{os.getpid()}"
     try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned(out_dir)
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
         for name, writer in files.items():
             if isinstance(writer, str):
                 (partial / name).write_text(writer, encoding="utf-8")
             else:
                 writer(partial / name)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            os.replace(partial / name, out_dir / name)
+        with folder_lock(out_dir.parent):
+            out_dir.mkdir(exist_ok=True)
+            for name in files:
+                os.replace(partial / name, out_dir / name)
+    except OSError as error:
+        raise OutputError.writing(out_dir, error) from error
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return [out_dir / name for name in files]

@@ -4,8 +4,9 @@
 the report folder; it exits 1 when a check falls outside its range (after writing the report,
 which says which and why), so scripts and CI notice. `calibrate` fits the investor groups' gain means to a target volume elasticity and prints
 them as `--set` overrides (also written as a YAML snippet). A user's mistake is a ScenarioError,
-which the command line prints on one line with exit status 2. `add_parsers` registers both on
-the `tokensim` subcommand parser.
+which the command line prints on one line with exit status 2; so is an `--out` that is a file
+or cannot be written, found before anything runs. `add_parsers` registers both on the
+`tokensim` subcommand parser.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from sim.scenario import ScenarioError
-from sim.outputs import write_folder
+from sim.outputs import output_folder, write_folder
 from sim.validation.calibration import DEFAULT_TARGET, GainFit, fit_gain_scale
 from sim.validation.checks import OUTSIDE
 from sim.validation.report import write_report
@@ -65,6 +66,7 @@ def add_parsers(subparsers: Any) -> None:
 
 
 def command_validate_model(args: argparse.Namespace) -> int:
+    output_folder(args.out)
     settings = QUICK if args.quick else FULL
     if args.seeds is not None:
         settings = replace(settings, seeds=args.seeds)
@@ -104,6 +106,7 @@ def _write_calibration(fit: GainFit, folder: Path) -> None:
 
 def command_calibrate(args: argparse.Namespace) -> int:
     _check_calibration_options(args)
+    output_folder(args.out)
     horizon = args.horizon_days if args.horizon_days is not None else CALIBRATION_HORIZON_DAYS[args.quick]
     seeds = args.seeds if args.seeds is not None else CALIBRATION_SEEDS[args.quick]
     runs = ModelRuns.of(args.file, [f"horizon_days={horizon}", *args.set], seeds, args.seed)
