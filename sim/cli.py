@@ -27,7 +27,8 @@ import yaml
 
 from sim import __version__
 from sim.experiment.commands import add_commands, add_execution_options, command_run_experiment, wants_experiment
-from sim.experiment.executors import default_signals, worker_start_context
+from sim.engine import RunDidNotEnd
+from sim.experiment.executors import WorkerLost, start_worker, worker_start_context
 from sim.invariant_replay import locate
 from sim.invariants import InvariantError
 from sim.market.ledger import AccountingError
@@ -71,7 +72,7 @@ def command_run(args: argparse.Namespace) -> int:
     rows = []
     with terminate_as_interrupt():
         if workers > 1:
-            with ProcessPoolExecutor(workers, mp_context=worker_start_context(), initializer=default_signals) as pool:
+            with ProcessPoolExecutor(workers, mp_context=worker_start_context(), initializer=start_worker) as pool:
                 done = [pool.submit(_run_plan, plan, out, args) for plan in plans]
                 for plan, future in zip(plans, done):
                     rows.append(_report(plan, *future.result()))
@@ -236,6 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USER_ERROR if error.errno in PLACE_ERRORS else 1
     except AccountingError as error:
         print(f"error: {error} (a model bug: please report it with the scenario and seed)", file=sys.stderr)
+        return 1
+    except (RunDidNotEnd, WorkerLost) as error:  # a run or the workers failed, not the user's input
+        print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: no partial output was kept", file=sys.stderr)

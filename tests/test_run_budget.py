@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import quick
+from conftest import SCENARIOS, quick
 from sim.engine import RunBudget, RunDidNotEnd, build, run_budget, simulate, watch_budget
 
 
@@ -35,3 +35,16 @@ def test_a_run_that_ends_by_itself_ends_within_its_budget_and_as_it_would_alone(
     simulate(model)
     assert model.env.now <= budget.last_day and model.scenario.horizon_days < budget.last_day
     assert sum(model.settlement.outstanding_trades) == 0
+
+
+def test_the_command_line_reports_a_run_that_did_not_end_in_one_paragraph(monkeypatch, capsys, tmp_path):
+    """Settings validation cannot see through (here: a run forced past its budget) end with exit 1 and the cause."""
+    from sim import engine
+    from sim.cli import main
+
+    monkeypatch.setattr(engine, "run_budget", lambda model: RunBudget(last_day=2, events=10**9))
+    code = main(["run", str(SCENARIOS / "baseline.yaml"), "--set", "horizon_days=4",
+                 "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "did not end" in err and "Traceback" not in err
+    assert not (tmp_path / "baseline").exists()  # nothing of the run was kept
