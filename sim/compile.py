@@ -64,7 +64,7 @@ def compile_market(scenario: Scenario) -> MarketSpec:
         correlation=correlation,
         venues={name: venue_spec(scenario, name, index) for index, name in enumerate(scenario.venues)},
         investors={name: _copy(specs.InvestorSpec, group) for name, group in scenario.investors.items()},
-        programmes={name: programme_spec(issuer_name, name, programme)
+        programmes={name: programme_spec(issuer_name, name, programme, issuer.kind)
                     for issuer_name, issuer in scenario.issuers.items()
                     for name, programme in issuer.programmes.items()},
         charges=charges(scenario),
@@ -141,8 +141,9 @@ def listing_costs(scenario: Scenario, venue: str, instrument_type: str, extra: t
                         defaultdict(int), round(params.fees.network_fee_hkd_per_transfer * 100))
 
 
-def programme_spec(issuer: str, name: str, programme: Any) -> specs.ProgrammeSpec:
-    return _copy(specs.ProgrammeSpec, programme, name=name, issuer=issuer, instrument_type=programme.instrument_type)
+def programme_spec(issuer: str, name: str, programme: Any, issuer_kind: str = "market") -> specs.ProgrammeSpec:
+    return _copy(specs.ProgrammeSpec, programme, name=name, issuer=issuer, issuer_kind=issuer_kind,
+                 instrument_type=programme.instrument_type)
 
 
 def _copy(cls: type, model: Any, **given: Any) -> Any:

@@ -51,7 +51,7 @@ def test_clearing_yield_is_the_lowest_that_covers_the_book():
 
 def test_grant_is_half_of_eligible_cost_capped_and_zero_when_ineligible():
     lever = scheme(enabled=True)
-    full = dict(size_hkd=2e9, distinct_investors=10, grants_so_far=0, affiliated_platform=False)
+    full = dict(size_hkd=2e9, distinct_investors=10, grants_so_far=0, affiliated_platform=False, issuer_kind="market")
     assert grant(lever, 0, 3_000_000, **full) == 1_500_000
     assert grant(lever, 0, 8_000_000, **full) == 2_500_000  # full cap
     assert grant(lever, 0, 8_000_000, **{**full, "size_hkd": 5e8}) == 1_250_000  # half grant: below HK$1bn
@@ -61,6 +61,9 @@ def test_grant_is_half_of_eligible_cost_capped_and_zero_when_ineligible():
     assert grant(scheme(enabled=False), 0, 3_000_000, **full) == 0
     assert grant(scheme(enabled=True, from_day=10), 5, 3_000_000, **full) == 0
     assert grant(scheme(enabled=True, from_day=10, to_day=20), 20, 3_000_000, **full) == 0
+    assert grant(lever, 0, 3_000_000, **{**full, "issuer_kind": "government"}) == 0  # it would pay itself
+    counterfactual = scheme(enabled=True, eligible_issuers=["market", "government"])
+    assert grant(counterfactual, 0, 3_000_000, **{**full, "issuer_kind": "government"}) == 1_500_000
 
 
 def scheme(**lever):
@@ -120,9 +123,12 @@ def test_allocation_covers_an_oversubscribed_issue_exactly():
     assert (issuance["allocated_units"] == issuance["offered_units"]).all()
 
 
+MARKET_ISSUER = "issuers.hksar_government.kind=market"  # the grant tests give the programme to a market issuer
+
+
 def test_grant_lowers_issuer_net_cost_by_exactly_the_grant():
-    _, with_grant = life_cycle()
-    _, without = life_cycle("policy.issuance_grant.enabled=false")
+    _, with_grant = life_cycle(MARKET_ISSUER)
+    _, without = life_cycle(MARKET_ISSUER, "policy.issuance_grant.enabled=false")
     a, b = with_grant.issuance, without.issuance
     assert (a["cost_hkd"].to_numpy() == b["cost_hkd"].to_numpy()).all()
     assert a["grant_hkd"].sum() > 0 == b["grant_hkd"].sum()
@@ -147,7 +153,7 @@ def test_lower_minimum_denomination_raises_retail_allocation():
 
 
 def test_cheaper_form_is_chosen_after_grants():
-    model, tables = life_cycle(f"{PROGRAMME}.form=cheaper")
+    model, tables = life_cycle(MARKET_ISSUER, f"{PROGRAMME}.form=cheaper")
     forms = list(tables.issuance["form"])
     assert forms[:2] == ["tokenized", "tokenized"], "the grant makes the first two tokenized issues cheaper"
     assert forms[2:] == ["conventional", "conventional"], "without a grant the conventional issue costs less"
@@ -197,3 +203,25 @@ def test_retail_is_a_flag_not_a_name():
     # (a renamed group draws from streams of its new name, so its allocation differs, but it is retail)
     assert allocation("retail", True) > 0.0 and allocation("households", True) > 0.0
     assert allocation("retail", False) == 0.0
+
+
+def test_the_governments_own_issues_get_no_grant_and_a_grant_covers_only_the_named_fees():
+    """The scheme pays market issuers a share of their fixed fees (arranger, legal, audit, rating,
+    listing, platform), not of underwriting and distribution; the government's issues get nothing."""
+    _, government = life_cycle()
+    assert government.issuance["grant_hkd"].sum() == 0
+    cheap = f"{PROGRAMME}.costs.tokenized.proportional_cost_bps=0"
+    _, market = life_cycle(MARKET_ISSUER)
+    _, market_no_underwriting = life_cycle(MARKET_ISSUER, cheap)
+    assert market.issuance["grant_hkd"].sum() > 0
+    fixed = 3_000_000  # the programme's fixed fees: half of them, or the half grant's cap
+    assert set(market.issuance["grant_hkd"].round(2)) <= {0.0, min(0.5 * fixed, 1_250_000), min(0.5 * fixed, 2_500_000)}
+    assert list(market.issuance["grant_hkd"]) == list(market_no_underwriting.issuance["grant_hkd"])
+
+
+def test_the_digital_bond_grant_scenario_pays_the_bank_and_not_the_government():
+    result = run(quick("digital_bond_grant", "horizon_days=60"), seed=3)
+    issues = result.issuance[result.issuance["kind"] == "bond issue"]
+    bank = issues["name"].str.startswith("bank_notes")
+    assert issues.loc[bank, "grant_hkd"].gt(0).all() and issues.loc[~bank, "grant_hkd"].eq(0).all()
+    assert result.kpis["grants_paid_hkd"] == pytest.approx(issues.loc[bank, "grant_hkd"].sum())

@@ -5,9 +5,11 @@ on fixed days or by a regular rule. During bookbuilding, orders arrive with the 
 each accepts; at the close the issuer sets the lowest yield at which the book still covers the
 issue (never above the yield it offered), every order at or below that yield is allocated
 pro-rata (after any priority share), and the coupon is set at that yield so the bond prices at
-par. Grants follow the Digital Bond Grant Scheme's shape: a share of eligible costs, a full
-grant with a higher cap for large, widely placed issues on an unaffiliated platform, a half
-grant otherwise, at most a few grants per issuer.
+par. Grants follow the Digital Bond Grant Scheme's shape: for market issuers only (the government's
+own issues would be paid from its own purse), a share of the eligible costs (the named fee
+categories: arranger, legal, audit, rating, listing or CMU lodging, DLT platform; not
+underwriting and distribution), a full grant with a higher cap for large, widely placed issues
+on an unaffiliated platform, a half grant otherwise, at most a few grants per issuer.
 """
 
 from __future__ import annotations
@@ -87,10 +89,11 @@ def allocate(
 
 def grant(
     scheme: GrantSpec, day: int, eligible_cost_hkd: float, size_hkd: float, distinct_investors: int,
-    grants_so_far: int, affiliated_platform: bool,
+    grants_so_far: int, affiliated_platform: bool, issuer_kind: str,
 ) -> float:
     """The grant for one tokenized issue: min(share of eligible cost, cap), or 0 when ineligible."""
-    if not scheme.open.value_on(day) or affiliated_platform or grants_so_far >= scheme.max_grants_per_issuer:
+    if (not scheme.open.value_on(day) or issuer_kind not in scheme.eligible_issuers or affiliated_platform
+            or grants_so_far >= scheme.max_grants_per_issuer):
         return 0.0
     full = size_hkd >= scheme.full_grant_min_size_hkd and distinct_investors >= scheme.min_unaffiliated_investors
     cap = scheme.full_grant_cap_hkd if full else scheme.half_grant_cap_hkd

@@ -206,7 +206,9 @@ class IssuanceDesk:
         if issue.form == "tokenized":
             so_far = self.grants_by_issuer.get(issue.issuer_account, 0)
             affiliated = issue.listing.venue.name in issue.affiliated_venues
-            amount = grant(self.grants, day, (fixed + proportional) / 100.0, size_hkd, investors, so_far, affiliated)
+            # eligible: the fixed fees (named categories), not underwriting and distribution (proportional)
+            amount = grant(self.grants, day, fixed / 100.0, size_hkd, investors, so_far, affiliated,
+                           issue.programme.issuer_kind)
             grant_cents = min(round(amount * 100), self.ledger.free_cash(self.grant_scheme))
             if grant_cents > 0:
                 self.ledger.pay(self.grant_scheme, issue.issuer_account, grant_cents)
@@ -266,4 +268,5 @@ def issue_cost_hkd(programme: ProgrammeSpec, form: str) -> float:
 
 def expected_grant_hkd(grants: GrantSpec, programme: ProgrammeSpec, day: int, grants_so_far: int) -> float:
     """The grant a tokenized issue would get if widely placed (used to choose the cheaper form)."""
-    return grant(grants, day, issue_cost_hkd(programme, "tokenized"), offered_value_hkd(programme), math.inf, grants_so_far, False)
+    return grant(grants, day, programme.costs["tokenized"].fixed_cost_hkd, offered_value_hkd(programme), math.inf,
+                 grants_so_far, False, programme.issuer_kind)

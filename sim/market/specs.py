@@ -228,6 +228,7 @@ class ProgrammeSpec:
 
     name: str
     issuer: str
+    issuer_kind: str  # `government` or `market`
     instrument_type: str  # `bond` or `revenue_token`
     form: str  # `conventional`, `tokenized` or `cheaper`
     issue_days: tuple[int, ...]
@@ -261,3 +262,4 @@ class GrantSpec:
     min_unaffiliated_investors: int
     max_grants_per_issuer: int
     budget_hkd: float
+    eligible_issuers: tuple[str, ...]  # kinds of issuer the scheme pays

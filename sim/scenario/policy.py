@@ -6,7 +6,7 @@ them, and one `value_on(day)`; the engine hands the market each lever as a plain
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -54,6 +54,11 @@ class GrantLever(DatedLever):
     min_unaffiliated_investors: int = Field(5, ge=0, le=10_000, description="Distinct investors needed for a full grant.")
     max_grants_per_issuer: int = Field(2, ge=0, le=1000, description="Grants one issuer may receive.")
     budget_hkd: float = Field(1e9, ge=0, lt=1e13, description="Money set aside to pay grants, HKD.")
+    eligible_issuers: list[Literal["government", "market"]] = Field(
+        default_factory=lambda: ["market"],
+        description="Kinds of issuer whose digital issues may get a grant (the scheme is for market issuers; "
+        "adding `government` is a counterfactual: the government would pay itself).",
+    )
 
     def inside(self) -> bool:
         return self.enabled

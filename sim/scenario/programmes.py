@@ -13,8 +13,14 @@ from sim.scenario.venues import ListingParams
 class FormCosts(Strict):
     """An issuer's costs for one form of issue."""
 
-    fixed_cost_hkd: float = Field(0.0, ge=0, lt=1e10, description="Legal, arranger, listing or platform onboarding, per issue, HKD.")
-    proportional_cost_bps: NonNegativeBps = Field(0.0, description="Underwriting and distribution, bps of size.")
+    fixed_cost_hkd: float = Field(
+        0.0, ge=0, lt=1e10,
+        description="Arranger, legal, audit, rating, listing or CMU lodging and DLT platform fees, per issue, HKD: "
+        "the Digital Bond Grant Scheme's eligible categories.",
+    )
+    proportional_cost_bps: NonNegativeBps = Field(
+        0.0, description="Underwriting and distribution, bps of size (not eligible for grants)."
+    )
     servicing_cost_hkd_per_payment: float = Field(0.0, ge=0, lt=1e9, description="Cost of each coupon or principal payment, HKD.")
     settlement_days: int = Field(5, ge=0, le=30, description="Business days from allocation to settlement (primary market).")
     payment_lag_days: int = Field(0, ge=0, le=30, description="Business days from a payment date until holders are paid.")
@@ -104,6 +110,11 @@ class Programme(Strict):
 class Issuer(Strict):
     """An issuer: the government, a corporate, or a project company issuing revenue tokens."""
 
+    kind: Literal["government", "market"] = Field(
+        "market",
+        description="`government` (the HKSAR Government: a grant of its own scheme would be paid to itself) or "
+        "`market` (a bank, a corporate, a quasi-government body or a project company).",
+    )
     initial_cash_hkd: float = Field(1e11, ge=0, lt=1e14, description="Cash held at the start, HKD.")
     affiliated_platforms: list[Name] = Field(default_factory=list, description="Venues affiliated with the issuer (no grant).")
     programmes: dict[Name, Programme] = Field(default_factory=dict, description="Issuance programmes by name.")
