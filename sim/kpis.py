@@ -1,8 +1,14 @@
 """The KPIs of a run, declared in one table and computed from the run's tables.
 
 Each KPI has a name, unit, meaning and formula (`declared_kpis`), so outputs, reports and
-documentation read the same list. Some KPIs exist once per instrument, form or group; the
-settlement-economics KPIs follow the declared ones.
+documentation read the same list. Some KPIs exist once per instrument, listing, form or group;
+the settlement-economics KPIs follow the declared ones.
+
+Totals and rates stand side by side: a total (investors' cost in HKD) moves with the value
+traded, a rate (cost in bps of value traded) does not. Means over quote samples pool every
+listing of a form, so a new wide listing moves them; per-listing and value-weighted spreads
+say which. Turnover splits a fixed stream of needs over instruments by interest weights, so a
+new instrument's turnover is substitution by construction (see `SUBSTITUTION`).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.market.venue_kinds import PROVIDERS
 from sim.scenario.schema import FORMS, Scenario
 from sim.settlement_economics import settlement_kpis
 from sim.tables import RunTables
@@ -20,6 +27,18 @@ from sim.tables import RunTables
 
 FISCAL_KPIS = ("stamp_duty_hkd", "grants_paid_hkd")
 """The KPIs that are money the government collects or pays: the report shows them as the policy's fiscal cost."""
+
+SUBSTITUTION = ("; each investor group's needs are split over the instruments it is interested in by fixed "
+                "interest weights, so a new instrument's turnover is drawn from the others' by construction "
+                "(substitution, not new demand)")
+"""Said of every turnover KPI: how needs choose among instruments and wrappers is not modelled yet."""
+
+POOLED_SPREAD = ("mean over quote samples of every listing in that form; a new wide listing raises it: see the "
+                 "per-listing and value-weighted spreads")
+"""Said of each form's mean quoted spread: it pools listings, so the mix of listings moves it."""
+
+COST_PARTS = {"duty": "taker_duty_hkd", "fees": "taker_fees_hkd", "spread": "taker_spread_hkd"}
+"""Investors' all-in cost, by part: the trade table's column of each."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +64,75 @@ def _investor_trades(r: RunTables) -> pd.DataFrame:
     return r.trades[r.trades["taker_group"].isin(list(r.scenario.investors))]
 
 
+def _cost_bps(parts: tuple[str, ...], **where: str) -> Callable[[RunTables], float]:
+    """Investors' cost in these parts per HK$ they traded (of the trades matching `where`), in bps; NaN without trades."""
+    def compute(r: RunTables) -> float:
+        trades = _investor_trades(r)
+        for column, wanted in where.items():
+            trades = trades[trades[column] == wanted]
+        value = float(trades["value_hkd"].sum())
+        cost = sum(float(trades[COST_PARTS[part]].sum()) for part in parts)
+        return cost / value * 10_000.0 if value > 0 else float("nan")
+    return compute
+
+
 def _mean_spread(r: RunTables, form: str) -> float:
     spreads = r.quotes.loc[r.quotes["form"] == form, "spread_bps"]
     return float(spreads.mean()) if len(spreads) else float("nan")
+
+
+def _listing_names(r: RunTables, frame: pd.DataFrame) -> pd.DataFrame:
+    """Per listing index in `frame`: its name as KPIs give it (the instrument, or for an issue of a
+    programme the programme, so that a programme's issues pool), its venue and its form."""
+    issues = r.issuance
+    programme_of = {} if "programme" not in issues else dict(
+        issues.loc[issues["programme"].notna(), ["name", "programme"]].itertuples(index=False))
+    listings = frame.drop_duplicates("listing").set_index("listing")[["instrument", "venue_name", "form"]]
+    return listings.assign(name=[programme_of.get(i, i) for i in listings["instrument"]])
+
+
+def _pooled(r: RunTables, frame: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
+    """Sum and count of `values` (rows of `frame`) per KPI listing (name, venue), with its form."""
+    per_listing = values.groupby(frame["listing"]).agg(["sum", "count"])
+    names = _listing_names(r, frame).reindex(per_listing.index)
+    pooled = per_listing.groupby([names["name"], names["venue_name"]]).sum()
+    return pooled.assign(form=names.groupby([names["name"], names["venue_name"]])["form"].first())
+
+
+QUOTE_MEASURES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
+    "spread_bps": lambda quotes: quotes["spread_bps"],
+    "depth_hkd": lambda quotes: quotes["depth_units"] * quotes["fair_value_hkd"],
+}
+"""What a quote sample shows, by KPI name prefix: its spread, and its depth at the touch valued at fair value."""
+
+
+def _listing_mean(measure: str, name: str, venue: str) -> Callable[[RunTables], float]:
+    """Mean of a quote-sample measure on one listing (a programme's issues pooled); NaN if never quoted."""
+    def compute(r: RunTables) -> float:
+        pooled = _pooled(r, r.quotes, QUOTE_MEASURES[measure](r.quotes))
+        if (name, venue) not in pooled.index:
+            return float("nan")
+        total, count = pooled.loc[(name, venue), ["sum", "count"]]
+        return float(total / count)
+    return compute
+
+
+def _value_weighted_spread(r: RunTables, form: str) -> float:
+    """Each quoted listing's mean spread in this form, weighted by the value traded on it; NaN if none traded."""
+    quoted = _pooled(r, r.quotes, r.quotes["spread_bps"])
+    quoted = quoted[quoted["form"] == form]
+    weights = _pooled(r, r.trades, r.trades["value_hkd"])["sum"].reindex(quoted.index, fill_value=0.0)
+    total = float(weights.sum())
+    return float((quoted["sum"] / quoted["count"] * weights).sum() / total) if total > 0 else float("nan")
+
+
+def book_listings(scenario: Scenario) -> list[tuple[str, str]]:
+    """(instrument or programme, venue) of every order-book listing, in declaration order: the listings
+    with quote samples (a dealer answers requests for quote and shows none)."""
+    listed = [(name, venue_name) for venue_name, venue in scenario.venues.items() for name in venue.listings]
+    listed += [(name, venue_name) for name, programme in scenario.programmes().items()
+               for venue_name in dict.fromkeys(programme.venue.values())]
+    return [(name, venue) for name, venue in listed if PROVIDERS[scenario.venues[venue].kind].order_book]
 
 
 def _abs_premium(r: RunTables, kind: str = "etf") -> float:
@@ -71,18 +156,32 @@ def _total(column: str) -> Callable[[RunTables], float]:
 def declared_kpis(scenario: Scenario) -> list[Kpi]:
     """Every KPI of a run of this scenario, in report order."""
     kpis = [
-        Kpi("turnover_hkd_tokenized", "HKD", "Value traded in tokenized form", lambda r: _value(r.trades, form="tokenized")),
-        Kpi("turnover_hkd_conventional", "HKD", "Value traded in conventional form", lambda r: _value(r.trades, form="conventional")),
+        Kpi("turnover_hkd_tokenized", "HKD", f"Value traded in tokenized form{SUBSTITUTION}",
+            lambda r: _value(r.trades, form="tokenized")),
+        Kpi("turnover_hkd_conventional", "HKD", f"Value traded in conventional form{SUBSTITUTION}",
+            lambda r: _value(r.trades, form="conventional")),
         Kpi("tokenized_share", "fraction", "Tokenized share of all value traded",
             lambda r: _share(_value(r.trades, form="tokenized"), float(r.trades["value_hkd"].sum()))),
         Kpi("stamp_duty_hkd", "HKD", "Stamp duty collected, both sides", lambda r: _duty(r.trades)),
-        Kpi("investor_cost_hkd", "HKD", "Investors' duty, fees and spread paid against fair value",
+        Kpi("investor_cost_hkd", "HKD", "Investors' duty, fees and spread paid against fair value, a total: it grows "
+            "with the value traded even when each trade costs less (see `investor_cost_bps`)",
             lambda r: _total("taker_duty_hkd")(r) + _total("taker_fees_hkd")(r) + _total("taker_spread_hkd")(r)),
         Kpi("investor_duty_hkd", "HKD", "Stamp duty paid by investors", _total("taker_duty_hkd")),
         Kpi("investor_fees_hkd", "HKD", "Fees and levies paid by investors", _total("taker_fees_hkd")),
         Kpi("investor_spread_hkd", "HKD", "Spread paid by investors against fair value", _total("taker_spread_hkd")),
-        Kpi("avg_spread_bps_tokenized", "bps", "Mean quoted spread on tokenized order books", lambda r: _mean_spread(r, "tokenized")),
-        Kpi("avg_spread_bps_conventional", "bps", "Mean quoted spread on conventional order books", lambda r: _mean_spread(r, "conventional")),
+        Kpi("investor_cost_bps", "bps", "Investors' duty, fees and spread paid against fair value per HK$ they traded "
+            "(`investor_cost_hkd` over their value traded); NaN when they traded nothing", _cost_bps(tuple(COST_PARTS))),
+        *(Kpi(f"investor_{part}_bps", "bps", f"Investors' {words} per HK$ they traded; NaN when they traded nothing",
+              _cost_bps((part,)))
+          for part, words in (("duty", "stamp duty"), ("fees", "fees and levies"), ("spread", "spread against fair value"))),
+        *(Kpi(f"investor_cost_bps_{form}", "bps", f"Investors' duty, fees and spread per HK$ they traded in {form} form; "
+              "NaN when they traded nothing there", _cost_bps(tuple(COST_PARTS), form=form)) for form in FORMS),
+        *(Kpi(f"avg_spread_bps_{form}", "bps", f"Mean quoted spread on {form} order books: {POOLED_SPREAD}",
+              lambda r, f=form: _mean_spread(r, f)) for form in ("tokenized", "conventional")),
+        *(Kpi(f"spread_bps_vw_{form}", "bps", f"Mean quoted spread of each {form} order-book listing, weighted by the "
+              "value traded on it (it moves when trading shifts between listings); NaN when nothing traded on a "
+              "quoted listing", lambda r, f=form: _value_weighted_spread(r, f))
+          for form in ("tokenized", "conventional")),
         Kpi("trades", "count", "Number of trades", lambda r: float(len(r.trades))),
         Kpi("needs", "count", "Trading needs that arose", lambda r: float(r.groups["needs"].sum())),
         Kpi("needs_traded_share", "fraction", "Share of needs that traded at all",
@@ -102,8 +201,15 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                         lambda r, k=kind: _duty(r.trades[r.trades["instrument_type"] == k])))
     for name in scenario.instruments:
         for form in FORMS:
-            kpis.append(Kpi(f"turnover_hkd_{name}_{form}", "HKD", f"Value traded in {name}, {form} form",
+            kpis.append(Kpi(f"turnover_hkd_{name}_{form}", "HKD", f"Value traded in {name}, {form} form{SUBSTITUTION}",
                             lambda r, n=name, f=form: _value(r.trades, instrument=n, form=f)))
+    for name, venue in book_listings(scenario):
+        kpis.append(Kpi(f"spread_bps_{name}_{venue}", "bps", f"Mean quoted spread of {name} on {venue} over its quote "
+                        "samples (a programme's issues pooled); NaN if never quoted",
+                        _listing_mean("spread_bps", name, venue)))
+        kpis.append(Kpi(f"depth_hkd_{name}_{venue}", "HKD", f"Mean depth at the best quotes of {name} on {venue} (mean "
+                        "of the bid and ask sides, valued at fair value); NaN if never quoted",
+                        _listing_mean("depth_hkd", name, venue)))
     if "commodity_token" in types:
         kpis += [
             Kpi("commodity_token_mean_abs_premium_bps", "bps", "Mean absolute premium of commodity token mid quotes to their backing",
@@ -116,11 +222,22 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
     if "revenue_token" in types:
         kpis.extend(_revenue_kpis())
     for group in scenario.investors:
-        kpis.append(Kpi(f"turnover_hkd_tokenized_{group}", "HKD", f"Tokenized value traded by {group} investors",
+        kpis.append(Kpi(f"turnover_hkd_tokenized_{group}", "HKD", f"Tokenized value traded by {group} investors{SUBSTITUTION}",
                         lambda r, g=group: _value(r.trades, form="tokenized", taker_group=g)))
+        kpis.append(Kpi(f"investor_cost_bps_{group}", "bps", f"Duty, fees and spread paid by {group} investors per HK$ "
+                        "they traded; NaN when they traded nothing", _cost_bps(tuple(COST_PARTS), taker_group=group)))
         kpis.append(Kpi(f"adoption_share_{group}", "fraction", f"Share of {group} accounts onboarded at the end",
                         lambda r, g=group: float(r.groups.loc[r.groups["group_name"] == g, "onboarded_share"].iloc[-1])))
+    _check_unique(kpis)
     return kpis
+
+
+def _check_unique(kpis: list[Kpi]) -> None:
+    """Names built from instrument, venue and group names could coincide; one would overwrite the other."""
+    names = [kpi.name for kpi in kpis]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"KPI names given twice (rename an instrument, venue or investor group): {', '.join(twice)}")
 
 
 def _bond_issues(r: RunTables) -> pd.DataFrame:

@@ -20,7 +20,14 @@ from sim.kpis import FISCAL_KPIS
 
 @dataclass(frozen=True)
 class Headline:
-    """A headline KPI: its words in a sentence, a short axis label, and its unit."""
+    """A headline KPI: its words in a sentence, a short axis label, and its unit.
+
+    Investors' cost is headlined per HK$ traded (`investor_cost_bps`), not as the total
+    `investor_cost_hkd`, which grows with the value traded; the spread of one listing, the
+    tokenized ETF's, not the mean over every tokenized listing's quote samples
+    (`avg_spread_bps_tokenized`), which a new wide listing raises, nor its value-weighted mean
+    (`spread_bps_vw_tokenized`), which moves when trading shifts between listings. Totals and
+    pooled means stay in the comparison tables."""
 
     kpi: str
     phrase: str
@@ -33,8 +40,10 @@ HEADLINES = (
     Headline("tokenized_share", "the tokenized share of value traded", "Tokenized share of turnover", "fraction"),
     Headline("turnover_hkd_hk_tracker_tokenized", "tokenized ETF turnover", "Tokenized ETF turnover", "HKD"),
     Headline("stamp_duty_hkd", "stamp duty collected", "Stamp duty collected", "HKD"),
-    Headline("investor_cost_hkd", "investors' all-in trading cost", "Investor cost (duty, fees, spread)", "HKD"),
-    Headline("avg_spread_bps_tokenized", "the mean tokenized quoted spread", "Tokenized quoted spread", "bps"),
+    Headline("investor_cost_bps", "investors' all-in trading cost per HK$ traded",
+             "Investor cost per HK$ traded (duty, fees, spread)", "bps"),
+    Headline("spread_bps_hk_tracker_platform", "the tokenized ETF's quoted spread on the platform",
+             "Tokenized ETF quoted spread (platform)", "bps"),
     Headline("avg_unsettled_hkd", "the mean value awaiting settlement", "Mean value unsettled", "HKD"),
     Headline("grants_paid_hkd", "issuance grants paid", "Issuance grants paid", "HKD"),
     Headline("issued_hkd_tokenized", "tokenized bond issuance", "Tokenized issuance (face value)", "HKD"),
