@@ -260,9 +260,21 @@ def _retail_allocated(r: RunTables) -> float:
     return float(sum(issues[c].sum() for c in columns if c in issues))
 
 
+def _grants(r: RunTables, government: bool) -> float:
+    """Grants paid, to the government's own issues or to everyone else's (ETF flows carry none)."""
+    issues = r.issuance[r.issuance["grant_hkd"] > 0]
+    own = issues.get("issuer_kind", pd.Series("", index=issues.index)) == "government"
+    return float(issues.loc[own if government else ~own, "grant_hkd"].sum())
+
+
 def _issuance_kpis() -> list[Kpi]:
     kpis = [
-        Kpi("grants_paid_hkd", "HKD", "Issuance grants paid (a fiscal cost)", lambda r: float(r.issuance["grant_hkd"].sum())),
+        Kpi("grants_paid_hkd", "HKD", "Issuance grants paid to market issuers: the fiscal cost, a transfer out of "
+            "government (a grant to the government's own issue, possible only as a counterfactual, is not one)",
+            lambda r: _grants(r, government=False)),
+        Kpi("grants_to_government_hkd", "HKD", "Grants paid by the scheme to the government's own issues: money "
+            "moved within government (0 unless a counterfactual makes its issues eligible)",
+            lambda r: _grants(r, government=True)),
         Kpi("retail_allocation_share", "fraction", "Share of all units allocated in new issues to retail groups "
             "(investor groups flagged `retail`)", lambda r: _share(_retail_allocated(r), float(_bond_issues(r)["allocated_units"].sum()))),
     ]

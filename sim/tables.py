@@ -180,8 +180,9 @@ def bond_issues(model: Model) -> pd.DataFrame:
     issues.insert(1, "name", [planned[i].name for i in issues["issue"]])
     issues.insert(2, "programme", [planned[i].programme_name for i in issues["issue"]])
     issues.insert(3, "issuer", [model.ledger.accounts[planned[i].issuer_account].name.split(":")[0] for i in issues["issue"]])
-    issues.insert(4, "form", [planned[i].form for i in issues["issue"]])
-    issues.insert(5, "currency", [planned[i].programme.currency for i in issues["issue"]])
+    issues.insert(4, "issuer_kind", [planned[i].programme.issuer_kind for i in issues["issue"]])
+    issues.insert(5, "form", [planned[i].form for i in issues["issue"]])
+    issues.insert(6, "currency", [planned[i].programme.currency for i in issues["issue"]])
     issues["size_hkd"] = issues["allocated_units"] * np.array([planned[i].price_cents / 100.0 for i in issues["issue"]])
     issues["oversubscription"] = issues["demand_units"] / issues["offered_units"]
     issues["days_to_settle"] = issues["settle_day"] - issues["close_day"]

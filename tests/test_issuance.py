@@ -225,3 +225,12 @@ def test_the_digital_bond_grant_scenario_pays_the_bank_and_not_the_government():
     bank = issues["name"].str.startswith("bank_notes")
     assert issues.loc[bank, "grant_hkd"].gt(0).all() and issues.loc[~bank, "grant_hkd"].eq(0).all()
     assert result.kpis["grants_paid_hkd"] == pytest.approx(issues.loc[bank, "grant_hkd"].sum())
+
+
+def test_a_grant_to_the_governments_own_issue_is_not_counted_as_a_fiscal_cost():
+    """Counterfactual: the scheme made to pay the government's own issues. The money stays in
+    government, so it is reported apart from `grants_paid_hkd` (the transfer out of government)."""
+    eligible = "policy.issuance_grant.eligible_issuers=[market, government]"
+    result = run(quick("regular_bond_issuance", *SHORT_LIFE, eligible), seed=3)
+    assert result.kpis["grants_to_government_hkd"] > 0 and result.kpis["grants_paid_hkd"] == 0
+    assert set(result.issuance.loc[result.issuance["grant_hkd"] > 0, "issuer_kind"]) == {"government"}
