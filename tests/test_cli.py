@@ -116,7 +116,7 @@ def test_leap_package_runs_and_writes_its_issuance_table(tmp_path):
     done = tokensim("run", "scenarios/leap_package.yaml", "--out", str(tmp_path), *SETS, "--set", "horizon_days=30")
     assert done.returncode == 0, done.stderr
     issuance = (tmp_path / "leap_package" / "issuance.csv").read_text().splitlines()
-    assert issuance[0].startswith("kind,name,programme,issuer,form") and any(row.startswith("bond issue,") for row in issuance)
+    assert issuance[0].startswith("kind,name,programme,issuer,issuer_kind,form") and any(row.startswith("bond issue,") for row in issuance)
 
 
 def test_sweep_uses_the_plan_in_the_scenario_file(tmp_path):
