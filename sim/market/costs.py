@@ -91,8 +91,7 @@ class CostSchedule:
                  network_fee_cents: int = 0) -> None:
         """`charges` and `reliefs` are those that cover this listing, in the order fees are credited;
         `collectors` gives each collector's ledger account by name (the network fee's is `network`)."""
-        self.charges = charges
-        self.reliefs = reliefs
+        self.charges = charges  # as declared: the per-day tables below are built from them
         self.accounts = [collectors[charge.collector] for charge in charges]
         self.network = collectors.get("network", -1)
         self.network_fee_cents = network_fee_cents

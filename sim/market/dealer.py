@@ -25,6 +25,7 @@ class Dealer(LiquidityProvider):
     spec_key = "dealer"
 
     def __init__(self, account: int, listing, params: DealerSpec, ledger: Ledger, recorder=None) -> None:
+        """Built with the arguments every provider class takes (a dealer records no quotes: `recorder` is unused)."""
         self.account = account
         self.listing = listing
         self.params = params
