@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,3 +24,15 @@ def quick(name: str, *overrides: str) -> Scenario:
 @pytest.fixture
 def baseline() -> Scenario:
     return quick("baseline")
+
+
+def key_paths(data: Any, at: tuple = ()) -> list[tuple]:
+    """Every key path and list position in nested scenario data (for tests that mutate it)."""
+    paths = [at] if at else []
+    if isinstance(data, dict):
+        for key, inner in data.items():
+            paths += key_paths(inner, (*at, key))
+    elif isinstance(data, list):
+        for index, inner in enumerate(data):
+            paths += key_paths(inner, (*at, index))
+    return paths

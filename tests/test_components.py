@@ -254,13 +254,20 @@ def test_tokenized_cash_makes_a_tokenized_venue_settle_atomically_from_its_start
     assert conventional.cycle_on(0) == 2  # tokenized cash settles tokenized units only
 
 
-@pytest.mark.parametrize("buy_in_after_fails", [1, 2])
-def test_a_certain_fail_is_retried_daily_until_the_buy_in_delivers(buy_in_after_fails):
+def certain_fail(buy_in_after_fails: int | None):
+    """A dealer's world with one trade of 10 units for HK$500, due at T+2, whose every settlement
+    attempt fails: (the world, the buyer's account, the settlement holding the trade)."""
     world = World(provider="dealer")
     seller = world.ledger.open_account("seller", "g", Payer.INVESTOR, 0, (10,))
     buyer = world.ledger.open_account("buyer", "g", Payer.INVESTOR, 100_000)
     settlement = world.settlement(fail_probability=1.0, buy_in_after_fails=buy_in_after_fails)
     settlement.submit(agree(world, seller, buyer, 10, 50_000, day=0), trade_day=0, cycle_days=2)
+    return world, buyer, settlement
+
+
+@pytest.mark.parametrize("buy_in_after_fails", [1, 2])
+def test_a_certain_fail_is_retried_daily_until_the_buy_in_delivers(buy_in_after_fails):
+    world, buyer, settlement = certain_fail(buy_in_after_fails)
     env = simpy.Environment()
     env.process(settlement.process(env))
     env.run()
@@ -279,11 +286,7 @@ def test_a_trade_that_can_never_be_delivered_stays_outstanding_without_a_buy_in(
     """Fail probability 1 and no buy-in: the component retries for ever and keeps the trade
     outstanding (validation refuses such settings, and the engine's budget stops such a run
     naming the cause: tests/test_run_budget.py)."""
-    world = World(provider="dealer")
-    seller = world.ledger.open_account("seller", "g", Payer.INVESTOR, 0, (10,))
-    buyer = world.ledger.open_account("buyer", "g", Payer.INVESTOR, 100_000)
-    settlement = world.settlement(fail_probability=1.0, buy_in_after_fails=None)
-    settlement.submit(agree(world, seller, buyer, 10, 50_000, day=0), trade_day=0, cycle_days=2)
+    world, buyer, settlement = certain_fail(None)
     env = simpy.Environment()
     process = env.process(settlement.process(env))
     env.run(until=HORIZON + 250)

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import SCENARIOS  # noqa: E402
+from conftest import SCENARIOS, key_paths  # noqa: E402
 from sim.cli import main  # noqa: E402
 from sim.market.calendar import BusinessCalendar  # noqa: E402
 from sim.runs import run  # noqa: E402
@@ -83,18 +83,6 @@ def flow(value: Any) -> str:
     return text.removesuffix("\n").removesuffix("\n...").strip()
 
 
-def paths_in(data: Any, at: tuple = ()) -> list[tuple]:
-    """Every key path and list position in `data`."""
-    found = [at] if at else []
-    if isinstance(data, dict):
-        for key, inner in data.items():
-            found += paths_in(inner, (*at, key))
-    elif isinstance(data, list):
-        for index, inner in enumerate(data):
-            found += paths_in(inner, (*at, index))
-    return found
-
-
 def value_at(data: Any, path: tuple) -> Any:
     for part in path:
         data = data[part]
@@ -144,7 +132,7 @@ def mutated_files(draw: Callable) -> tuple[str, bool]:
     raw: dict[str, str] = {}
     must_refuse = False
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(paths_in(data)))
+        path = draw(st.sampled_from(key_paths(data)))
         parent, last = value_at(data, path[:-1]), path[-1]
         action = draw(st.sampled_from(["value", "raw", "duplicate", "delete", "unknown key"]))
         if action == "duplicate" and isinstance(parent[last], dict) and parent[last]:
@@ -184,7 +172,7 @@ def test_mutated_baseline_files_validate_or_give_one_clear_line(case):
 def files_with_a_key_twice(draw: Callable) -> str:
     """The baseline's YAML text with one of its mappings giving a key twice, and nothing else wrong."""
     data = copy.deepcopy(baseline())
-    path = draw(st.sampled_from([p for p in paths_in(data) if isinstance(value_at(data, p), dict) and value_at(data, p)]))
+    path = draw(st.sampled_from([p for p in key_paths(data) if isinstance(value_at(data, p), dict) and value_at(data, p)]))
     value_at(data, path[:-1])[path[-1]] = "RAWTEXT"
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=math.inf)
     return text.replace("RAWTEXT", draw(duplicated(value_at(baseline(), path))))
@@ -201,7 +189,7 @@ def test_a_file_giving_a_key_twice_is_refused(text):
 
 
 def setting_paths() -> list[tuple[str, ...]]:
-    return [path for path in paths_in(baseline()) if all(isinstance(part, str) for part in path)]
+    return [path for path in key_paths(baseline()) if all(isinstance(part, str) for part in path)]
 
 
 @st.composite

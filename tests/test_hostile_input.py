@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import ROOT, SCENARIOS  # noqa: E402
+from conftest import ROOT, SCENARIOS, key_paths  # noqa: E402
 from sim.cli import main  # noqa: E402
 from sim.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario_dict  # noqa: E402
 from sim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES  # noqa: E402
@@ -63,17 +63,6 @@ def write_yaml(folder: Path, data: Any) -> Path:
 
 # Mutations of a shipped scenario's resolved data: delete a key, swap a value's type, or graft
 # a random value anywhere. They start valid, so they reach deep into the schema.
-
-def key_paths(data: Any, at: tuple = ()) -> list[tuple]:
-    paths = [at] if at else []
-    if isinstance(data, dict):
-        for key, inner in data.items():
-            paths += key_paths(inner, (*at, key))
-    elif isinstance(data, list):
-        for index, inner in enumerate(data):
-            paths += key_paths(inner, (*at, index))
-    return paths
-
 
 def mutate(data: Any, path: tuple, action: str, value: Any) -> Any:
     parent = data
