@@ -1,12 +1,11 @@
-"""Where a taker's order meets a listing's book or dealer, and each fill becomes a trade.
+"""Where a taker's order meets a listing's liquidity provider, and each fill becomes a trade.
 
-A fill is charged at once (duty and fees per side from the listing's cost schedule, with the
-exemptions and rebates policy grants liquidity providers), committed in the ledger, queued for
+A fill is charged at once (duty and fees per side from the listing's cost schedule, for each
+side's payer class, after the reliefs in force), committed in the ledger, queued for
 settlement on the venue's cycle (or settled atomically) and appended to the trade table.
 """
 
 from __future__ import annotations
-
 
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, Fill
