@@ -21,7 +21,7 @@ import numpy as np
 from sim.market import specs
 from sim.market.costs import Charge, CostSchedule, Relief, Scope
 from sim.market.levers import Dated
-from sim.market.payers import EVERYONE, LIQUIDITY_PROVIDERS
+from sim.market.payers import EVERYONE, LIQUIDITY_PROVIDERS, Payer
 from sim.market.settlement import fail_probability_for_cycle
 from sim.scenario.schema import Scenario, correlation_matrix
 
@@ -60,7 +60,7 @@ def compile_market(scenario: Scenario) -> MarketSpec:
     policy = scenario.policy
     grant = policy.issuance_grant
     return MarketSpec(
-        instruments={name: instrument_spec(name, i) for name, i in scenario.instruments.items()},
+        instruments={name: instrument_spec(name, i, policy.stamp_duty) for name, i in scenario.instruments.items()},
         correlation=correlation,
         venues={name: venue_spec(scenario, name, index) for index, name in enumerate(scenario.venues)},
         investors={name: _copy(specs.InvestorSpec, group) for name, group in scenario.investors.items()},
@@ -75,7 +75,7 @@ def compile_market(scenario: Scenario) -> MarketSpec:
     )
 
 
-def instrument_spec(name: str, instrument: Any) -> specs.InstrumentSpec:
+def instrument_spec(name: str, instrument: Any, stamp_duty: Any) -> specs.InstrumentSpec:
     if instrument.type == "etf":
         value = _copy(specs.EtfValueSpec, instrument.underlying,
                       management_fee_bps_per_year=instrument.management_fee_bps_per_year)
@@ -89,9 +89,19 @@ def instrument_spec(name: str, instrument: Any) -> specs.InstrumentSpec:
         name=name, type=instrument.type, tick_size_hkd=instrument.tick_size_hkd,
         min_denomination_units=getattr(instrument, "min_denomination_units", 1),
         creation_unit_units=getattr(instrument, "creation_unit_units", None),
-        authorised_participant=None if participant is None else _copy(specs.ParticipantSpec, participant),
+        authorised_participant=None if participant is None else participant_spec(instrument, stamp_duty),
         value=value,
     )
+
+
+def participant_spec(instrument: Any, stamp_duty: Any) -> specs.ParticipantSpec:
+    """A backed instrument's authorised participant, with the duty on its basket: a basket of Hong
+    Kong stock is bought (to create) and sold (after a redemption) in taxed stock trades, while its
+    transfer into or out of the fund is relieved as long as `creation_redemption_relief` is in force."""
+    dutiable = getattr(instrument, "basket_pays_stamp_duty", False)
+    return _copy(specs.ParticipantSpec, instrument.authorised_participant,
+                 basket_duty=stamp_duty.conventional_stock.dated() if dutiable else Dated.always(0.0),
+                 transfer_relief=stamp_duty.creation_redemption_relief.dated())
 
 
 def venue_spec(scenario: Scenario, name: str, index: int) -> specs.VenueSpec:
@@ -110,11 +120,7 @@ def charges(scenario: Scenario) -> list[Charge]:
             rate = getattr(venue.fees, fee) / 10_000.0
             found.append(Charge(fee, fee_collector(fee, name), Dated.always(rate), EVERYONE,
                                 scope=Scope(venues=frozenset({name}))))
-    stamp_duty = scenario.policy.stamp_duty
-    for field in type(stamp_duty).model_fields:
-        lever = getattr(stamp_duty, field)
-        if field == "market_maker_exempt":
-            continue
+    for field, lever in scenario.policy.stamp_duty.rates().items():
         form, instrument_type = field.split("_", 1)
         found.append(Charge(STAMP_DUTY, GOVERNMENT, lever.dated(), EVERYONE, duty=True,
                             scope=Scope(instrument_types=frozenset({instrument_type}), forms=frozenset({form}))))
@@ -122,21 +128,23 @@ def charges(scenario: Scenario) -> list[Charge]:
 
 
 def reliefs(scenario: Scenario) -> list[Relief]:
-    """The blanket duty exemption of liquidity providers (when on) and their fee rebate."""
+    """The reliefs in force: market makers' fee rebate on the venue kinds and fees it names (HKEX's
+    trading-fee waiver for ETP market makers by default) and, only as a counterfactual, a blanket
+    duty exemption of every liquidity provider's own trades."""
     policy = scenario.policy
-    found = []
+    rebate = policy.market_maker_fee_rebate
+    found = [Relief(frozenset(rebate.fees), frozenset({Payer.MARKET_MAKER}), rebate.dated(),
+                    scope=Scope(venue_kinds=frozenset(rebate.venue_kinds)))]
     if policy.stamp_duty.market_maker_exempt:
         found.append(Relief(frozenset({STAMP_DUTY}), LIQUIDITY_PROVIDERS, Dated.always(1.0)))
-    found.append(Relief(frozenset(PER_SIDE_FEES), LIQUIDITY_PROVIDERS, policy.market_maker_fee_rebate.dated()))
     return found
 
 
-def listing_costs(scenario: Scenario, venue: str, instrument_type: str, extra: tuple[Charge, ...] = ()) -> CostSchedule:
-    """The cost schedule of an instrument type on a venue, for asking its rates (every collector is account 0);
-    `extra` adds charges (for example a duty rate to test against a published figure)."""
+def listing_costs(scenario: Scenario, venue: str, instrument_type: str) -> CostSchedule:
+    """The cost schedule of an instrument type on a venue, for asking its rates (every collector is account 0)."""
     params = scenario.venues[venue]
     where = (venue, params.kind, instrument_type, params.form)
-    found = [charge for charge in [*charges(scenario), *extra] if charge.scope.covers(*where)]
+    found = [charge for charge in charges(scenario) if charge.scope.covers(*where)]
     return CostSchedule(found, [relief for relief in reliefs(scenario) if relief.scope.covers(*where)],
                         defaultdict(int), round(params.fees.network_fee_hkd_per_transfer * 100))
 

@@ -2,9 +2,9 @@
 
 An authorised participant creates units when the bid exceeds NAV by more than its costs and
 redeems when the ask falls below NAV by more than them, so the premium of a backed instrument
-(an ETF, a commodity token) should stay within a band of basket cost + creation fee /
-(creation unit x NAV) + the participant's own per-side charges on the venue (fees after any
-rebate, duty unless exempt). The experiment series record the band beside the premium; the
+(an ETF, a commodity token) should stay within a band of basket cost + the stamp duty on the
+basket (a basket of Hong Kong stock) + creation fee / (creation unit x NAV) + the participant's
+own per-side charges on the venue (fees, and duty where the listing is dutiable). The experiment series record the band beside the premium; the
 validation checks the premium stays inside it.
 """
 
@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.compile import listing_costs
+from sim.compile import listing_costs, participant_spec
+from sim.market.authorised_participant import basket_duty_rate
 from sim.market.payers import Payer
 from sim.market.venue_kinds import PROVIDERS
 from sim.scenario.schema import Scenario
@@ -25,7 +26,9 @@ def band_bps(scenario: Scenario, instrument: str, venue: str, days: pd.DataFrame
     participant = backed.authorised_participant
     charges = listing_costs(scenario, venue, backed.type)
     fee = participant.creation_fee_hkd / (backed.creation_unit_units * days["fair_value_hkd"].to_numpy())
-    provider = np.array([charges.rate_for(Payer.AUTHORISED_PARTICIPANT, int(day)) for day in days["day"]])
+    spec = participant_spec(backed, scenario.policy.stamp_duty)
+    provider = np.array([charges.rate_for(Payer.AUTHORISED_PARTICIPANT, int(day)) + basket_duty_rate(spec, int(day))
+                         for day in days["day"]])
     return participant.basket_cost_bps + (fee + provider) * 10_000.0
 
 

@@ -206,7 +206,7 @@ class _Wiring:
             fund = self.open_account(f"{name}:fund", "fund", Payer.FUND, backing_hkd)  # holds the backing, as cash at its value
             books = [l for l in self.listings if l.instrument == name and l.book is not None]
             participants.append(AuthorisedParticipant(
-                account, fund, self.collectors["basket_costs"], terms, instrument.creation_unit_units,
+                account, fund, self.collectors["basket_costs"], self.collectors["government"], terms, instrument.creation_unit_units,
                 books, self.values[name], market, self.ledger, self.recorder, dict(units),
             ))
         return participants

@@ -149,6 +149,12 @@ def _duty(trades: pd.DataFrame) -> float:
     return float((trades["buyer_duty_cents"].sum() + trades["seller_duty_cents"].sum()) / 100.0)
 
 
+def _basket_duty(r: RunTables) -> float:
+    """Duty on the baskets of creations and redemptions (rows of the issuance table that carry it)."""
+    column = r.issuance.get("basket_stamp_duty_hkd")
+    return 0.0 if column is None else float(column.fillna(0).sum())
+
+
 def _total(column: str) -> Callable[[RunTables], float]:
     return lambda r: float(_investor_trades(r)[column].sum())
 
@@ -162,7 +168,12 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
             lambda r: _value(r.trades, form="conventional")),
         Kpi("tokenized_share", "fraction", "Tokenized share of all value traded",
             lambda r: _share(_value(r.trades, form="tokenized"), float(r.trades["value_hkd"].sum()))),
-        Kpi("stamp_duty_hkd", "HKD", "Stamp duty collected, both sides", lambda r: _duty(r.trades)),
+        Kpi("stamp_duty_hkd", "HKD", "Stamp duty collected: both sides of every simulated trade, plus the authorised "
+            "participants' duty on the basket stocks they buy to create and sell after redeeming",
+            lambda r: _duty(r.trades) + _basket_duty(r)),
+        Kpi("basket_stamp_duty_hkd", "HKD", "Stamp duty the authorised participants pay on buying and selling the "
+            "basket stocks of creations and redemptions (a duty line: those stock trades are not simulated)",
+            _basket_duty),
         Kpi("investor_cost_hkd", "HKD", "Investors' duty, fees and spread paid against fair value, a total: it grows "
             "with the value traded even when each trade costs less (see `investor_cost_bps`)",
             lambda r: _total("taker_duty_hkd")(r) + _total("taker_fees_hkd")(r) + _total("taker_spread_hkd")(r)),

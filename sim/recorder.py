@@ -89,7 +89,8 @@ ISSUE_COLUMNS = {
 }
 ALLOCATION_COLUMNS = {"issue": "i", "group": "i", "units": "q"}  # group -1: the market maker
 PAYMENT_COLUMNS = {"day": "i", "issue": "i", "principal": "b", "holders": "q", "units": "q", "cents": "q"}
-CREATION_COLUMNS = {"time": "d", "day": "i", "listing": "i", "created_units": "q", "nav_hkd": "d"}
+# stamp_duty_cents: the authorised participant's duty on the basket (its purchase or sale, and any transfer duty)
+CREATION_COLUMNS = {"time": "d", "day": "i", "listing": "i", "created_units": "q", "nav_hkd": "d", "stamp_duty_cents": "q"}
 
 
 class Table:

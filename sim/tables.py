@@ -168,6 +168,7 @@ def creations_and_redemptions(model: Model) -> pd.DataFrame:
         "close_day": flows["day"], "settle_day": flows["day"],
         "offered_units": units, "allocated_units": units,
         "size_hkd": units * flows["nav_hkd"], "days_to_settle": 0, "distinct_holders": 1,
+        "basket_stamp_duty_hkd": flows["stamp_duty_cents"] / 100.0,
         "close_date": dates[flows["day"]], "settle_date": dates[flows["day"]],
     })
 

@@ -19,7 +19,7 @@ def test_listing_and_group_indices_beyond_a_byte_are_recorded_as_given():
     recorder = Recorder()
     recorder.quotes.add(1.5, 1, 300, 100, 101, 5, 5, 1.0)
     recorder.settlement.add(1, 300, 0, 0, 0, 0)
-    recorder.creations.add(1.5, 1, 300, 50_000, 1.0)
+    recorder.creations.add(1.5, 1, 300, 50_000, 1.0, 1_250)
     recorder.groups.add(1, 200, 10, 5, 0.5)
     recorder.allocations.add(0, -1, 10)  # the market maker's allocation
     assert recorder.quotes.frame()["listing"].tolist() == [300]

@@ -4,11 +4,19 @@ Backed instruments are ETFs (a basket held by the fund) and asset-backed tokens 
 held in custody); both are handled alike, the backing held by the fund account as cash at value.
 
 When units trade at a premium to NAV wider than the participant's costs (basket trading cost,
-the creation fee, and its own per-side charges on the venue), it creates units against cash at
-NAV and sells them into the bid; at a discount beyond its costs it buys units from the ask and
+the stamp duty on the basket, the creation fee, and its own per-side charges on the venue), it
+creates units against cash at NAV and sells them into the bid; at a discount beyond its costs it buys units from the ask and
 redeems them for NAV. That bounds the premium and discount to an arbitrage band. Creation and
 redemption are primary-market operations with the fund, settled at once, and every unit created
 or redeemed is counted by the ledger, so conservation still holds.
+
+Stamp duty follows Hong Kong law: a basket of Hong Kong stock is bought before a creation and sold
+after a redemption in ordinary taxed stock trades (the stock rate, per side, paid by the
+participant to the government); the transfer of the basket into or out of the fund is relieved
+(since 1 Aug 2020) unless that relief is switched off, when the transfer pays the stock rate on
+both sides, all borne by the participant (an assumption: it recovers them through the creation).
+The stock trades themselves are not simulated: the participant pays their duty on a duty line
+of its own, recorded with each creation and redemption.
 """
 
 from __future__ import annotations
@@ -26,6 +34,14 @@ from sim.market.venue import Listing
 from sim.recorder import Recorder
 
 
+def basket_duty_rate(params: ParticipantSpec, day: int) -> float:
+    """Stamp duty per HK$ of basket on one creation or redemption on `day`: the basket's purchase or
+    sale (one side of a stock trade) and, unless relieved, its transfer into or out of the fund
+    (both sides of that transfer)."""
+    rate = params.basket_duty.value_on(day)
+    return rate if params.transfer_relief.value_on(day) else 3.0 * rate
+
+
 class AuthorisedParticipant:
     """Arbitrages one backed instrument (ETF, asset-backed token) across its order-book listings."""
 
@@ -34,6 +50,7 @@ class AuthorisedParticipant:
         account: int,
         fund: int,
         basket_collector: int,
+        government: int,
         params: ParticipantSpec,
         creation_unit: int,
         listings: list[Listing],
@@ -47,6 +64,7 @@ class AuthorisedParticipant:
         self.account = account
         self.fund = fund
         self.basket_collector = basket_collector
+        self.government = government
         self.params = params
         self.creation_unit = creation_unit
         self.listings = listings
@@ -68,7 +86,11 @@ class AuthorisedParticipant:
     def band(self, listing: Listing, day: int, nav: float) -> float:
         """Premium or discount (fraction of NAV) beyond which arbitrage pays."""
         fee = self.params.creation_fee_hkd / (self.creation_unit * nav)
-        return self.params.basket_cost_bps / 10_000.0 + fee + listing.costs.rate_for(Payer.AUTHORISED_PARTICIPANT, day)
+        return (self.params.basket_cost_bps / 10_000.0 + self.duty_rate(day) + fee
+                + listing.costs.rate_for(Payer.AUTHORISED_PARTICIPANT, day))
+
+    def duty_rate(self, day: int) -> float:
+        return basket_duty_rate(self.params, day)
 
     def arbitrage(self, listing: Listing, t: float) -> None:
         day = int(t)
@@ -90,26 +112,29 @@ class AuthorisedParticipant:
         if self.ledger.free_units(asset, self.account) >= self.target_units[asset] + unit:
             self._redeem(listing, nav, t)
 
-    def _basket_and_fee(self, nav: float) -> tuple[int, int, int]:
+    def _basket_and_fee(self, nav: float, day: int) -> tuple[int, int, int, int]:
+        """A creation unit's value at NAV, the basket's trading cost, the creation fee and the duty, in cents."""
         value = round(nav * 100.0 * self.creation_unit)
         basket = round(value * self.params.basket_cost_bps / 10_000.0)
-        return value, basket, round(self.params.creation_fee_hkd * 100.0)
+        return value, basket, round(self.params.creation_fee_hkd * 100.0), round(value * self.duty_rate(day))
 
     def _create(self, listing: Listing, nav: float, t: float) -> None:
-        value, basket, fee = self._basket_and_fee(nav)
-        if self.ledger.free_cash(self.account) < value + basket + fee:
+        value, basket, fee, duty = self._basket_and_fee(nav, int(t))
+        if self.ledger.free_cash(self.account) < value + basket + fee + duty:
             return
         self.ledger.pay(self.account, self.fund, value + fee)
         self.ledger.pay(self.account, self.basket_collector, basket)
+        self.ledger.pay(self.account, self.government, duty)
         self.ledger.create_units(listing.asset, self.account, self.creation_unit)
-        self.recorder.creations.add(t, int(t), listing.index, self.creation_unit, nav)
+        self.recorder.creations.add(t, int(t), listing.index, self.creation_unit, nav, duty)
 
     def _redeem(self, listing: Listing, nav: float, t: float) -> None:
-        value, basket, fee = self._basket_and_fee(nav)
+        value, basket, fee, duty = self._basket_and_fee(nav, int(t))
         if self.ledger.free_cash(self.fund) < value:
             return
         self.ledger.redeem_units(listing.asset, self.account, self.creation_unit)
         self.ledger.pay(self.fund, self.account, value)
         self.ledger.pay(self.account, self.fund, fee)
         self.ledger.pay(self.account, self.basket_collector, basket)
-        self.recorder.creations.add(t, int(t), listing.index, -self.creation_unit, nav)
+        self.ledger.pay(self.account, self.government, duty)
+        self.recorder.creations.add(t, int(t), listing.index, -self.creation_unit, nav, duty)

@@ -89,6 +89,8 @@ class ParticipantSpec:
     check_minutes: float
     initial_units: dict[str, int]
     initial_cash_hkd: float
+    basket_duty: Dated[float]  # stamp duty per side on buying or selling the basket (0: not Hong Kong stock)
+    transfer_relief: Dated[bool]  # is the basket's transfer into or out of the fund relieved of duty?
 
 
 @dataclass(frozen=True, slots=True)

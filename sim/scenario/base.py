@@ -23,6 +23,9 @@ FORMS: tuple[Form, ...] = MARKET_FORMS  # one definition, the market's
 Rate = Annotated[float, Field(ge=0.0, lt=1.0)]
 NonNegativeBps = Annotated[float, Field(ge=0.0, lt=10_000.0)]
 Hour = Annotated[float, Field(ge=0.0, le=24.0)]
+VenueKind = Literal["exchange", "platform", "dealer"]
+# A venue's per-side fees (the keys of `venues.*.fees` charged as a share of value)
+FeeName = Literal["trading_fee_bps", "sfc_levy_bps", "afrc_levy_bps", "settlement_fee_bps"]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")]
 DATE_HINT = "a date is written YYYY-MM-DD, e.g. 2026-01-05"
 

@@ -62,6 +62,10 @@ class Etf(Strict):
     )
     creation_unit_units: int = Field(100_000, gt=0, le=10**9, description="Units per creation or redemption.")
     tick_size_hkd: float = Field(0.01, gt=0, le=10.0, description="Price increment, HKD; a whole number of cents.")
+    basket_pays_stamp_duty: bool = Field(
+        True, description="Is the basket Hong Kong stock, so that the authorised participant's purchases and sales "
+        "of it pay stamp duty (`policy.stamp_duty.conventional_stock`)? false for a basket of other assets.",
+    )
     authorised_participant: AuthorisedParticipantParams = Field(
         default_factory=AuthorisedParticipantParams, description="The ETF's authorised participant."
     )

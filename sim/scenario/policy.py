@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from sim.market.levers import Dated
-from sim.scenario.base import Rate, Strict, check_window
+from sim.scenario.base import FeeName, Rate, Strict, VenueKind, check_window
 
 
 class DatedLever(Strict):
@@ -80,8 +80,31 @@ class DutyLever(DatedLever):
         return self.otherwise_rate_per_side
 
 
+class SwitchLever(DatedLever):
+    """A policy switched on from `from_day` until `to_day`."""
+
+    enabled: bool = Field(False, description="Is the policy on at all?")
+
+    def inside(self) -> bool:
+        return self.enabled
+
+    def outside(self) -> bool:
+        return False
+
+
+class ReliefSwitch(SwitchLever):
+    """A relief the law grants, in force unless switched off (switching it off is a counterfactual)."""
+
+    enabled: bool = Field(True, description="Is the relief in force at all?")
+
+
 class StampDuty(Strict):
-    """Stamp duty on transfers, by instrument type and form."""
+    """Stamp duty by instrument type and form, as Hong Kong charges it by default, and its reliefs.
+
+    Every payer class pays the rate of a type and form (an ordinary market maker pays duty like
+    anyone else); reliefs are levers only where the law names them. Hong Kong stock pays 0.1% per
+    side; ETF units (tokenized included), bonds and non-stock assets pay none.
+    """
 
     conventional_etf: DutyLever = Field(
         default_factory=DutyLever, description="Duty on conventional ETF unit transfers (exempt in HK since 2015)."
@@ -107,30 +130,44 @@ class StampDuty(Strict):
     tokenized_revenue_token: DutyLever = Field(
         default_factory=DutyLever, description="Duty on revenue token transfers (not HK stock: none)."
     )
+    conventional_stock: DutyLever = Field(
+        default_factory=lambda: DutyLever(rate_per_side=0.001),
+        description="Duty on Hong Kong stock transfers, 0.1% per side since 17 Nov 2023: paid by an authorised "
+        "participant on the basket stocks it buys to create ETF units and sells after a redemption.",
+    )
+    creation_redemption_relief: ReliefSwitch = Field(
+        default_factory=lambda: ReliefSwitch(enabled=True),
+        description="Relief of the transfer of the basket into or out of an ETF at creation and redemption "
+        "(in force since 1 Aug 2020); off, the transfer pays the stock rate as well (a counterfactual).",
+    )
     market_maker_exempt: bool = Field(
-        True, description="Are market makers', dealers' and authorised participants' own trades exempt?"
+        False, description="Counterfactual: exempt market makers', dealers' and authorised participants' own "
+        "secondary trades from duty. No Hong Kong law gives an ordinary market maker this relief.",
     )
 
     def lever(self, instrument_type: str, form: str) -> DutyLever:
         return getattr(self, f"{form}_{instrument_type}")
 
-
-class SwitchLever(DatedLever):
-    """A policy switched on from `from_day` until `to_day`."""
-
-    enabled: bool = Field(False, description="Is the policy on at all?")
-
-    def inside(self) -> bool:
-        return self.enabled
-
-    def outside(self) -> bool:
-        return False
+    def rates(self) -> dict[str, DutyLever]:
+        """The duty rate of each `{form}_{instrument_type}`, by field name."""
+        return {name: value for name in type(self).model_fields
+                if isinstance(value := getattr(self, name), DutyLever)}
 
 
 class RebateLever(DatedLever):
-    """A share of venue fees rebated to market makers and dealers, in force in a window."""
+    """A share of named venue fees waived for market makers on venues of named kinds, in force in a window.
 
-    share: float = Field(0.0, ge=0.0, le=1.0, description="Share of their per-side fees waived.")
+    The default is HKEX's trading-fee waiver for registered exchange-traded-product market makers
+    (25-100% of the trading fee): half, on exchanges, of the trading fee only.
+    """
+
+    share: float = Field(0.5, ge=0.0, le=1.0, description="Share of the named fees waived.")
+    venue_kinds: list[VenueKind] = Field(
+        default_factory=lambda: ["exchange"], description="Kinds of venue whose market makers get the rebate."
+    )
+    fees: list[FeeName] = Field(
+        default_factory=lambda: ["trading_fee_bps"], description="The venue's per-side fees the rebate covers."
+    )
 
     def inside(self) -> float:
         return self.share
@@ -148,6 +185,7 @@ class Policy(Strict):
         description="Settlement in tokenized cash (licensed stablecoin, tokenized deposits): tokenized venues settle atomically at T+0 and cannot fail.",
     )
     market_maker_fee_rebate: RebateLever = Field(
-        default_factory=RebateLever, description="Fee rebate for market makers and dealers."
+        default_factory=RebateLever,
+        description="Fee rebate for market makers (HKEX's trading-fee waiver for ETP market makers by default).",
     )
     issuance_grant: GrantLever = Field(default_factory=GrantLever, description="Grants for tokenized bond issues.")
