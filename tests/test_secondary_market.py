@@ -135,7 +135,7 @@ def test_fails_delay_settlement_and_are_counted():
     assert result.kpis["settlement_fails"] == result.daily["fails"].sum() > 0
 
 
-FORMS_AND_TYPES = ["conventional_etf", "tokenized_etf", "conventional_bond", "tokenized_bond"]
+FORMS_AND_TYPES = ["conventional_etf", "tokenized_etf", "conventional_bond", "tokenized_bond", "conventional_stock"]
 
 
 @st.composite
@@ -148,6 +148,7 @@ def small_scenarios(draw):
         rate = draw(st.sampled_from([0.0, 0.0005, 0.001, 0.003]))
         overrides.append(f"policy.stamp_duty.{lever}.rate_per_side={rate}")
     overrides.append(f"policy.stamp_duty.market_maker_exempt={str(draw(st.booleans())).lower()}")
+    overrides.append(f"policy.stamp_duty.creation_redemption_relief.enabled={str(draw(st.booleans())).lower()}")
     overrides.append(f"policy.tokenized_cash.enabled={str(draw(st.booleans())).lower()}")
     overrides.append(f"policy.market_maker_fee_rebate.share={draw(st.sampled_from([0.0, 0.5, 1.0]))}")
     for venue in ("exchange", "otc", "platform"):
@@ -170,7 +171,8 @@ def test_conservation_holds_in_random_small_markets(case):
     trades = model.recorder.trades.frame()
     ledger = model.ledger
     government = next(i for i, a in enumerate(ledger.accounts) if a.name == "government")
-    assert ledger.cash[government] == trades["buyer_duty_cents"].sum() + trades["seller_duty_cents"].sum()
+    basket_duty = model.recorder.creations.frame()["stamp_duty_cents"].sum()
+    assert ledger.cash[government] == trades["buyer_duty_cents"].sum() + trades["seller_duty_cents"].sum() + basket_duty
     collectors = [i for i, a in enumerate(ledger.accounts) if a.group == "collector" and a.name not in ("government", "basket_costs")]
     assert sum(ledger.cash[i] for i in collectors) == trades["buyer_fees_cents"].sum() + trades["seller_fees_cents"].sum()
     assert (trades["settled_day"] >= trades["day"]).all()

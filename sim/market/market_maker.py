@@ -1,8 +1,9 @@
 """A market maker: a ladder of quotes around fair value in one listing, skewed and capped by inventory.
 
 Its half-spread covers its own per-side costs (fees after any rebate, and duty unless policy
-exempts it) plus a base margin for inventory risk; its quote mid leans against its inventory so
-that flow brings it back; it never quotes more than its inventory limit, its free units or its
+exempts it) plus a base margin for inventory risk; when that half-spread is at most half a tick,
+it quotes one tick wide (the tick, not its costs, sets the spread: a tick-constrained market);
+its quote mid leans against its inventory so that flow brings it back; it never quotes more than its inventory limit, its free units or its
 free cash allow. It requotes on a fixed clock while the venue is open, and at once when a side
 of its ladder is used up.
 """
@@ -132,10 +133,17 @@ class MarketMaker(LiquidityProvider):
         ladder = []
         bid, ask = inf, -1  # before the first level: no bound on the bid, asks at least 0
         # Sizes are capped by comparisons rather than min(): this loop runs for every ladder priced.
+        # Tick-constrained: when the half-spread it needs is at most half a tick, the maker quotes the
+        # one-tick pair around its mid, earning half a tick a side on average (as on HKEX's liquid ETFs).
+        one_tick = mid * half <= 0.5
         for spread in self._level_spreads:
             offset = half + spread
             below, above = bid - 1, ask + 1
-            bid, ask = floor(mid * (1.0 - offset)), ceil(mid * (1.0 + offset))
+            if one_tick:
+                bid = floor(mid)
+                ask, one_tick = bid + 1, False
+            else:
+                bid, ask = floor(mid * (1.0 - offset)), ceil(mid * (1.0 + offset))
             if bid > below:
                 bid = below
             if ask < above:
