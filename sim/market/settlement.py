@@ -217,10 +217,14 @@ class Settlement:
         if self.stand_ins is None:
             return False
         agent = self.stand_ins[pending.listing]
+        ledger = self.ledger
+        if (short & UNITS_SHORT and ledger.free_units(pending.asset, agent) < pending.quantity) or (
+            short & CASH_SHORT and ledger.free_cash(agent) < pending.buyer_pays_cents
+        ):  # only what the agent holds free, so that its own deliveries are not put at risk
+            return False
         seller = agent if short & UNITS_SHORT else pending.seller
         buyer = agent if short & CASH_SHORT else pending.buyer
         replaced = pending._replace(seller=seller, buyer=buyer)
-        ledger = self.ledger
         ledger.substitute(pending, seller, buyer)
         if ledger.shortfall(replaced):  # the agent cannot either: back to the parties, retried tomorrow
             ledger.substitute(replaced, pending.seller, pending.buyer)
