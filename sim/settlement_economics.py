@@ -185,7 +185,9 @@ def settlement_economics(
       attempt of an atomic trade. Failed value counts once per failed attempt.
     - `buy_ins`, `buy_in_cost_hkd`: trades with at least `buy_in.after_fails` fails were bought
       in and settled on `settled_day`; the cost is `cost_bps` of the value plus
-      max(0, fair close that day - trade price) * quantity, owed by the failing seller.
+      max(0, fair close that day - trade price) * quantity, owed by the failing seller. The
+      trade table does not say which side failed, so a trade that failed for late funding (the
+      buyer's cash) is measured the same way.
     """
     horizon = len(fair_close)
     if not fair_close.index.equals(pd.RangeIndex(horizon)):
