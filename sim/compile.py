@@ -109,7 +109,9 @@ def venue_spec(scenario: Scenario, name: str, index: int) -> specs.VenueSpec:
     fail = fail_probability_for_cycle(venue.fail_probability_at_t2, 2, venue.settlement_cycle_days,
                                       scenario.settlement.fail_cycle_elasticity)
     return _copy(specs.VenueSpec, venue, name=name, index=index, fail_probability=fail,
-                 tokenized_cash=scenario.policy.tokenized_cash.dated())
+                 tokenized_cash=scenario.policy.tokenized_cash.dated(), settlement_model=venue.settlement(),
+                 atomic_lead_days=scenario.settlement.prefunding_lead_days,
+                 funding_rate_per_year=scenario.settlement.funding_rate_per_year)
 
 
 def charges(scenario: Scenario) -> list[Charge]:

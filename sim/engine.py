@@ -272,7 +272,9 @@ def build(scenario: Scenario, seed: int) -> Model:
     w.open_venues()
     w.open_instrument_listings()
     issues = w.plan_new_issues()
-    settlement = Settlement(w.ledger, w.recorder, w.fail_rates, w.fail_rngs, w.horizon, w.spec.buy_in_after_fails)
+    settlement = Settlement(w.ledger, w.recorder, w.fail_rates, w.fail_rngs, w.horizon, w.spec.buy_in_after_fails,
+                            [listing.provider.account for listing in w.listings],
+                            frozenset(name for name, group in scenario.investors.items() if group.short_selling))
     market = Market(w.ledger, w.recorder, settlement)
     for provider in w.providers:
         provider.market = market
@@ -379,6 +381,10 @@ def _why_not_ended(model: Model, budget_text: str) -> str:
         if venue.spec.fail_probability >= 1.0 and model.spec.buy_in_after_fails is None:
             causes.append(f"trades on venue {venue.name} can never settle: fail probability 1 at "
                           f"T+{venue.settlement_cycle_days} and buy-ins off (settlement.buy_in_after_fails: null)")
+        elif model.spec.buy_in_after_fails is None:
+            causes.append(f"trades on venue {venue.name} wait for units or cash that never arrive "
+                          f"(a seller short of units, a buyer short of cash) and buy-ins are off "
+                          f"(settlement.buy_in_after_fails: null)")
     if not causes and stuck:
         causes.append(f"{sum(model.settlement.outstanding_trades):,} trades were still unsettled")
     cause = "; ".join(causes) or "the model still had events scheduled"

@@ -104,7 +104,7 @@ def _end_state(model: Model) -> InvariantError | None:
         if any(ledger.units_pending_out[asset]) or any(ledger.units_pending_in[asset]):
             return InvariantError(NOTHING_PENDING, "units still pending after the last settlement",
                                   names.get(asset, f"asset {asset}"))
-    if any(ledger.cash_pending_out):
+    if any(ledger.cash_pending_out) or any(ledger.cash_pending_in) or any(ledger.cash_locked):
         return InvariantError(NOTHING_PENDING, "cash still pending after the last settlement")
     return _negatives(model) or _unsettled(model)
 

@@ -14,17 +14,28 @@ member pays or delivers only its net over all the trades settling that day. CCP 
 payment values by about 98-99% (DTCC FAQ), and CLS netting cuts liquidity needs by about 96%.
 Atomic settlement removes the exposure and the margin. In return every trade settles gross, and
 the buyer's cash must be on the ledger before the trade (prefunding), so the liquidity that
-netting saved must be found again. Fails hardly depend on the cycle: US CNS fails were 2.01% of
-settlements at T+2 (May 2024 average) and 1.90% at T+1 (T+1 After Action Report).
-`sim.market.settlement.fail_probability_for_cycle` turns that into a fail rate for any cycle. A trade still failing
+netting saved must be found again. US CNS fails hardly depended on the cycle: 2.01% of settlements at T+2 (May 2024 average)
+and 1.90% at T+1 (T+1 After Action Report). `sim.market.settlement.fail_probability_for_cycle`
+turns that into a residual operational fail rate for any cycle, when a venue sets one; by
+default fails have causes in positions instead (`sim.market.settlement`). A trade still failing
 after `buy_in_after_fails` attempts is bought in (HKSCC buys in on T+3 a position still short at
 T+2): the settlement queue delivers it at the next attempt, and the failing seller pays the
 buy-in agent's premium and fees plus any rise of the price since the trade.
 
+A trade that settles at the trade (a book entry on a platform holding its clients' assets on
+trust, atomic settlement against tokenized cash, or DvP at T+0) needs the buyer's cash in place
+beforehand. It is prefunded from a lead time before the start of its business day (the venue's
+`book_entry_lead_days`, or `settlement.prefunding_lead_days` for tokenized cash and T+0) until
+the trade, and costs the funding rate over that time. Investors price the same cost, at the same
+rate and over the same time, when they choose where to trade
+(`sim.market.settlement.prefunding_cost_bps_per_day`), so it is a cost of trading in the model,
+not only a measure after the run.
+
 The module reads a run's trade table and the fair values after the run and measures both sides
 of the trade-off per business day and venue (`settlement_economics`). `settlement_kpis` sums
-them up per venue and per form. It does not feed back into trading: the simulated ledger commits
-cash and units at the trade, whatever the cycle. Every account counts as a clearing member, and
+them up per venue and per form. Fails and buy-ins come from the run's settlement queue, where a
+DvP trade fails when the seller's units or the buyer's cash are not there. Margin and the
+exposure measures do not feed back into trading. Every account counts as a clearing member, and
 each CCP venue has its own CCP: positions are netted across a member's trades on that venue
 only. A buy-in's cost is measured, not booked on the ledger.
 """
@@ -37,6 +48,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from sim.market.settlement import prefunding_cost_bps_per_day
+from sim.market.venue import Venue
 from sim.scenario.schema import FORMS, Form
 
 TABLE_COLUMNS = (
@@ -62,7 +75,22 @@ class VenueSettlementTerms:
 
     form: Form  # the form the venue trades, so a venue without trades still has its rows
     central_counterparty: bool  # does a CCP novate and net this venue's trades?
-    cycle_days: int  # the settlement cycle L (T+L); 0 is atomic settlement at the trade
+    cycle_days: int  # the settlement cycle L (T+L); 0 settles at the trade (book entry, atomic)
+    # Per trade day, how long before the day's start the cash of a trade settled at the trade was
+    # prefunded (`Venue.prefunding_lead_on`); None: `FundingTerms.prefunding_lead_days` every day.
+    prefunding_lead_days: tuple[float, ...] | None = None
+
+
+def venue_settlement_terms(venues: dict[str, Venue], central_counterparty: dict[str, bool],
+                           horizon: int) -> dict[str, VenueSettlementTerms]:
+    """Each venue's terms as its market venue settles them: a book-entry or atomic venue's cycle is 0,
+    and each day's prefunding lead is the one investors priced in when they chose the venue."""
+    terms = {}
+    for name, venue in venues.items():
+        cycle = 0 if venue.settlement_model in ("book_entry", "atomic") else venue.settlement_cycle_days
+        leads = tuple(venue.prefunding_lead_on(day) or 0.0 for day in range(horizon))
+        terms[name] = VenueSettlementTerms(venue.form, central_counterparty[name], cycle, leads)
+    return terms
 
 
 @dataclass(frozen=True)
@@ -78,12 +106,13 @@ class FundingTerms:
     """The cost of the liquidity that settlement ties up.
 
     Costs accrue at `rate_per_year / 365` per day held. Deferred settlement (netted or
-    bilateral) needs its cash for `settlement_holding_days` on the settlement day. Atomic
-    settlement needs each buyer's cash on the ledger before the trade. The assumption is that
-    it arrives `prefunding_lead_days` before the start of the trade's business day and waits
-    until the trade: with the default 0 it arrives at the previous day's end, the last batch of
-    the conventional payment system, and is held for the trade's time of day. That is half a
-    day on average for a platform trading evenly around the clock. Margin stays posted from one
+    bilateral) needs its cash for `settlement_holding_days` on the settlement day. Settlement at
+    the trade needs each buyer's cash in place before the trade. The assumption is that it
+    arrives a lead time before the start of the trade's business day and waits until the trade:
+    the venue's own lead per day (`VenueSettlementTerms.prefunding_lead_days`) or, where a venue
+    gives none, `prefunding_lead_days`. With a lead of 0 the cash arrives at the previous day's
+    end, the last batch of the conventional payment system, and is held for the trade's time of
+    day: half a day on average for a platform trading evenly around the clock. Margin stays posted from one
     day's end to the next, `margin_holding_days` calendar days per business day (7/5 on
     average, because of weekends).
     """
@@ -156,12 +185,14 @@ def settlement_economics(
       attempt of an atomic trade. Failed value counts once per failed attempt.
     - `buy_ins`, `buy_in_cost_hkd`: trades with at least `buy_in.after_fails` fails were bought
       in and settled on `settled_day`; the cost is `cost_bps` of the value plus
-      max(0, fair close that day - trade price) * quantity, owed by the failing seller.
+      max(0, fair close that day - trade price) * quantity, owed by the failing seller. The
+      trade table does not say which side failed, so a trade that failed for late funding (the
+      buyer's cash) is measured the same way.
     """
     horizon = len(fair_close)
     if not fair_close.index.equals(pd.RangeIndex(horizon)):
         raise ValueError("fair_close must be indexed by business day 0..H-1")
-    t = _TradeArrays.build(trades, fair_close, venues)
+    t = _TradeArrays.build(trades, fair_close, venues, funding.prefunding_lead_days)
     n_venues = len(venues)
     ccp = np.array([terms.central_counterparty for terms in venues.values()])
     cycles = np.array([terms.cycle_days for terms in venues.values()], dtype=float)
@@ -240,12 +271,14 @@ class _TradeArrays:
     settled: np.ndarray
     fails: np.ndarray
     time_of_day: np.ndarray
+    prefunding_lead: np.ndarray  # days before its day's start that a trade settled at the trade was prefunded
     quantity: np.ndarray
     price: np.ndarray
     value: np.ndarray
 
     @classmethod
-    def build(cls, trades: pd.DataFrame, fair_close: pd.DataFrame, venues: dict[str, VenueSettlementTerms]) -> _TradeArrays:
+    def build(cls, trades: pd.DataFrame, fair_close: pd.DataFrame, venues: dict[str, VenueSettlementTerms],
+              default_lead_days: float = 0.0) -> _TradeArrays:
         venue = pd.Index(list(venues)).get_indexer(trades["venue_name"])
         instrument = fair_close.columns.get_indexer(trades["instrument"])
         if (venue < 0).any() or (instrument < 0).any():
@@ -263,6 +296,13 @@ class _TradeArrays:
             raise ValueError("trade days must lie in 0..H-1 and fails be >= 0")
         if ((cycle != 0) & (cycle != venue_cycle)).any():
             raise ValueError("a trade was due neither at the trade nor after its venue's cycle")
+        horizon = len(fair_close)
+        leads = np.zeros((len(venues), horizon))
+        for row, terms in enumerate(venues.values()):
+            lead = terms.prefunding_lead_days
+            if lead is not None and len(lead) != horizon:
+                raise ValueError("a venue's prefunding_lead_days needs one value per business day 0..H-1")
+            leads[row] = default_lead_days if lead is None else lead
         return cls(
             venue=venue,
             instrument=instrument,
@@ -273,6 +313,7 @@ class _TradeArrays:
             settled=settled,
             fails=fails,
             time_of_day=trades["time"].to_numpy(float) - day,
+            prefunding_lead=leads[venue, day],
             quantity=trades["quantity"].to_numpy(float),
             price=trades["price_cents"].to_numpy(float) / 100.0,
             value=trades["value_hkd"].to_numpy(float),
@@ -342,9 +383,9 @@ def _add_funding(
     table["gross_funding_hkd"] += _cell_sum(cells[in_horizon], t.value[in_horizon], n_cells)
     table["net_funding_hkd"] += atomic_value + deferred_cash
     table["net_delivery_hkd"] += atomic_value + deferred_gross + _netted_delivery(t, horizon, n_instruments, netted, n_cells)
-    prefunding_days = terms.prefunding_lead_days + t.time_of_day[atomic]
+    prefunding_days = t.prefunding_lead[atomic] + t.time_of_day[atomic]
     prefunded_value_days = _cell_sum(cells[atomic], t.value[atomic] * prefunding_days, n_cells)
-    daily_rate = terms.rate_per_year / 365.0
+    daily_rate = prefunding_cost_bps_per_day(terms.rate_per_year) / 10_000.0
     table["funding_cost_hkd"] += daily_rate * (deferred_cash * terms.settlement_holding_days + prefunded_value_days)
 
 

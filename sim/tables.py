@@ -19,7 +19,7 @@ from sim.market.orderbook import BUY
 from sim.recorder import Recorder
 from sim.scenario.schema import Scenario
 from sim.settlement_economics import (
-    BuyInTerms, FundingTerms, MarginTerms, VenueSettlementTerms, settlement_economics,
+    BuyInTerms, FundingTerms, MarginTerms, settlement_economics, venue_settlement_terms,
 )
 
 if TYPE_CHECKING:
@@ -104,10 +104,10 @@ def settlement_table(model: Model, trades: pd.DataFrame) -> pd.DataFrame:
     scenario = model.scenario
     codes, _ = pd.factorize(pd.concat([trades["buyer_group"], trades["seller_group"]]), sort=True)
     trades = trades.assign(buyer=codes[: len(trades)], seller=codes[len(trades):])
-    venues = {
-        name: VenueSettlementTerms(venue.form, venue.central_counterparty, venue.settlement_cycle_days)
-        for name, venue in scenario.venues.items()
-    }
+    market_venues = {listing.venue.name: listing.venue for listing in model.listings}
+    venues = venue_settlement_terms({name: market_venues[name] for name in scenario.venues},
+                                    {name: venue.central_counterparty for name, venue in scenario.venues.items()},
+                                    scenario.horizon_days)
     terms = scenario.settlement
     ends = [day + 1 - 1e-9 for day in range(scenario.horizon_days)]
     values = {l.instrument: l.value for l in model.listings}

@@ -192,7 +192,8 @@ def test_series_records_match_the_kpis_of_their_runs(reported):
         for record in records:
             kpis = runs.loc[(scenario, record["replication"])]
             turnover = record["turnover_hkd"]
-            assert sum(turnover["tokenized"]) == pytest.approx(kpis["turnover_hkd_tokenized"], abs=len(turnover) * 0.5)
+            assert sum(turnover["tokenized"]) == pytest.approx(kpis["turnover_hkd_tokenized"],
+                                                               abs=len(turnover["tokenized"]) * 0.5)
             assert sum(c["duty_hkd"] for c in record["duty"]) == pytest.approx(kpis["stamp_duty_hkd"], abs=0.01)
             assert len(record["tokenized_share"]) == record["days"] == 8
 

@@ -99,9 +99,12 @@ def test_etf_premium_stays_inside_the_participants_band(own_results):
 def test_settlement_exposure_follows_littles_law(own_results):
     assert without_fails([10.0, 20.0, 30.0], [2, 2, 2]).tolist() == [10.0, 30.0, 50.0]
     for ratio in littles_law(own_results):
+        if ratio.cycle_days == 0:  # the baseline platform settles by book entry: nothing outstanding
+            assert ratio.unsettled_hkd == 0
+            continue
         assert ratio.cycle_days in (1, 2)
         assert 0.9 < ratio.ratio < 1.2
-        assert ratio.expected_ratio > 1.0
+        assert ratio.expected_ratio >= 1.0  # above 1 only where trades fail
 
 
 def test_atomic_settlement_leaves_nothing_outstanding():

@@ -7,7 +7,12 @@ from an exponential distribution; the gain's mean is the group's cost sensitivit
 trades only if its gain beats the expected all-in cost of at least one listing the investor may
 use that is open, quoted and feasible (the seller holds the units, the buyer has the cash; only
 onboarded accounts use tokenized venues). The all-in cost includes the cost the group puts on
-waiting for settlement. Among those listings the investor picks by a logit on net gain, and
+waiting for settlement and, for a purchase that settles at the trade (a book entry, atomic
+settlement, T+0), the cost of the cash that must sit idle on the venue beforehand, at the
+funding rate (the prefunding cost `sim.settlement_economics` measures: the same rate and
+definition). A sale that settles later may deliver units bought but not yet settled, and a
+purchase that settles later may be paid from a pending sale's proceeds (`Ledger.sellable_units`,
+`Ledger.spendable_cash`); one that settles at the trade uses only what is held free. Among those listings the investor picks by a logit on net gain, and
 sends an immediate-or-cancel order limited to the price at which the gain would be used up.
 """
 
@@ -24,6 +29,7 @@ from sim.market.adoption import onboarded_accounts
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
 from sim.market.payers import Payer
+from sim.market.settlement import prefunding_cost_bps_per_day
 from sim.market.specs import InvestorSpec
 from sim.market.trading import Market
 from sim.market.values import FairValue
@@ -131,7 +137,7 @@ class InvestorGroup:
         self._listings = list({listing: None for interest in interests for line in interest.lines
                                for listing in line.listings})
         self._terms_day: int | None = None  # the key of `_terms`: the day (levers and cycles change by day only)
-        self._terms: dict[Listing, tuple[float, float, float, int]] = {}
+        self._terms: dict[Listing, tuple[float, float, float, int, float, float, bool]] = {}
         self.market = market
         self.ledger = ledger
         self.recorder = recorder
@@ -275,10 +281,12 @@ class InvestorGroup:
         terms = self._terms
         options = []
         for listing in open_listings:
-            rate, charges, waiting, network_fee_cents = terms[listing]
-            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, rate, lot)
+            rate, charges, waiting, network_fee_cents, prefund_bps_per_day, prefund_lead, later = terms[listing]
+            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, rate, lot, later)
             if quantity <= 0:
                 continue
+            if prefund_bps_per_day and side == BUY:  # the cash waits idle from `lead` before the day until t
+                waiting += prefund_bps_per_day * (prefund_lead + t - day)
             # the premium over fair value at the touch (the dealer's quote for the size), bps; inline: per option
             price = listing.provider.touch(side, quantity, fair, day) if listing.active else None
             if price is None:
@@ -302,25 +310,39 @@ class InvestorGroup:
     def _terms_on(self, day: int) -> None:
         """Per listing, the terms a need's decision reads on `day`: the investor's rate of duty and
         fees per side, that rate in bps, the group's cost of waiting for the listing's settlement
-        cycle in bps, and the network fee on a sale in cents. Looked up once a day rather than once
-        per need: the levers change by day only."""
+        cycle in bps, the network fee on a sale in cents, the cost of prefunded cash in bps per day
+        held and how long before the day it must be there (both 0 when the trade settles later, not
+        prefunded), and whether the trade settles later. Looked up once a day rather than once per
+        need: the levers change by day only."""
         delay_cost = self.params.settlement_delay_cost_bps_per_day
         self._terms_day = day
         for listing in self._listings:
             rate = listing.costs.rate_for(self.payer, day)
-            waiting = listing.venue.cycle_on(day) * delay_cost
-            self._terms[listing] = (rate, rate * 10_000.0, waiting, listing.costs.network_fee_cents)
+            venue = listing.venue
+            cycle = venue.cycle_on(day)
+            lead = venue.prefunding_lead_on(day)
+            prefund_bps_per_day = 0.0 if lead is None else prefunding_cost_bps_per_day(venue.spec.funding_rate_per_year)
+            self._terms[listing] = (rate, rate * 10_000.0, cycle * delay_cost, listing.costs.network_fee_cents,
+                                    prefund_bps_per_day, lead or 0.0, cycle > 0)
 
     def _feasible_quantity(
-        self, listing: Listing, account: int, side: int, wanted: int, fair: float, gain: float, rate: float, lot: int
+        self, listing: Listing, account: int, side: int, wanted: int, fair: float, gain: float, rate: float, lot: int,
+        later: bool = False,
     ) -> int:
-        """No short selling (unless allowed) and no credit: cap the order by free units or cash
-        (at the investor's `rate` of duty and fees), in whole lots."""
+        """No short selling (unless allowed) and no credit: cap the order by the units or cash the
+        account may use (at the investor's `rate` of duty and fees), in whole lots. A trade that
+        settles `later` may use what pending trades bring in; one that settles at the trade only
+        what is held free."""
+        ledger = self.ledger
         if side == SELL:
-            quantity = wanted if self.params.short_selling else min(wanted, self.ledger.free_units(listing.asset, account))
+            if self.params.short_selling:
+                return wanted // lot * lot
+            units = ledger.sellable_units(listing.asset, account) if later else ledger.free_units(listing.asset, account)
+            quantity = min(wanted, units)
         else:
             worst_unit_cents = fair * 100.0 * (1.0 + gain / 10_000.0) * (1.0 + rate) + 1.0
-            quantity = min(wanted, int((self.ledger.free_cash(account) - CASH_MARGIN_CENTS) // worst_unit_cents))
+            cash = ledger.spendable_cash(account) if later else ledger.free_cash(account)
+            quantity = min(wanted, int((cash - CASH_MARGIN_CENTS) // worst_unit_cents))
         return quantity // lot * lot
 
     def _choose(self, options: list[tuple], draw: float) -> tuple:

@@ -1,10 +1,18 @@
 """The ledger: holdings of each asset and cash per account, settled and pending.
 
 Cash is kept in integer HKD cents so that conservation can be checked exactly. A trade moves
-nothing when it is agreed: it only commits the seller's units and the buyer's cash (pending
-amounts), so that nobody can sell or spend the same thing twice while settlement is due. Delivery
-versus payment then moves units, cash and charges in one step. The end-of-run check compares
-the totals with what was issued at the start (`sim.invariants`), and fails loudly on any difference.
+nothing when it is agreed: it records the seller's units and the buyer's cash as pending out, and
+the units and proceeds each side has coming in, so that nobody can sell or spend the same thing
+twice while settlement is due. What an account may still sell or spend depends on how the trade
+settles. At the trade (book entry, atomic): only what it holds settled and has not committed
+(`free_units`, `free_cash`). Later (delivery versus payment at T+n): also what its own pending
+purchases and sales will bring in (`sellable_units`, `spendable_cash`), as a broker lets a client
+sell shares bought but not yet settled. Such a trade can then fail for a cause: when it is due,
+the seller may not hold the units (its purchase has not settled) or the buyer the cash (its sale's
+proceeds have not arrived): `shortfall`. Delivery versus payment moves units, cash and charges in
+one step. Cash locked for a primary-market allocation (`lock_cash`) is never used to settle a
+trade. The end-of-run check compares the totals with what was issued at the start
+(`sim.invariants`), and fails loudly on any difference.
 """
 
 from __future__ import annotations
@@ -13,6 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sim.market.payers import Payer
+
+
+UNITS_SHORT = 1  # `Ledger.shortfall`: the seller does not hold the units it owes
+CASH_SHORT = 2  # the buyer does not hold the cash it owes
 
 
 class AccountingError(RuntimeError):
@@ -37,7 +49,9 @@ class Ledger:
         self.units_pending_out: list[list[int]] = [[] for _ in range(n_assets)]
         self.units_pending_in: list[list[int]] = [[] for _ in range(n_assets)]
         self.cash: list[int] = []
-        self.cash_pending_out: list[int] = []
+        self.cash_pending_out: list[int] = []  # owed to pending purchases and locked allocations
+        self.cash_pending_in: list[int] = []  # proceeds of pending sales
+        self.cash_locked: list[int] = []  # the part of cash_pending_out locked for allocations (`lock_cash`)
         self.issued_units = [0] * n_assets
         self.created_units = [0] * n_assets
         self.redeemed_units = [0] * n_assets
@@ -56,6 +70,8 @@ class Ledger:
             self.issued_units[asset] += quantity
         self.cash.append(cash_cents)
         self.cash_pending_out.append(0)
+        self.cash_pending_in.append(0)
+        self.cash_locked.append(0)
         self.issued_cash += cash_cents
         return account
 
@@ -66,6 +82,39 @@ class Ledger:
     def free_cash(self, account: int) -> int:
         """Cash (cents) the account may still commit: settled cash not owed to pending purchases."""
         return self.cash[account] - self.cash_pending_out[account]
+
+    def sellable_units(self, asset: int, account: int) -> int:
+        """Units the account may still sell for settlement later: free units plus those bought and not yet delivered."""
+        return self.units[asset][account] + self.units_pending_in[asset][account] - self.units_pending_out[asset][account]
+
+    def spendable_cash(self, account: int) -> int:
+        """Cash (cents) the account may still commit for settlement later: free cash plus pending sales' proceeds."""
+        return self.cash[account] + self.cash_pending_in[account] - self.cash_pending_out[account]
+
+    def shortfall(self, trade) -> int:
+        """Why a committed trade cannot settle now: 0 if it can, else UNITS_SHORT when the seller holds
+        fewer units than it owes, plus CASH_SHORT when the buyer's cash (less what is locked for
+        allocations) is short of what it pays."""
+        buyer = trade.buyer
+        short = UNITS_SHORT if self.units[trade.asset][trade.seller] < trade.quantity else 0
+        if self.cash[buyer] - self.cash_locked[buyer] < trade.buyer_pays_cents:
+            short |= CASH_SHORT
+        return short
+
+    def substitute(self, trade, seller: int, buyer: int) -> None:
+        """Move a committed trade's pending amounts to a new seller and buyer (a buy-in agent standing in
+        for a side that failed): the caller then settles the trade with those parties."""
+        asset, quantity = trade.asset, trade.quantity
+        if seller != trade.seller:
+            self.units_pending_out[asset][trade.seller] -= quantity
+            self.units_pending_out[asset][seller] += quantity
+            self.cash_pending_in[trade.seller] -= trade.seller_receives_cents
+            self.cash_pending_in[seller] += trade.seller_receives_cents
+        if buyer != trade.buyer:
+            self.units_pending_in[asset][trade.buyer] -= quantity
+            self.units_pending_in[asset][buyer] += quantity
+            self.cash_pending_out[trade.buyer] -= trade.buyer_pays_cents
+            self.cash_pending_out[buyer] += trade.buyer_pays_cents
 
     def standing(self, asset: int, account: int) -> tuple[int, int, int]:
         """What a market maker or dealer prices from, in one call: (position, the units the account
@@ -78,11 +127,13 @@ class Ledger:
             self.cash[account] - self.cash_pending_out[account],
         )
 
-    def commit(self, asset: int, seller: int, buyer: int, quantity: int, buyer_pays_cents: int) -> None:
+    def commit(self, asset: int, seller: int, buyer: int, quantity: int, buyer_pays_cents: int,
+               seller_receives_cents: int = 0) -> None:
         """Record an agreed trade as pending on both sides."""
         self.units_pending_out[asset][seller] += quantity
         self.units_pending_in[asset][buyer] += quantity
         self.cash_pending_out[buyer] += buyer_pays_cents
+        self.cash_pending_in[seller] += seller_receives_cents
 
     def settle(self, trades: Iterable) -> None:
         """Delivery versus payment of committed trades (a day's settlement run, in one call).
@@ -90,10 +141,11 @@ class Ledger:
         Each trade has the fields asset, seller, buyer, quantity, buyer_pays_cents,
         seller_receives_cents and credits, the (collector, cents) charges. What the buyer pays
         equals what the seller receives plus all charges; the caller builds them so, and the
-        end-of-run check catches it if not.
+        end-of-run check catches it if not. The caller settles only what `shortfall` clears (or
+        what settles at the trade, from free units and cash).
         """
         all_units, units_out, units_in = self.units, self.units_pending_out, self.units_pending_in
-        cash, cash_out = self.cash, self.cash_pending_out
+        cash, cash_out, cash_in = self.cash, self.cash_pending_out, self.cash_pending_in
         for trade in trades:
             asset, seller, buyer, quantity = trade.asset, trade.seller, trade.buyer, trade.quantity
             units = all_units[asset]
@@ -104,7 +156,9 @@ class Ledger:
             pays = trade.buyer_pays_cents
             cash_out[buyer] -= pays
             cash[buyer] -= pays
-            cash[seller] += trade.seller_receives_cents
+            receives = trade.seller_receives_cents
+            cash_in[seller] -= receives
+            cash[seller] += receives
             for collector, cents in trade.credits:
                 cash[collector] += cents
 
@@ -123,10 +177,12 @@ class Ledger:
     def lock_cash(self, account: int, cents: int) -> None:
         """Commit cash to a future payment (a primary-market allocation awaiting settlement)."""
         self.cash_pending_out[account] += cents
+        self.cash_locked[account] += cents
 
     def pay_locked(self, payer: int, payee: int, cents: int) -> None:
         """Pay cash that was locked with `lock_cash`."""
         self.cash_pending_out[payer] -= cents
+        self.cash_locked[payer] -= cents
         self.pay(payer, payee, cents)
 
     def pay(self, payer: int, payee: int, cents: int) -> None:

@@ -74,10 +74,14 @@ class VenueSpec:
     form: str
     sessions_hours: tuple[tuple[float, float], ...]
     settlement_cycle_days: int
-    fail_probability: float  # per settlement attempt at the venue's own cycle
+    fail_probability: float  # residual operational fail rate per DvP attempt at the venue's own cycle
     tokenized_cash: Dated[bool]  # atomic settlement against tokenized cash (tokenized venues only)
     fees: VenueFees
     listings: dict[str, ListingSpec]  # instruments traded here, with their liquidity provider's terms
+    settlement_model: str = "dvp"  # book_entry, dvp or atomic (sim.market.venue.Venue)
+    book_entry_lead_days: float = 1.0  # book entry: the buyer's cash is with the custodian this long before the day
+    atomic_lead_days: float = 0.0  # atomic or T+0: the same for cash on the ledger (settlement.prefunding_lead_days)
+    funding_rate_per_year: float = 0.04  # what idle prefunded cash costs (settlement.funding_rate_per_year)
 
 
 @dataclass(frozen=True, slots=True)

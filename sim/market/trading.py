@@ -2,7 +2,8 @@
 
 A fill is charged at once (duty and fees per side from the listing's cost schedule, for each
 side's payer class, after the reliefs in force), committed in the ledger, queued for
-settlement on the venue's cycle (or settled atomically) and appended to the trade table.
+settlement on the venue's cycle (or settled at once: a book entry, atomic or T+0) and appended
+to the trade table.
 """
 
 from __future__ import annotations
@@ -63,9 +64,9 @@ class Market:
             t, day, listing.index, price_cents, quantity, buyer, seller, side, fair,
             buyer_duty, seller_duty, buyer_fee_total, seller_fee_total, -1, 0,
         )))
-        self.ledger.commit(listing.asset, seller, buyer, quantity, buyer_pays)
+        seller_receives = value - seller_duty - seller_fee_total
+        self.ledger.commit(listing.asset, seller, buyer, quantity, buyer_pays, seller_receives)
         pending = _tuple_new(PendingTrade, (  # without NamedTuple.__new__'s Python frame: once per trade
-            trade, listing.index, listing.asset, seller, buyer, quantity, value,
-            buyer_pays, value - seller_duty - seller_fee_total, credits,
+            trade, listing.index, listing.asset, seller, buyer, quantity, value, buyer_pays, seller_receives, credits,
         ))
         self.settlement.submit(pending, day, listing.venue.cycle_on(day))

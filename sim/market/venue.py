@@ -1,7 +1,7 @@
 """Venues and listings: where an instrument trades, when, at what charges and how it settles.
 
-A venue (exchange, digital-asset platform or OTC dealer market) owns the hours, the fees, the
-settlement cycle and the fail rate. A listing is one instrument on one venue: it owns the
+A venue (exchange, digital-asset platform or OTC dealer market) owns the hours, the fees and
+how its trades settle: its settlement model, cycle and residual fail rate. A listing is one instrument on one venue: it owns the
 order book (or the dealer), the tick, the cost schedule and the fair value its liquidity
 provider prices against. Investors choose among listings.
 """
@@ -33,8 +33,10 @@ class Venue:
         self.settlement_cycle_days = spec.settlement_cycle_days
         self.sessions = [(open_hour / 24.0, close_hour / 24.0) for open_hour, close_hour in spec.sessions_hours]
         self._tokenized_cash = spec.tokenized_cash if spec.form == "tokenized" else None
+        self.settlement_model = spec.settlement_model
         self.always_open = self.sessions == [(0.0, 1.0)]  # spares the session lookup on the hot path
-        self._cycle_day, self._cycle = None, self.settlement_cycle_days
+        self._terms_day: int | None = None  # the key of `_cycle` and `_lead`: the day (levers change by day only)
+        self._cycle, self._lead = self.settlement_cycle_days, None
 
     def is_open(self, t: float) -> bool:
         """Is the venue in a trading session at time t (business days)?"""
@@ -56,14 +58,39 @@ class Venue:
         return inside
 
     def atomic(self, day: int) -> bool:
-        """Does a trade agreed on `day` settle atomically (tokenized cash in force on a tokenized venue)?"""
-        return self._tokenized_cash is not None and self._tokenized_cash.value_on(day)
+        """Does a trade agreed on `day` settle by atomic delivery versus payment against tokenized cash
+        (the venue's `atomic` model, or tokenized cash in force on a tokenized venue)?"""
+        return self.settlement_model == "atomic" or (
+            self._tokenized_cash is not None and self._tokenized_cash.value_on(day)
+        )
 
     def cycle_on(self, day: int) -> int:
-        """Business days to settlement for a trade agreed on `day` (looked up once per day)."""
-        if day != self._cycle_day:
-            self._cycle_day, self._cycle = day, 0 if self.atomic(day) else self.settlement_cycle_days
+        """Business days to settlement for a trade agreed on `day`: 0 (final at the trade) for a book
+        entry, atomic settlement or DvP at T+0 (looked up once per day)."""
+        if day != self._terms_day:
+            self._terms_on(day)
         return self._cycle
+
+    def prefunding_lead_on(self, day: int) -> float | None:
+        """For a trade agreed on `day` that settles at the trade, how long before the start of that day
+        the buyer's cash must be in place, days: the venue's book-entry lead for a book entry, the
+        tokenized cash's (`settlement.prefunding_lead_days`) for atomic settlement and DvP at T+0.
+        None for deferred settlement, which is not prefunded. The cash then waits until the trade's
+        time of day, so a purchase at time t on day d is prefunded for lead + (t - d) days."""
+        if day != self._terms_day:
+            self._terms_on(day)
+        return self._lead
+
+    def _terms_on(self, day: int) -> None:
+        spec = self.spec
+        if self.atomic(day):
+            cycle, lead = 0, spec.atomic_lead_days
+        elif self.settlement_model == "book_entry":
+            cycle, lead = 0, spec.book_entry_lead_days
+        else:
+            cycle = self.settlement_cycle_days
+            lead = spec.atomic_lead_days if cycle == 0 else None
+        self._terms_day, self._cycle, self._lead = day, cycle, lead
 
 
 class Listing:

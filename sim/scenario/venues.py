@@ -9,6 +9,12 @@ from pydantic import Field, model_validator
 from sim.market.venue_kinds import PROVIDERS
 from sim.scenario.base import Form, Hour, Name, NonNegativeBps, Strict, check_window
 
+SettlementModel = Literal["book_entry", "dvp", "atomic"]
+# The settlement model of a venue that does not name one, by kind: exchanges and OTC dealers
+# settle delivery versus payment through a CSD (CCASS, CMU); licensed digital-asset platforms
+# hold their clients' units and cash on trust, so a trade on them is a book entry.
+DEFAULT_SETTLEMENT_MODEL = {"exchange": "dvp", "dealer": "dvp", "platform": "book_entry"}
+
 class Fees(Strict):
     """Per-side charges on a venue, each paid by buyer and seller alike to its collector."""
 
@@ -87,13 +93,33 @@ class VenueParams(Strict):
         min_length=1,
         description="Trading sessions as [open, close] in hours of the day; [[0, 24]] trades around the clock.",
     )
+    settlement_model: SettlementModel | None = Field(
+        None,
+        description="How trades settle. `book_entry`: units and cash are held with the venue's custodian and a "
+        "trade is final at once, with no fails, but the buyer's cash must be there in advance (prefunded, "
+        "`book_entry_lead_days`). `dvp`: delivery versus payment through a custodian or CSD after "
+        "`settlement_cycle_days`, failing when the seller's units or the buyer's cash are not there. `atomic`: "
+        "atomic delivery versus payment against tokenized cash at the trade (tokenized venues only; "
+        "`policy.tokenized_cash` makes any tokenized venue atomic while in force). Default by kind: `dvp` for "
+        "`exchange` and `dealer`, `book_entry` for `platform`.",
+    )
     settlement_cycle_days: int = Field(
-        2, ge=0, le=30, description="Business days from trade to settlement; 0 settles atomically at the trade."
+        2, ge=0, le=30,
+        description="Business days from trade to settlement under `dvp`; 0 settles at the trade, prefunded. "
+        "Ignored by `book_entry` and `atomic`, which settle at the trade.",
+    )
+    book_entry_lead_days: float = Field(
+        1.0, ge=0.0, le=30.0,
+        description="Under `book_entry`: how long before the start of a trade's business day the buyer's cash must "
+        "be with the venue's custodian, days; it then waits idle until the trade, at "
+        "`settlement.funding_rate_per_year` (assumption: a fiat deposit clears a business day ahead).",
     )
     fail_probability_at_t2: float = Field(
         0.0, ge=0.0, le=0.5,
-        description="Chance that a settlement attempt fails at a T+2 cycle (retried next business day); "
-        "scaled to the venue's cycle by `settlement.fail_cycle_elasticity`, and 0 for atomic settlement.",
+        description="Residual operational fail rate under `dvp`: chance that a settlement attempt fails although "
+        "the units and cash are there (a mismatched instruction, an operational break), at a T+2 cycle, scaled "
+        "to the venue's cycle by `settlement.fail_cycle_elasticity`; retried next business day. Default 0: "
+        "fails come only from their causes, units or cash not there at settlement.",
     )
     central_counterparty: bool = Field(
         False, description="Does a central counterparty novate, net and margin this venue's trades?"
@@ -108,6 +134,10 @@ class VenueParams(Strict):
             if open_hour < previous_close:
                 raise ValueError("trading sessions must be in order and must not overlap")
             previous_close = close_hour
+        if self.settlement_model == "atomic" and self.form != "tokenized":
+            raise ValueError("settlement_model atomic settles tokenized units against tokenized cash: the venue's "
+                             "form must be tokenized (for a conventional venue settling at the trade, use dvp with "
+                             "settlement_cycle_days 0)")
         provider = PROVIDERS[self.kind].spec_key  # the listing key of this kind's provider: one mapping, the market's
         others = {cls.spec_key for cls in PROVIDERS.values()} - {provider}
         for name, listing in self.listings.items():
@@ -115,3 +145,7 @@ class VenueParams(Strict):
             if wrong:
                 raise ValueError(f"listing {name}: a {self.kind} venue has a {provider}, not a {wrong.pop()}")
         return self
+
+    def settlement(self) -> SettlementModel:
+        """The venue's settlement model: its own, or its kind's default."""
+        return self.settlement_model or DEFAULT_SETTLEMENT_MODEL[self.kind]
