@@ -11,6 +11,7 @@ and exits with status 130.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import signal
 import sys
@@ -219,15 +220,26 @@ def _print_summary(result: api.ExperimentResult) -> None:
 
 
 def print_comparison(result: api.ExperimentResult) -> None:
-    """Paired differences with their intervals, and the unpaired (Welch) half-width."""
+    """Paired differences (policy minus its comparator) with their intervals, and the unpaired
+    (Welch) half-width; then which scenarios are counterfactuals."""
     table = result.comparison
     kpis = list(dict.fromkeys(table["kpi"]))[:SHOWN_KPIS]
     width = max((len(k) for k in kpis), default=3)
-    print(f"\n{'KPI':<{width}}  {'policy':<20} {'difference':>13} {'paired ±':>11} {'Welch ±':>11} {'relative':>9}")
+    print(f"\n{'KPI':<{width}}  {'policy':<20} {'compared with':<20} {'difference':>13} {'paired ±':>11} "
+          f"{'Welch ±':>11} {'relative':>9}")
     for row in table[table["kpi"].isin(kpis)].itertuples():
-        print(f"{row.kpi:<{width}}  {row.policy:<20} {row.difference:>13,.4g} {row.half_width:>11,.3g} "
-              f"{row.welch_half_width:>11,.3g} {row.relative_change:>9.2%}")
+        print(f"{row.kpi:<{width}}  {row.policy:<20} {row.compared_with:<20} {row.difference:>13,.4g} "
+              f"{row.half_width:>11,.3g} {row.welch_half_width:>11,.3g} {row.relative_change:>9.2%}")
     _more(table["kpi"].nunique(), result, "comparison.csv")
+    for name, text in counterfactuals(result.folder).items():
+        print(f"{name} is a counterfactual: {text}")
+
+
+def counterfactuals(folder: Path) -> dict[str, str]:
+    """The counterfactual scenarios of an experiment, with their text, from its manifest."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return {entry["scenario"]: entry["counterfactual"] for entry in manifest.get("scenarios", [])
+            if isinstance(entry, dict) and entry.get("counterfactual")}
 
 
 def _more(count: int, result: api.ExperimentResult, file: str) -> None:
