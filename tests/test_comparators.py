@@ -124,3 +124,11 @@ def test_two_comparators_with_one_name_are_refused(trio, tmp_path):
     with pytest.raises(ScenarioError, match="two scenarios share this name"):
         api.compare(trio[0], [trio[1], other / "policy.yaml"], reps=2, overrides=TINY, out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_single_run_of_a_counterfactual_says_so(trio, tmp_path, capsys):
+    sets = sum((["--set", t] for t in ["horizon_days=2", *TINY[1:]]), [])
+    assert main(["run", str(trio[1]), str(trio[0]), "--out", str(tmp_path / "out"), "--quiet", *sets]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"tokenized_etf_duty (counterfactual: {COUNTERFACTUAL}): ")
+    assert lines[1].startswith("baseline: ")  # the law is not labelled

@@ -61,9 +61,11 @@ def add_commands(commands: Any, add_overrides: Callable[[argparse.ArgumentParser
     """Register `compare`, `sweep` and `sensitivity` on the `tokensim` subcommand parser; the
     figures of a finished sweep or sensitivity analysis are drawn by `draw_sweep(folder)` and
     `draw_sensitivity(folder)` (the report's, passed in by the command line above both)."""
-    compare = commands.add_parser("compare", help="compare policy scenarios with a baseline, replication by replication")
+    compare = commands.add_parser("compare", help="compare each policy scenario with its comparator (its measured_against, else the "
+                                     "baseline), replication by replication")
     compare.add_argument("baseline", metavar="BASELINE", help="the baseline scenario file")
-    compare.add_argument("policies", nargs="+", metavar="POLICY", help="policy scenario files")
+    compare.add_argument("policies", nargs="+", metavar="POLICY",
+                         help="policy scenario files (each one's measured_against file is run too)")
     _add_place_options(compare, add_overrides)
     add_execution_options(compare, reps=10)
     compare.set_defaults(handler=command_compare)
