@@ -40,7 +40,7 @@ LINE = 0.016  # one line of 8-point text, in figure coordinates of a page
 TOP, BOTTOM = 0.95, 0.05  # where text starts and stops on a page, in figure coordinates
 TITLE_CHARACTERS = 75  # of 13-point bold text across the page
 TABLE_HEADER = ("Policy", "Compared with", "KPI", "Comparator mean", "Policy mean", "Difference (95% CI)", "Relative")
-PDF_CELL_CHARACTERS = (22, 22, 30, 16, 16, 40, 14)  # per column of the PDF's headline table
+PDF_CELL_CHARACTERS = (20, 20, 28, 16, 16, 40, 12)  # per column of the PDF's headline table
 CSS = """
 body { font-family: Helvetica, Arial, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
        color: #222; line-height: 1.45; }
@@ -71,6 +71,7 @@ class Content:
     scenarios: list[tuple[str, str]]
     differences: list[tuple[str, list[str]]]
     table_notes: list[str] = field(default_factory=list)  # under the headline table: what is a counterfactual
+    pdf_table: list[tuple[str, ...]] = field(default_factory=list)  # the table with short names (`starred`)
 
 
 def horizon_phrase(inputs: ReportInputs) -> str:
@@ -78,10 +79,11 @@ def horizon_phrase(inputs: ReportInputs) -> str:
     return f" over the {inputs.horizons[0]} business days simulated" if len(inputs.horizons) == 1 else ""
 
 
-def headline_table(inputs: ReportInputs, headlines: list[Headline]) -> list[tuple[str, ...]]:
-    """Per policy and headline KPI: the policy, what it is measured against (counterfactuals
-    labelled, with their text), the comparator's and the policy's means, the paired difference
-    with its 95% interval, and the relative change."""
+def headline_table(inputs: ReportInputs, headlines: list[Headline], name=None) -> list[tuple[str, ...]]:
+    """Per policy and headline KPI: the policy, what it is measured against (`name(scenario)`;
+    default: counterfactuals labelled, with their text), the comparator's and the policy's means,
+    the paired difference with its 95% interval, and the relative change."""
+    name = inputs.described if name is None else name
     comparison = inputs.comparison.set_index(["policy", "kpi"])
     rows = []
     for policy in inputs.policies:
@@ -91,7 +93,7 @@ def headline_table(inputs: ReportInputs, headlines: list[Headline]) -> list[tupl
             row = comparison.loc[(policy, h.kpi)]
             interval = f"{delta(row['ci_low'], h.unit)} to {delta(row['ci_high'], h.unit)}"
             relative = change(row["difference"], h.unit, row["comparator_mean"]) if row["comparator_mean"] else "n/a"
-            rows.append((inputs.described(policy), inputs.described(inputs.comparator(policy)), h.label,
+            rows.append((name(policy), name(inputs.comparator(policy)), h.label,
                          amount(row["comparator_mean"], h.unit), amount(row["policy_mean"], h.unit),
                          f"{delta(row['difference'], h.unit)} ({interval})", relative))
     return rows
@@ -188,7 +190,14 @@ def content(inputs: ReportInputs) -> Content:
         differences=scenario_differences(inputs),
         table_notes=[f"{name} is a counterfactual (it departs on purpose from Hong Kong law or practice): {text}."
                      for name, text in inputs.counterfactuals.items()],
+        pdf_table=headline_table(inputs, headlines, lambda name: starred(inputs, name)),
     )
+
+
+def starred(inputs: ReportInputs, name: str) -> str:
+    """A scenario's name in the PDF's narrow table cells, with `*` for a counterfactual (the note
+    under the table says what each one departs from)."""
+    return f"{name}*" if name in inputs.counterfactuals else name
 
 
 def _png(figure) -> str:
@@ -263,16 +272,22 @@ def _tail_lines(report: Content) -> list[str]:
     return lines
 
 
+def _starred_note(report: Content) -> list[str]:
+    return [""] + _wrapped("* a counterfactual: it departs on purpose from Hong Kong law or practice, as the "
+                           "notes below say.") if report.table_notes else []
+
+
 def _text_pages(report: Content) -> list:
     """The PDF's text pages: title, provenance and summaries, the headline table, then notes and
     scenario differences, flowing onto as many pages as they need (the table's heading and
     header repeated on each page it continues on)."""
-    columns = (0.04, 0.19, 0.34, 0.60, 0.71, 0.88, 0.97)  # left edges of the first three, right edges of the rest
+    columns = (0.03, 0.155, 0.28, 0.52, 0.61, 0.89, 0.97)  # left edges of the first three, right edges of the rest
     title = textwrap.wrap(report.title, TITLE_CHARACTERS)
     flow = [*(("title", line, 2.5 if i == len(title) - 1 else 1.6) for i, line in enumerate(title)),
             *(("text", line, 1.0) for line in _lead_lines(report)),
             ("heading", "Headline table", 1.5), ("header", TABLE_HEADER, 1.0),
-            *(("row", row, 1.0) for row in report.table),
+            *(("row", row, 1.0) for row in report.pdf_table),
+            *(("text", line, 1.0) for line in _starred_note(report)),
             *(("text", line, 1.0) for line in _tail_lines(report))]
     pages: list = []
     y = 0.0
