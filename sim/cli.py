@@ -120,6 +120,8 @@ def _run_plan(plan: _Plan, out: Path, args: argparse.Namespace) -> tuple[dict[st
     """Run one scenario into its folder (or skip it, up to date): its KPIs and a line saying what
     happened (returned, not printed, so that runs in worker processes report through the parent)."""
     name = plan.scenario.name
+    if plan.scenario.counterfactual:  # its numbers are labelled wherever they appear
+        name = f"{name} (counterfactual: {plan.scenario.counterfactual})"
     if plan.status == UP_TO_DATE:
         kpis = pd.read_csv(plan.folder / "kpis.csv").iloc[0].to_dict()
         kpis = {key: value for key, value in kpis.items() if key not in ("scenario", "seed")}

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
+from waiver_scenarios import COUNTERFACTUAL, write_waiver_scenarios
 from sim.cli import main
 
 TINY = ["horizon_days=3", "investors.retail.accounts=100", "investors.institutional.accounts=20"]
@@ -24,21 +25,31 @@ def tokensim(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "sim.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def test_compare_writes_paired_differences(tmp_path):
-    done = tokensim("compare", BASELINE, WAIVER, "--reps", "2", "--workers", "1", "--out", str(tmp_path), *SETS)
+def test_compare_writes_paired_differences_against_each_comparator(tmp_path):
+    baseline, duty, waiver = (str(p) for p in write_waiver_scenarios(tmp_path))
+    done = tokensim("compare", baseline, waiver, "--reps", "2", "--workers", "1", "--out", str(tmp_path), *SETS)
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "compare-baseline-vs-stamp_duty_waiver"
-    assert f"2 replications; runs: 4 computed, 0 reused from disk, 0 failed (of 4) -> {folder}" in done.stdout
-    assert "paired ±" in done.stdout and "Welch ±" in done.stdout
+    # the waiver's comparator runs too, though not named
+    assert f"2 replications; runs: 6 computed, 0 reused from disk, 0 failed (of 6) -> {folder}" in done.stdout
+    assert "paired ±" in done.stdout and "Welch ±" in done.stdout and "compared with" in done.stdout
+    assert f"tokenized_etf_duty is a counterfactual: {COUNTERFACTUAL}\n" in done.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["comparison.csv", "manifest.json", "runs", "runs.csv", "summary.csv"]
     comparison = pd.read_csv(folder / "comparison.csv")
-    assert list(comparison.columns) == ["policy", "kpi", "n", "baseline_mean", "policy_mean", "difference", "ci_low",
-                                        "ci_high", "half_width", "welch_half_width", "relative_change"]
-    duty = comparison.set_index("kpi").loc["stamp_duty_hkd"]
-    assert duty["policy"] == "stamp_duty_waiver" and duty["n"] == 2 and duty["relative_change"] == -1
+    assert list(comparison.columns) == ["policy", "compared_with", "kpi", "n", "comparator_mean", "policy_mean",
+                                        "difference", "ci_low", "ci_high", "half_width", "welch_half_width",
+                                        "relative_change"]
+    duty_rows = comparison[comparison["kpi"] == "stamp_duty_hkd"].set_index("policy")
+    assert list(duty_rows.index) == ["tokenized_etf_duty", "stamp_duty_waiver"]
+    assert list(duty_rows["compared_with"]) == ["baseline", "tokenized_etf_duty"]
+    assert duty_rows.loc["stamp_duty_waiver", "n"] == 2 and duty_rows.loc["stamp_duty_waiver", "relative_change"] == -1
+    assert duty_rows.loc["tokenized_etf_duty", "comparator_mean"] == 0 < duty_rows.loc["tokenized_etf_duty", "difference"]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["command"] == "compare" and manifest["baseline"] == "baseline" and manifest["reps"] == 2
-    assert [s["file"] for s in manifest["scenarios"]] == [BASELINE, WAIVER] and manifest["scenarios"][0]["overrides"] == TINY
+    entries = manifest["scenarios"]
+    assert [s["file"] for s in entries] == [baseline, duty, waiver] and entries[0]["overrides"] == TINY
+    assert [(s["compared_with"], s["counterfactual"], s["named"]) for s in entries] == [
+        (None, None, True), ("baseline", COUNTERFACTUAL, False), ("tokenized_etf_duty", None, True)]
     assert len(manifest["seeds"]) == 2 and manifest["base_seed"] == 20250626 and manifest["until_ci"] is None
 
 

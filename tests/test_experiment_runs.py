@@ -17,25 +17,31 @@ import pytest
 
 import sim.runs
 from conftest import ROOT
+from waiver_scenarios import write_waiver_scenarios
 from sim import experiment
 from sim.cli import main
 from sim.experiment import UntilCi, replication_seeds
 
 TINY = ["horizon_days=3", "investors.retail.accounts=100", "investors.institutional.accounts=20"]
 SWEEP = ["horizon_days=5", "investors.retail.accounts=300", "investors.institutional.accounts=30"]
-BASELINE, WAIVER = "scenarios/baseline.yaml", "scenarios/stamp_duty_waiver.yaml"
+BASELINE = "scenarios/baseline.yaml"
 KPI = "turnover_hkd_hk_tracker_tokenized"
 RATE = "policy.stamp_duty.tokenized_etf.rate_per_side"
 TABLES = ("runs.csv", "summary.csv", "comparison.csv", "manifest.json")
 
 
 @pytest.fixture(scope="module")
-def compared(tmp_path_factory) -> experiment.ExperimentResult:
-    """Baseline against the waiver, 3 replications, in process (paths relative to the repository)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(ROOT)
-        return experiment.compare(BASELINE, [WAIVER], reps=3, overrides=TINY, name="cmp",
-                                  out=tmp_path_factory.mktemp("in_process"), workers=1)
+def trio(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """The law, the counterfactual duty on tokenized ETF units, and the waiver measured against it."""
+    return write_waiver_scenarios(tmp_path_factory.mktemp("scenarios"))
+
+
+@pytest.fixture(scope="module")
+def compared(trio, tmp_path_factory) -> experiment.ExperimentResult:
+    """Baseline against the waiver (and so its comparator), 3 replications, in process."""
+    baseline, _, waiver = trio
+    return experiment.compare(baseline, [waiver], reps=3, overrides=TINY, name="cmp",
+                              out=tmp_path_factory.mktemp("in_process"), workers=1)
 
 
 def folder_bytes(folder: Path) -> dict[str, bytes]:
@@ -46,32 +52,38 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
 def test_replications_share_seeds_across_scenarios(compared):
     runs = compared.runs
     seeds = replication_seeds(20250626, 3)  # the baseline's own seed is the default base
-    assert list(runs["scenario"]) == ["baseline"] * 3 + ["stamp_duty_waiver"] * 3
-    assert list(runs["seed"]) == seeds * 2 and list(runs["replication"]) == [0, 1, 2] * 2
-    assert compared.seeds == seeds and compared.computed == 6 and compared.reused == 0
+    assert list(runs["scenario"]) == ["baseline"] * 3 + ["tokenized_etf_duty"] * 3 + ["stamp_duty_waiver"] * 3
+    assert list(runs["seed"]) == seeds * 3 and list(runs["replication"]) == [0, 1, 2] * 3
+    assert compared.seeds == seeds and compared.computed == 9 and compared.reused == 0
     assert runs.groupby("replication")["needs"].nunique().eq(1).all()  # same needs: common random numbers
-    waiver = compared.comparison.set_index("kpi").loc["stamp_duty_hkd"]
+    waiver = waiver_rows(compared).loc["stamp_duty_hkd"]
+    assert waiver["compared_with"] == "tokenized_etf_duty"
     assert waiver["policy_mean"] == 0 and waiver["relative_change"] == -1
     summary = compared.summary.set_index(["scenario", "kpi"]).loc[("baseline", KPI)]
     assert summary["n"] == 3 and summary["mean"] == pytest.approx(runs[KPI][:3].mean())
 
 
+def waiver_rows(result: experiment.ExperimentResult) -> pd.DataFrame:
+    table = result.comparison
+    return table[table["policy"] == "stamp_duty_waiver"].set_index("kpi")
+
+
 def test_pairing_narrows_the_interval_on_a_real_kpi(compared):
-    row = compared.comparison.set_index("kpi").loc[KPI]
+    row = waiver_rows(compared).loc[KPI]
     assert row["difference"] > 0  # no duty on tokenized ETF units: more of them trade
     assert 0 < row["half_width"] < row["welch_half_width"]
 
 
-def test_results_are_identical_whatever_the_executor(compared, tmp_path, monkeypatch):
+def test_results_are_identical_whatever_the_executor(compared, trio, tmp_path):
     distributed = pytest.importorskip("distributed")
-    monkeypatch.chdir(ROOT)
+    baseline, _, waiver = trio
     expected = folder_bytes(compared.folder)
-    pool = experiment.compare(BASELINE, [WAIVER], reps=3, overrides=TINY, name="cmp", out=tmp_path / "pool", workers=2)
+    pool = experiment.compare(baseline, [waiver], reps=3, overrides=TINY, name="cmp", out=tmp_path / "pool", workers=2)
     assert folder_bytes(pool.folder) == expected
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0") as cluster:
-        dask = experiment.compare(BASELINE, [WAIVER], reps=3, overrides=TINY, name="cmp", out=tmp_path / "dask",
+        dask = experiment.compare(baseline, [waiver], reps=3, overrides=TINY, name="cmp", out=tmp_path / "dask",
                                   dask=cluster.scheduler_address)
-    assert dask.computed == 6 and folder_bytes(dask.folder) == expected
+    assert dask.computed == 9 and folder_bytes(dask.folder) == expected
 
 
 def _start(out: Path, workers: str) -> subprocess.Popen:

@@ -78,6 +78,18 @@ def test_paired_comparison_pairs_by_replication_not_by_row_order():
     assert row["difference"] == 1.0 and row["half_width"] == 0.0
 
 
+def test_each_policy_is_paired_with_its_own_comparator():
+    runs = pd.DataFrame({
+        "scenario": ["law"] * 2 + ["duty"] * 2 + ["waiver"] * 2, "replication": [0, 1] * 3,
+        "k": [10.0, 20.0, 7.0, 15.0, 10.0, 20.0],
+    })
+    table = paired_comparison(runs, {"duty": "law", "waiver": "duty"}, ["k"]).set_index("policy")
+    assert list(table.index) == ["duty", "waiver"] and list(table["compared_with"]) == ["law", "duty"]
+    assert table.loc["duty", "difference"] == -4.0 and table.loc["duty", "comparator_mean"] == 15.0
+    assert table.loc["waiver", "difference"] == 4.0 and table.loc["waiver", "comparator_mean"] == 11.0  # not 0 (law)
+    assert table.loc["waiver", "relative_change"] == pytest.approx(4.0 / 11.0)
+
+
 def test_precision_target_needs_every_group_within_the_relative_half_width():
     summary = pd.DataFrame({"kpi": ["k", "k", "other"], "mean": [100.0, -50.0, 1.0], "half_width": [4.0, 2.5, 9.0]})
     assert precise_enough(summary, "k", 0.05)

@@ -23,21 +23,24 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from conftest import ROOT, SCENARIOS
+from waiver_scenarios import COUNTERFACTUAL, write_waiver_scenarios
 from sim.cli import main
 from sim.report.break_even import break_even
 from sim.report.commands import add_parsers
 from sim.report.document import content, render_html, summaries
 from sim.figures import plt
 from sim.report.inputs import load_inputs
+from sim.report.market_figures import turnover_fan
+from sim.report.policy_figures import source_text
 from sim.report.text import HEADLINES, change, effect_phrase
 from sim.scenario import ScenarioError
 
 QUICK = ["horizon_days=8", "investors.retail.accounts=300", "investors.institutional.accounts=30"]
 EVIL = "Waiver <script>alert('x')</script> & more"
 EXPERIMENT = "compare-baseline-vs-stamp_duty_waiver"
+WAIVER, DUTY = "stamp_duty_waiver", "tokenized_etf_duty"
 
 
 def report_command(*args: str) -> int:
@@ -63,15 +66,20 @@ def html_of(folder: Path) -> str:
 
 @pytest.fixture(scope="module")
 def reported(tmp_path_factory):
-    """baseline.yaml and a waiver whose description carries markup, reported from their folder."""
+    """The law as baseline and a waiver (whose description carries markup) measured against the
+    counterfactual duty, which is not named on the command line, so the report runs it itself."""
     folder = tmp_path_factory.mktemp("scenarios")
-    (folder / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
-    waiver = yaml.safe_load((SCENARIOS / "stamp_duty_waiver.yaml").read_text())
-    (folder / "stamp_duty_waiver.yaml").write_text(yaml.safe_dump({**waiver, "description": EVIL}))
+    baseline, _, waiver = write_waiver_scenarios(folder, {"description": EVIL})
     out = tmp_path_factory.mktemp("outputs")
     sets = [arg for item in QUICK for arg in ("--set", item)]
-    assert report_command(str(folder), "--reps", "2", "--workers", "1", "--out", str(out), "--quiet", *sets) == 0
+    assert report_command(str(baseline), str(waiver), "--reps", "2", "--workers", "1", "--out", str(out), "--quiet",
+                          *sets) == 0
     return out
+
+
+def rows_of(table: pd.DataFrame, policy: str) -> pd.DataFrame:
+    """A policy's rows of comparison.csv, by KPI."""
+    return table[table["policy"] == policy].set_index("kpi")
 
 
 def test_report_writes_self_contained_html_matching_the_comparison(reported):
@@ -82,15 +90,59 @@ def test_report_writes_self_contained_html_matching_the_comparison(reported):
     # headline bars, fiscal view, forest plot, break-even, two fans, liquidity, ETF premium, exposure, funding
     assert len(images) == 10 and all(src.startswith("data:image/png;base64,") for src in images)
     assert '<p class="note">No bond was issued in any scenario' in page  # the primary market: a note, not a figure
-    assert "<li>policy.stamp_duty.tokenized_etf.rate_per_side: 0.001 \u2192 0.0</li>" in page  # the only difference
+    differences = re.findall(r"<dt>(.*?)</dt><dd><ul>(.*?)</ul>", page)
+    against = f"{DUTY} (counterfactual: {html.escape(COUNTERFACTUAL)})"
+    assert differences == [  # each against its comparator, the only setting that differs
+        (f"{against} against baseline", "<li>policy.stamp_duty.tokenized_etf.rate_per_side: 0.0 \u2192 0.001</li>"),
+        (f"{WAIVER} against {against}", "<li>policy.stamp_duty.tokenized_etf.rate_per_side: 0.001 \u2192 0.0</li>"),
+    ]
     assert '<table id="headline">' in page and "Stamp duty collected" in page
-    comparison = pd.read_csv(reported / EXPERIMENT / "comparison.csv").set_index("kpi")
-    duty = comparison.loc["stamp_duty_hkd"]
+    duty = rows_of(pd.read_csv(reported / EXPERIMENT / "comparison.csv"), WAIVER).loc["stamp_duty_hkd"]
     match = re.search(r"HKD ([\d.,]+) k of stamp duty forgone \(95% CI HKD ([\d.,]+) k to HKD ([\d.,]+) k\)", page)
     assert match, "the waiver's fiscal sentence"
     forgone, low, high = (float(g.replace(",", "")) * 1e3 for g in match.groups())
     assert forgone == pytest.approx(-duty["difference"], rel=5e-3)
     assert (low, high) == (pytest.approx(-duty["ci_high"], rel=5e-3), pytest.approx(-duty["ci_low"], rel=5e-3))
+
+
+def test_report_names_each_policys_comparator_and_labels_the_counterfactual(reported):
+    page = (reported / "report.html").read_text(encoding="utf-8")
+    described = f"{DUTY} (counterfactual: {html.escape(COUNTERFACTUAL)})"
+    assert f"<h1>Policy report: {DUTY} (counterfactual) against baseline, {WAIVER} against {DUTY} (counterfactual)</h1>" in page
+    cells = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>", page)
+    assert ("baseline" not in {policy for policy, _, _ in cells}
+            and {(policy, against) for policy, against, _ in cells} == {(described, "baseline"), (WAIVER, described)})
+    summary = re.findall(r'<p class="summary">(.*?)</p>', page)
+    assert summary[0].startswith(f"Against baseline, {described} ")
+    assert summary[1].startswith(f"Against {described}, {WAIVER} ") and f"against {DUTY} (counterfactual): HKD" in summary[1]
+    assert f'<p class="note counterfactual">{DUTY} is a counterfactual' in page  # under the headline table
+    assert f"<li>Counterfactual: {DUTY} departs on purpose from Hong Kong law or practice: {html.escape(COUNTERFACTUAL)}." in page
+    assert f"<dt>{DUTY} (counterfactual)</dt>" in page and "<dt>baseline</dt>" in page
+    inputs = load_inputs(reported / EXPERIMENT)
+    assert f"Counterfactual {DUTY}: {COUNTERFACTUAL}." in source_text(inputs)  # every figure's source line
+    fan = turnover_fan(inputs)
+    try:
+        assert [ax.get_title(loc="left") for ax in fan.axes if ax.get_visible()] == [
+            f"{DUTY} (counterfactual) against baseline", f"{WAIVER} against {DUTY} (counterfactual)"]
+        assert [t.get_text() for t in fan.axes[1].get_legend().get_texts()] == [f"{DUTY} (counterfactual)", WAIVER]
+    finally:
+        plt.close("all")
+
+
+def test_a_folder_from_before_comparators_reads_as_every_policy_against_the_baseline(reported, tmp_path):
+    old = tmp_path / EXPERIMENT
+    shutil.copytree(reported / EXPERIMENT, old)
+    table = pd.read_csv(old / "comparison.csv").drop(columns="compared_with")
+    table.rename(columns={"comparator_mean": "baseline_mean"}).to_csv(old / "comparison.csv", index=False)
+    manifest = json.loads((old / "manifest.json").read_text())
+    for entry in manifest["scenarios"]:
+        del entry["compared_with"], entry["counterfactual"], entry["named"]
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    inputs = load_inputs(old)
+    assert inputs.comparator(WAIVER) == "baseline" and list(inputs.comparison["compared_with"].unique()) == ["baseline"]
+    assert inputs.counterfactuals == {DUTY: COUNTERFACTUAL}  # read again from the scenario file, which still resolves
+    page = html_of(old)
+    assert f"{WAIVER} against baseline" in page and "Comparator mean" in page
 
 
 def test_scenario_descriptions_are_escaped(reported):
@@ -113,7 +165,7 @@ TURNOVER = next(h for h in HEADLINES if h.kpi == "turnover_hkd_hk_tracker_tokeni
 
 
 def row(difference: float, low: float, high: float, base: float = 100.0) -> dict:
-    return {"baseline_mean": base, "difference": difference, "ci_low": low, "ci_high": high,
+    return {"comparator_mean": base, "difference": difference, "ci_low": low, "ci_high": high,
             "half_width": (high - low) / 2, "n": 5}
 
 
@@ -135,15 +187,15 @@ def test_summary_sentence_follows_the_comparison_table(reported, tmp_path):
     edited = tmp_path / EXPERIMENT
     shutil.copytree(reported / EXPERIMENT, edited)
     comparison = pd.read_csv(edited / "comparison.csv")
-    turnover = comparison["kpi"] == "turnover_hkd_hk_tracker_tokenized"
-    base = float(comparison.loc[turnover, "baseline_mean"].iloc[0])
+    turnover = (comparison["kpi"] == "turnover_hkd_hk_tracker_tokenized") & (comparison["policy"] == WAIVER)
+    base = float(comparison.loc[turnover, "comparator_mean"].iloc[0])
     comparison.loc[turnover, ["difference", "ci_low", "ci_high", "half_width"]] = [-0.25 * base, -0.3 * base,
                                                                                    -0.2 * base, 0.05 * base]
     comparison.to_csv(edited / "comparison.csv", index=False)
     before = (reported / "report.html").read_text(encoding="utf-8")
     after = " ".join(summaries(load_inputs(edited)))  # the report's summary paragraphs, without drawing figures
     new = "lowers tokenized ETF turnover by 25.0% (95% CI 20.0% to 30.0%)"
-    was = change(float(pd.read_csv(reported / EXPERIMENT / "comparison.csv").set_index("kpi").loc[
+    was = change(float(rows_of(pd.read_csv(reported / EXPERIMENT / "comparison.csv"), WAIVER).loc[
         "turnover_hkd_hk_tracker_tokenized", "difference"]), "HKD", base)
     old = [f"tokenized ETF turnover ({was}", f"tokenized ETF turnover by {was.lstrip('+')}"]
     assert new in after and not any(o in after for o in old)
@@ -200,15 +252,16 @@ def test_series_records_match_the_kpis_of_their_runs(reported):
 
 def test_break_even_is_duty_forgone_over_twice_the_waived_rate(reported):
     inputs = load_inputs(reported / EXPERIMENT)
-    case = break_even(inputs, "stamp_duty_waiver")
-    duty = inputs.comparison.set_index("kpi").loc["stamp_duty_hkd"]
+    case = break_even(inputs, WAIVER)
+    duty = rows_of(inputs.comparison, WAIVER).loc["stamp_duty_hkd"]
+    assert case.comparator == DUTY  # the baseline charges no duty on tokenized ETF units: nothing to waive there
     assert case.channels == ["tokenized ETF units"] and case.rate_per_side == 0.001
     assert case.forgone_hkd == pytest.approx(-duty["difference"])
     assert case.break_even_turnover_hkd == pytest.approx(-duty["difference"] / 0.002)
-    tokenized_etf = inputs.comparison.set_index("kpi").loc["turnover_hkd_hk_tracker_tokenized"]
+    tokenized_etf = rows_of(inputs.comparison, WAIVER).loc["turnover_hkd_hk_tracker_tokenized"]
     assert case.extra_turnover_hkd == pytest.approx(tokenized_etf["difference"], rel=1e-6)
-    assert case.baseline_turnover_hkd == pytest.approx(tokenized_etf["baseline_mean"], rel=1e-6)
-    assert break_even(inputs, "baseline") is None
+    assert case.comparator_turnover_hkd == pytest.approx(tokenized_etf["comparator_mean"], rel=1e-6)
+    assert break_even(inputs, "baseline") is None and break_even(inputs, DUTY) is None  # the duty raises, waives nothing
 
 
 # Reliability: math markup in scenario text, unusable --out, a full disk, SIGTERM, a killed writer.
@@ -217,13 +270,12 @@ def test_math_markup_in_a_display_name_is_printed_not_parsed(tmp_path, capsys):
     """A dollar sign in scenario text reaches the PDF's text pages and the figures as plain text."""
     folder = tmp_path / "scenarios"
     folder.mkdir()
-    (folder / "baseline.yaml").write_text((SCENARIOS / "baseline.yaml").read_text())
-    waiver = yaml.safe_load((SCENARIOS / "stamp_duty_waiver.yaml").read_text())
-    waiver["instruments"] = {"hk_tracker": {"name": r"HK $\frac$ tracker"}}
-    (folder / "stamp_duty_waiver.yaml").write_text(yaml.safe_dump({**waiver, "description": r"costs $\frac{1}{2$"}))
+    baseline, _, waiver = write_waiver_scenarios(folder, {"instruments": {"hk_tracker": {"name": r"HK $\frac$ tracker"}},
+                                                          "description": r"costs $\frac{1}{2$"})
     out = tmp_path / "out"
     sets = [arg for item in ["horizon_days=4", *QUICK[1:]] for arg in ("--set", item)]
-    assert report_command(str(folder), "--reps", "2", "--workers", "1", "--out", str(out), "--quiet", *sets) == 0
+    assert report_command(str(baseline), str(waiver), "--reps", "2", "--workers", "1", "--out", str(out), "--quiet",
+                          *sets) == 0
     page = (out / "report.html").read_text(encoding="utf-8")
     assert html.escape(r"HK $\\frac$ tracker") in page and (out / "report.pdf").read_bytes().startswith(b"%PDF")
     (out / "report.html").unlink()

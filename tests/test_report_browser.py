@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SCENARIOS
+from waiver_scenarios import write_waiver_scenarios
 from sim.experiment import api
 from sim.report.document import build_report
 
@@ -30,10 +30,10 @@ FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
-    """A small waiver-against-baseline comparison and its report."""
+    """A small comparison of the waiver (against the counterfactual duty) and its report."""
     out = tmp_path_factory.mktemp("browser")
-    result = api.compare(SCENARIOS / "baseline.yaml", [SCENARIOS / "stamp_duty_waiver.yaml"], reps=2, overrides=TINY,
-                         out=out, workers=1)
+    baseline, _, waiver = write_waiver_scenarios(tmp_path_factory.mktemp("scenarios"))
+    result = api.compare(baseline, [waiver], reps=2, overrides=TINY, out=out, workers=1)
     build_report(result.folder, out)
     return out
 
@@ -71,9 +71,13 @@ def test_report_loads_cleanly_with_every_image_summary_and_table(browser, report
     widths = browser.execute_script("return Array.from(document.images).map(i => i.complete ? i.naturalWidth : 0)")
     assert len(widths) >= 8 and all(w > 0 for w in widths), widths
     summary = browser.find_elements(By.CSS_SELECTOR, "p.summary")
-    assert summary and "stamp_duty_waiver" in summary[0].text and "stamp duty forgone" in summary[0].text
+    assert len(summary) == 2 and summary[1].text.startswith("Against tokenized_etf_duty (counterfactual: ")
+    assert "stamp_duty_waiver" in summary[1].text and "stamp duty forgone" in summary[1].text
     rows = browser.find_elements(By.CSS_SELECTOR, "table#headline tbody tr")
-    assert len(rows) >= 5 and "Stamp duty collected" in browser.find_element(By.ID, "headline").text
+    assert len(rows) >= 10 and "Stamp duty collected" in browser.find_element(By.ID, "headline").text
+    assert "Compared with" in browser.find_element(By.ID, "headline").text
+    notes = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "p.counterfactual")]
+    assert len(notes) == 1 and notes[0].startswith("tokenized_etf_duty is a counterfactual")
     from matplotlib.image import imread
 
     pixels = imread(io.BytesIO(browser.get_screenshot_as_png()), format="png")[..., :3]
@@ -94,7 +98,11 @@ def test_pdf_pages_and_extractable_text(report):
     page = (report / "report.html").read_text(encoding="utf-8")
     figures = len(re.findall(r"<img ", page))
     pdf = pypdf.PdfReader(report / "report.pdf")
-    assert len(pdf.pages) == 1 + figures  # the title page (the short table fits on it), then one page per figure
-    first = " ".join(pdf.pages[0].extract_text().split())
-    assert "Policy report: stamp_duty_waiver against baseline" in first
+    text = [" ".join(page.extract_text().split()) for page in pdf.pages]
+    pages = len(pdf.pages) - figures  # text pages (summary, table, notes, differences), then one page per figure
+    assert 1 <= pages <= 3 and not any("Headline table" in t for t in text[pages:])
+    first = text[0]
+    assert ("Policy report: tokenized_etf_duty (counterfactual) against baseline, stamp_duty_waiver against "
+            "tokenized_etf_duty (counterfactual)") in first
     assert "stamp duty forgone" in first and "Headline table" in first
+    assert "tokenized_etf_duty is a counterfactual (it departs on purpose" in " ".join(text[:pages])

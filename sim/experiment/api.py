@@ -115,23 +115,58 @@ def compare(
     baseline: PathLike, policies: Sequence[PathLike], *, reps: int = 10, seed: int | None = None,
     overrides: Sequence[str] = (), until_ci: str | UntilCi | None = None, name: str | None = None, **execution: Any,
 ) -> ExperimentResult:
-    """Each policy scenario against the baseline, replication by replication (common random
-    numbers): `comparison` has paired differences with paired-t and Welch intervals."""
+    """Each policy scenario against its comparator, replication by replication (common random
+    numbers): `comparison` has paired differences with paired-t and Welch intervals.
+
+    A policy's comparator is the scenario its `measured_against` names, else the baseline; a
+    comparator not among `policies` is run too (once, with the same seeds and overrides) and is
+    itself measured against its own comparator. The baseline's own `measured_against` is not
+    followed: it is the reference of the experiment."""
     if not policies:
         raise ScenarioError("compare", "", "name at least one policy scenario to compare with the baseline")
-    targets = _scenarios([baseline, *policies], overrides)
-    base = targets[0]
+    named = _scenarios([baseline, *policies], overrides)
+    base = named[0]
+    targets, comparators = with_comparators(named, overrides)
     experiment = Experiment(
-        name or f"compare-{base.name}-vs-" + "+".join(t.name for t in targets[1:]), "compare",
+        name or f"compare-{base.name}-vs-" + "+".join(t.name for t in named[1:]), "compare",
         [t.point({}) for t in targets], base.evaluate, base.seed if seed is None else seed, reps,
-        {"baseline": base.name, "scenarios": [t.describe() for t in targets]}, base.kpi_names(),
+        {"baseline": base.name,
+         "scenarios": [{**t.describe(), "compared_with": comparators.get(t.name), "named": t in named} for t in targets]},
+        base.kpi_names(),
     )
 
     def analyse(conducted: Conducted) -> dict[str, pd.DataFrame]:
         kpis = kpi_columns(conducted.runs, experiment.points)
-        return {"comparison.csv": paired_comparison(conducted.runs, base.name, kpis)}
+        return {"comparison.csv": paired_comparison(conducted.runs, comparators, kpis)}
 
     return _finish(experiment, execution, until_ci, analyse)
+
+
+def with_comparators(named: Sequence[ScenarioTarget], overrides: Sequence[str]) -> tuple[list[ScenarioTarget], dict[str, str]]:
+    """The baseline, then every policy preceded by its comparators not yet included (each file
+    once), and each policy's comparator by name. Files are matched by their resolved path."""
+    base = named[0]
+    by_file = {t.path.resolve(): t for t in named}
+    ordered: list[ScenarioTarget] = [base]
+    comparators: dict[str, str] = {}
+
+    def add(target: ScenarioTarget) -> None:
+        if target in ordered:
+            return
+        file = target.comparator_file()
+        comparator = base if file is None else by_file.setdefault(file.resolve(), ScenarioTarget(file, overrides))
+        add(comparator)  # `load_scenario` refused cycles, so this ends
+        ordered.append(target)
+        comparators[target.name] = comparator.name
+
+    for policy in named[1:]:
+        add(policy)
+    names = [t.name for t in ordered]
+    for target in ordered:
+        if names.count(target.name) > 1:
+            raise ScenarioError(str(target.path), "name", "two scenarios share this name (a comparator named by "
+                                "measured_against included); names must be unique", target.name)
+    return ordered, comparators
 
 
 def sweep(

@@ -11,6 +11,7 @@ and exits with status 130.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import signal
 import sys
@@ -60,9 +61,11 @@ def add_commands(commands: Any, add_overrides: Callable[[argparse.ArgumentParser
     """Register `compare`, `sweep` and `sensitivity` on the `tokensim` subcommand parser; the
     figures of a finished sweep or sensitivity analysis are drawn by `draw_sweep(folder)` and
     `draw_sensitivity(folder)` (the report's, passed in by the command line above both)."""
-    compare = commands.add_parser("compare", help="compare policy scenarios with a baseline, replication by replication")
+    compare = commands.add_parser("compare", help="compare each policy scenario with its comparator (its measured_against, else the "
+                                     "baseline), replication by replication")
     compare.add_argument("baseline", metavar="BASELINE", help="the baseline scenario file")
-    compare.add_argument("policies", nargs="+", metavar="POLICY", help="policy scenario files")
+    compare.add_argument("policies", nargs="+", metavar="POLICY",
+                         help="policy scenario files (each one's measured_against file is run too)")
     _add_place_options(compare, add_overrides)
     add_execution_options(compare, reps=10)
     compare.set_defaults(handler=command_compare)
@@ -219,15 +222,26 @@ def _print_summary(result: api.ExperimentResult) -> None:
 
 
 def print_comparison(result: api.ExperimentResult) -> None:
-    """Paired differences with their intervals, and the unpaired (Welch) half-width."""
+    """Paired differences (policy minus its comparator) with their intervals, and the unpaired
+    (Welch) half-width; then which scenarios are counterfactuals."""
     table = result.comparison
     kpis = list(dict.fromkeys(table["kpi"]))[:SHOWN_KPIS]
     width = max((len(k) for k in kpis), default=3)
-    print(f"\n{'KPI':<{width}}  {'policy':<20} {'difference':>13} {'paired ±':>11} {'Welch ±':>11} {'relative':>9}")
+    print(f"\n{'KPI':<{width}}  {'policy':<20} {'compared with':<20} {'difference':>13} {'paired ±':>11} "
+          f"{'Welch ±':>11} {'relative':>9}")
     for row in table[table["kpi"].isin(kpis)].itertuples():
-        print(f"{row.kpi:<{width}}  {row.policy:<20} {row.difference:>13,.4g} {row.half_width:>11,.3g} "
-              f"{row.welch_half_width:>11,.3g} {row.relative_change:>9.2%}")
+        print(f"{row.kpi:<{width}}  {row.policy:<20} {row.compared_with:<20} {row.difference:>13,.4g} "
+              f"{row.half_width:>11,.3g} {row.welch_half_width:>11,.3g} {row.relative_change:>9.2%}")
     _more(table["kpi"].nunique(), result, "comparison.csv")
+    for name, text in counterfactuals(result.folder).items():
+        print(f"{name} is a counterfactual: {text}")
+
+
+def counterfactuals(folder: Path) -> dict[str, str]:
+    """The counterfactual scenarios of an experiment, with their text, from its manifest."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return {entry["scenario"]: entry["counterfactual"] for entry in manifest.get("scenarios", [])
+            if isinstance(entry, dict) and entry.get("counterfactual")}
 
 
 def _more(count: int, result: api.ExperimentResult, file: str) -> None:

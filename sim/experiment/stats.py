@@ -10,7 +10,7 @@ left out of that KPI's statistics, so `n` can differ between KPIs.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from statistics import NormalDist
@@ -136,16 +136,26 @@ def summarize(runs: pd.DataFrame, keys: Sequence[str], kpis: Sequence[str]) -> p
     return pd.DataFrame(rows, columns=[*keys, "kpi", *SUMMARY_COLUMNS])
 
 
-def paired_comparison(runs: pd.DataFrame, baseline: str, kpis: Sequence[str]) -> pd.DataFrame:
-    """Each other scenario against `baseline`, replication by replication (same seeds).
+COMPARISON_COLUMNS = ["policy", "compared_with", "kpi", "n", "comparator_mean", "policy_mean", "difference", "ci_low",
+                      "ci_high", "half_width", "welch_half_width", "relative_change"]
 
-    Per policy and KPI: the means over the replications both have, the paired mean difference
-    (policy - baseline) with its paired-t interval, the relative change (difference / baseline
-    mean), and the Welch interval's half-width on the same values, as if they were unpaired.
+
+def paired_comparison(runs: pd.DataFrame, comparators: str | Mapping[str, str], kpis: Sequence[str]) -> pd.DataFrame:
+    """Each policy against its comparator, replication by replication (same seeds).
+
+    `comparators` maps each policy to the scenario it is measured against; a single name
+    measures every other scenario against that one. Per policy (in the order of `comparators`,
+    or of `runs` for a single name) and KPI: the means over the replications both have, the
+    paired mean difference (policy - comparator) with its paired-t interval, the relative change
+    (difference / comparator mean), and the Welch interval's half-width on the same values, as
+    if they were unpaired.
     """
-    base = runs[runs["scenario"] == baseline]
+    if isinstance(comparators, str):
+        names = [name for name in dict.fromkeys(runs["scenario"]) if name != comparators]
+        comparators = dict.fromkeys(names, comparators)
     rows = []
-    for policy, group in runs[runs["scenario"] != baseline].groupby("scenario", sort=False):
+    for policy, comparator in comparators.items():
+        base, group = runs[runs["scenario"] == comparator], runs[runs["scenario"] == policy]
         joined = base.merge(group, on="replication", how="inner", suffixes=("_base", "_policy"))
         for kpi in kpis:
             pair = joined[[f"{kpi}_base", f"{kpi}_policy"]].to_numpy(dtype=float)
@@ -154,13 +164,13 @@ def paired_comparison(runs: pd.DataFrame, baseline: str, kpis: Sequence[str]) ->
             diff = Estimate.of(b - a)
             base_mean = float(np.mean(a)) if len(a) else math.nan
             rows.append({
-                "policy": policy, "kpi": kpi, "n": diff.n, "baseline_mean": base_mean,
+                "policy": policy, "compared_with": comparator, "kpi": kpi, "n": diff.n, "comparator_mean": base_mean,
                 "policy_mean": float(np.mean(b)) if len(b) else math.nan, "difference": diff.mean,
                 "ci_low": diff.mean - diff.half_width, "ci_high": diff.mean + diff.half_width,
                 "half_width": diff.half_width, "welch_half_width": welch_half_width(a, b),
                 "relative_change": diff.mean / base_mean if base_mean else math.nan,
             })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
 def precise_enough(summary: pd.DataFrame, kpi: str, relative: float) -> bool:

@@ -22,7 +22,7 @@ from sim.experiment.params import SOURCE, Param, value_text
 from sim.experiment.tasks import CallFunction, Evaluator, Point, simulate
 from sim.kpis import declared_kpis
 from sim.provenance import scenario_hash
-from sim.scenario import Scenario, ScenarioError, load_scenario, resolve_scenario_dict
+from sim.scenario import Scenario, ScenarioError, comparator_file, load_scenario, resolve_scenario_dict
 from sim.scenario.errors import Issue
 
 
@@ -70,7 +70,11 @@ class ScenarioTarget:
 
     def describe(self) -> dict[str, Any]:
         return {"scenario": self.name, "file": str(self.path), "overrides": self.overrides,
-                "scenario_hash": _identity(self.scenario)}
+                "scenario_hash": _identity(self.scenario), "counterfactual": self.scenario.counterfactual}
+
+    def comparator_file(self) -> Path | None:
+        """The file this scenario's `measured_against` names (None: the experiment's baseline)."""
+        return comparator_file(self.path, self.scenario)
 
 
 class FunctionTarget:

@@ -10,12 +10,16 @@ taxed. The definition used throughout the report:
     matched by as much trading in channels that are still taxed at the waived rate (both
     sides; for example the stock trades of ETF arbitrage and hedging), raises as much duty as
     is forgone. Break-even extra turnover = duty forgone / (2 x rate per side); the break-even
-    response is that amount as a share of the waived channel's baseline turnover.
+    response is that amount as a share of the waived channel's turnover in the comparator.
 
-Duty forgone is the paired difference of `stamp_duty_hkd` (baseline minus policy, all channels,
-from comparison.csv); the channel's turnover, its rate (the mean over the horizon of the rate
-in force, turnover-weighted across channels when a policy waives several) and the measured
-response come from the runs' series records, paired by replication with a 95% paired-t interval.
+Everything is measured against the policy's comparator (the scenario it names in
+`measured_against`, else the baseline), which must charge the duty the policy waives: for the
+tokenized ETF waiver that is a counterfactual, since Hong Kong law already exempts ETF units.
+Duty forgone is the paired difference of `stamp_duty_hkd` (comparator minus policy, all
+channels, from comparison.csv); the channel's turnover in the comparator, its rate there (the
+mean over the horizon of the rate in force, turnover-weighted across channels when a policy
+waives several) and the measured response come from the runs' series records, paired by
+replication with a 95% paired-t interval.
 """
 
 from __future__ import annotations
@@ -35,12 +39,13 @@ CHANNEL_WORDS = {"etf": "ETF units", "bond": "bonds"}
 @dataclass(frozen=True)
 class BreakEven:
     """One waiver policy's duty forgone, the response it brought and the response that would
-    recover the duty (responses are fractions of the waived channels' baseline turnover)."""
+    recover the duty (responses are fractions of the waived channels' turnover in the comparator)."""
 
     policy: str
+    comparator: str
     channels: list[str]
     rate_per_side: float
-    baseline_turnover_hkd: float
+    comparator_turnover_hkd: float
     forgone_hkd: float
     forgone_low_hkd: float
     forgone_high_hkd: float
@@ -54,15 +59,15 @@ class BreakEven:
 
     @property
     def break_even_response(self) -> float:
-        return self.break_even_turnover_hkd / self.baseline_turnover_hkd
+        return self.break_even_turnover_hkd / self.comparator_turnover_hkd
 
     @property
     def response(self) -> float:
-        return self.extra_turnover_hkd / self.baseline_turnover_hkd
+        return self.extra_turnover_hkd / self.comparator_turnover_hkd
 
     @property
     def response_interval(self) -> tuple[float, float]:
-        return self.extra_low_hkd / self.baseline_turnover_hkd, self.extra_high_hkd / self.baseline_turnover_hkd
+        return self.extra_low_hkd / self.comparator_turnover_hkd, self.extra_high_hkd / self.comparator_turnover_hkd
 
 
 def _channels(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -75,9 +80,10 @@ def _by_replication(records: list[dict[str, Any]]) -> dict[int, dict[str, dict[s
 
 
 def break_even(inputs: ReportInputs, policy: str) -> BreakEven | None:
-    """The policy's break-even, or None when it waives no duty, forgoes none, or its series or
-    its duty comparison are missing."""
-    base = _by_replication(inputs.series.get(inputs.baseline, []))
+    """The policy's break-even against its comparator, or None when it waives no duty the
+    comparator charges, forgoes none, or its series or its duty comparison are missing."""
+    comparator = inputs.comparator(policy)
+    base = _by_replication(inputs.series.get(comparator, []))
     other = _by_replication(inputs.series.get(policy, []))
     shared = sorted(set(base) & set(other))
     duty = inputs.comparison[(inputs.comparison["policy"] == policy) & (inputs.comparison["kpi"] == "stamp_duty_hkd")]
@@ -90,14 +96,14 @@ def break_even(inputs: ReportInputs, policy: str) -> BreakEven | None:
     if not waived or not forgone > 0:
         return None
     turnover = {name: np.array([base[k][name]["turnover_hkd"] for k in shared], dtype=float) for name in waived}
-    baseline_turnover = float(sum(t.mean() for t in turnover.values()))
-    if baseline_turnover <= 0:
+    comparator_turnover = float(sum(t.mean() for t in turnover.values()))
+    if comparator_turnover <= 0:
         return None
-    rate = sum(first_base[n]["rate_per_side"] * turnover[n].mean() for n in waived) / baseline_turnover
+    rate = sum(first_base[n]["rate_per_side"] * turnover[n].mean() for n in waived) / comparator_turnover
     extra = Estimate.of(np.array([sum(other[k][n]["turnover_hkd"] - base[k][n]["turnover_hkd"] for n in waived)
                                   for k in shared], dtype=float))
     half = 0.0 if math.isnan(extra.half_width) else extra.half_width
-    return BreakEven(policy, waived, rate, baseline_turnover, forgone, -float(duty["ci_high"].iloc[0]),
+    return BreakEven(policy, comparator, waived, rate, comparator_turnover, forgone, -float(duty["ci_high"].iloc[0]),
                      -float(duty["ci_low"].iloc[0]), extra.mean, extra.mean - half, extra.mean + half)
 
 

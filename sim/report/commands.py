@@ -1,4 +1,4 @@
-"""`tokensim report`: compare every policy scenario with the baseline and write the policy report.
+"""`tokensim report`: compare every policy scenario with its comparator and write the policy report.
 
     tokensim report scenarios/ --reps 3          # baseline.yaml against every other scenario
     tokensim report outputs/report               # rebuild from a finished comparison's folder
@@ -6,7 +6,9 @@
 The comparison runs through the experiment API (`sim.experiment.api.compare`) into
 `DIR/<experiment>/` exactly as `tokensim compare` would (so an interrupted report resumes from
 the finished runs), then `build_report` writes `DIR/report.html` and `DIR/report.pdf`. The
-baseline is `--baseline FILE` or the input named `baseline.yaml`; every other input is a policy.
+baseline is `--baseline FILE` or the input named `baseline.yaml`; every other input is a policy,
+measured against the scenario its `measured_against` names (run too, if not among the inputs)
+or else the baseline.
 Mistakes (no baseline, no policy, a bad key) are ScenarioErrors: one line, exit status 2,
 nothing written. Given one folder holding a `manifest.json` (a `compare` experiment's folder,
 possibly copied from another machine), nothing runs: the report is rebuilt from its saved
@@ -36,7 +38,8 @@ BASELINE_FILE = "baseline.yaml"
 
 def add_parsers(subparsers: Any) -> None:
     """Register the `report` subcommand on the `tokensim` subcommand parser."""
-    report = subparsers.add_parser("report", help="compare policies with the baseline and write report.html and report.pdf")
+    report = subparsers.add_parser("report", help="compare each policy with its comparator (measured_against, else the "
+                                   "baseline) and write report.html and report.pdf")
     report.add_argument("files", nargs="+", metavar="FILE", help="scenario files or folders of them")
     report.add_argument("--baseline", metavar="FILE", help=f"the baseline scenario (default: the input named {BASELINE_FILE})")
     report.add_argument("--seed", type=int, default=None, help="base seed of the replication seeds (default: the baseline's own)")

@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from matplotlib.backends.backend_pdf import PdfPages
@@ -33,13 +33,14 @@ from sim.report.sections import Section, report_sections
 from sim.report.text import Headline, amount, break_even_text, change, delta, headlines_present, policy_summary
 
 CALIBRATION = "docs/calibration.md"
-IDENTITY_KEYS = ("name", "description")
+IDENTITY_KEYS = ("name", "description", "measured_against", "counterfactual")  # said elsewhere in the report
 PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None}
 PAGE = (8.27, 11.69)  # A4 portrait, inches
 LINE = 0.016  # one line of 8-point text, in figure coordinates of a page
 TOP, BOTTOM = 0.95, 0.05  # where text starts and stops on a page, in figure coordinates
 TITLE_CHARACTERS = 75  # of 13-point bold text across the page
-TABLE_HEADER = ("Policy", "KPI", "Baseline mean", "Policy mean", "Difference (95% CI)", "Relative")
+TABLE_HEADER = ("Policy", "Compared with", "KPI", "Comparator mean", "Policy mean", "Difference (95% CI)", "Relative")
+PDF_CELL_CHARACTERS = (20, 20, 28, 16, 16, 40, 12)  # per column of the PDF's headline table
 CSS = """
 body { font-family: Helvetica, Arial, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
        color: #222; line-height: 1.45; }
@@ -47,7 +48,7 @@ h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
 .provenance { color: #555; font-size: 0.85rem; }
 table { border-collapse: collapse; font-size: 0.85rem; width: 100%; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.5rem; text-align: right; }
-th:nth-child(-n+2), td:nth-child(-n+2) { text-align: left; }
+th:nth-child(-n+3), td:nth-child(-n+3) { text-align: left; }
 figure { margin: 1.5rem 0; } img { max-width: 100%; }
 figcaption { color: #555; font-size: 0.85rem; }
 .note { color: #555; font-style: italic; }
@@ -69,6 +70,8 @@ class Content:
     assumptions: list[str]
     scenarios: list[tuple[str, str]]
     differences: list[tuple[str, list[str]]]
+    table_notes: list[str] = field(default_factory=list)  # under the headline table: what is a counterfactual
+    pdf_table: list[tuple[str, ...]] = field(default_factory=list)  # the table with short names (`starred`)
 
 
 def horizon_phrase(inputs: ReportInputs) -> str:
@@ -76,9 +79,11 @@ def horizon_phrase(inputs: ReportInputs) -> str:
     return f" over the {inputs.horizons[0]} business days simulated" if len(inputs.horizons) == 1 else ""
 
 
-def headline_table(inputs: ReportInputs, headlines: list[Headline]) -> list[tuple[str, ...]]:
-    """Per policy and headline KPI: baseline and policy means, paired difference with its 95%
-    interval, and the relative change."""
+def headline_table(inputs: ReportInputs, headlines: list[Headline], name=None) -> list[tuple[str, ...]]:
+    """Per policy and headline KPI: the policy, what it is measured against (`name(scenario)`;
+    default: counterfactuals labelled, with their text), the comparator's and the policy's means,
+    the paired difference with its 95% interval, and the relative change."""
+    name = inputs.described if name is None else name
     comparison = inputs.comparison.set_index(["policy", "kpi"])
     rows = []
     for policy in inputs.policies:
@@ -87,8 +92,9 @@ def headline_table(inputs: ReportInputs, headlines: list[Headline]) -> list[tupl
                 continue  # not measured in both scenarios
             row = comparison.loc[(policy, h.kpi)]
             interval = f"{delta(row['ci_low'], h.unit)} to {delta(row['ci_high'], h.unit)}"
-            relative = change(row["difference"], h.unit, row["baseline_mean"]) if row["baseline_mean"] else "n/a"
-            rows.append((policy, h.label, amount(row["baseline_mean"], h.unit), amount(row["policy_mean"], h.unit),
+            relative = change(row["difference"], h.unit, row["comparator_mean"]) if row["comparator_mean"] else "n/a"
+            rows.append((name(policy), name(inputs.comparator(policy)), h.label,
+                         amount(row["comparator_mean"], h.unit), amount(row["policy_mean"], h.unit),
                          f"{delta(row['difference'], h.unit)} ({interval})", relative))
     return rows
 
@@ -111,31 +117,40 @@ def changed(base: object, other: object, prefix: str = "") -> list[tuple[str, ob
 
 
 def scenario_differences(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
-    """Per policy, each resolved setting that differs from the baseline's ("key: base -> policy");
-    the scenario files must still resolve to what was run."""
+    """Per policy ("policy against comparator", counterfactuals labelled), each resolved setting
+    that differs from its comparator's ("key: comparator -> policy"); the scenario files must
+    still resolve to what was run."""
     settings = {s.name: s.settings for s in inputs.scenarios}
-    base = settings.get(inputs.baseline)
     differences = []
     for policy in inputs.policies:
-        other = settings.get(policy)
+        base, other = settings.get(inputs.comparator(policy)), settings.get(policy)
         if base is None or other is None:
-            differences.append((policy, ["not known: the scenario files are not available as they were run"]))
+            differences.append((inputs.against(policy),
+                                ["not known: the scenario files are not available as they were run"]))
             continue
-        differences.append((policy, [f"{k}: {_value(a)} \u2192 {_value(b)}" for k, a, b in changed(base, other)
-                                     if k not in IDENTITY_KEYS]
-                            or ["nothing (the same settings as the baseline)"]))
+        differences.append((inputs.against(policy),
+                            [f"{k}: {_value(a)} \u2192 {_value(b)}" for k, a, b in changed(base, other)
+                             if k not in IDENTITY_KEYS]
+                            or ["nothing (the same settings as its comparator)"]))
     return differences
 
 
+def report_title(inputs: ReportInputs) -> str:
+    """"Policy report: waiver against duty (counterfactual), duty (counterfactual) against baseline"."""
+    return "Policy report: " + ", ".join(f"{inputs.label(p)} against {inputs.label(inputs.comparator(p))}"
+                                          for p in inputs.policies)
+
+
 def summaries(inputs: ReportInputs) -> list[str]:
-    """One summary paragraph per policy: its effects, its cost to the public purse and, for a
-    waiver, its break-even."""
+    """One summary paragraph per policy: its effects against its comparator, its cost to the
+    public purse and, for a waiver, its break-even."""
     headlines = headlines_present(set(inputs.comparison["kpi"]))
     horizon = horizon_phrase(inputs)
     grants = inputs.summary[inputs.summary["kpi"] == "grants_paid_hkd"].set_index("scenario")["mean"]
     cases = {case.policy: case for case in break_evens(inputs)}
     return [" ".join(filter(None, (
-        policy_summary(p, inputs.comparison[inputs.comparison["policy"] == p], headlines, grants.get(p), horizon),
+        policy_summary(inputs.described(p), inputs.comparison[inputs.comparison["policy"] == p], headlines,
+                       grants.get(p), horizon, inputs.described(inputs.comparator(p)), inputs.label(inputs.comparator(p))),
         break_even_text(cases[p]) if p in cases else ""))) for p in inputs.policies]
 
 
@@ -154,18 +169,35 @@ def content(inputs: ReportInputs) -> Content:
         f"Replications: {inputs.reps} per scenario; replication k runs every scenario with the same seed "
         f"(common random numbers), so differences are paired: {', '.join(str(s) for s in inputs.seeds)}.",
         "Intervals are two-sided 95% Student-t intervals; differences are paired by replication; relative "
-        "changes divide by the baseline mean.",
+        "changes divide by the comparator's mean.",
+        "Comparators: each policy is measured against the scenario its measured_against names, else the baseline: "
+        + "; ".join(f"{p} against {inputs.label(inputs.comparator(p))}" for p in inputs.policies) + ".",
+        *(f"Counterfactual: {name} departs on purpose from Hong Kong law or practice: {text}. Its numbers, and "
+          "every difference measured against it, describe that hypothetical world, not the law as it stands."
+          for name, text in inputs.counterfactuals.items()),
         f"Overrides applied to every scenario: {', '.join(inputs.overrides) or 'none'}.",
         f"Calibration: the source of every default, or why it is an assumption, is in {CALIBRATION}; "
         "what the model leaves out is in docs/model.md.",
     ]
     return Content(
-        title=f"Policy report: {', '.join(inputs.policies)} against {inputs.baseline}",
+        title=report_title(inputs),
         provenance=provenance, summaries=summaries(inputs), table=headline_table(inputs, headlines),
         sections=report_sections(inputs, headlines), assumptions=assumptions,
-        scenarios=[(s.name, s.description or "(no description)") for s in inputs.scenarios],
+        scenarios=[(inputs.label(s.name), " ".join(filter(None, (
+            s.description or "(no description)",
+            f"Counterfactual: {inputs.counterfactuals[s.name]}." if s.name in inputs.counterfactuals else "",
+        )))) for s in inputs.scenarios],
         differences=scenario_differences(inputs),
+        table_notes=[f"{name} is a counterfactual (it departs on purpose from Hong Kong law or practice): {text}."
+                     for name, text in inputs.counterfactuals.items()],
+        pdf_table=headline_table(inputs, headlines, lambda name: starred(inputs, name)),
     )
+
+
+def starred(inputs: ReportInputs, name: str) -> str:
+    """A scenario's name in the PDF's narrow table cells, with `*` for a counterfactual (the note
+    under the table says what each one departs from)."""
+    return f"{name}*" if name in inputs.counterfactuals else name
 
 
 def _png(figure) -> str:
@@ -187,8 +219,9 @@ def render_html(report: Content) -> str:
         "<h2>Summary</h2>", *(f'<p class="summary">{e(s)}</p>' for s in report.summaries),
         f'<h2>Headline table</h2>\n<div class="table-wrap"><table id="headline">\n<thead><tr>{header}</tr></thead>\n'
         f"<tbody>\n{body}\n</tbody>\n</table></div>",
+        *(f'<p class="note counterfactual">{e(note)}</p>' for note in report.table_notes),
         sections,
-        "<h2>Scenario differences from the baseline</h2>\n<dl>" + "".join(
+        "<h2>Scenario differences from each policy's comparator</h2>\n<dl>" + "".join(
             f"<dt>{e(policy)}</dt><dd><ul>" + "".join(f"<li>{e(c)}</li>" for c in changes) + "</ul></dd>"
             for policy, changes in report.differences) + "</dl>",
         "<h2>Assumptions</h2>\n<ul>" + "".join(f"<li>{e(a)}</li>" for a in report.assumptions) + "</ul>",
@@ -228,25 +261,33 @@ def _lead_lines(report: Content) -> list[str]:
 def _tail_lines(report: Content) -> list[str]:
     """The prose after the headline table: the sections' notes and the scenario differences."""
     lines = [""]
+    for note in report.table_notes:
+        lines += [*_wrapped(note), ""]
     for section in report.sections:
         for text in (section.intro, *section.notes):
             if text:
                 lines += [*_wrapped(f"{section.title}: {text}"), ""]
-    for policy, changes in report.differences:
-        lines += _wrapped(f"{policy} differs from the baseline in: {'; '.join(changes)}.") + [""]
+    for against, changes in report.differences:
+        lines += _wrapped(f"{against}: differs in {'; '.join(changes)}.") + [""]
     return lines
+
+
+def _starred_note(report: Content) -> list[str]:
+    return [""] + _wrapped("* a counterfactual: it departs on purpose from Hong Kong law or practice, as the "
+                           "notes below say.") if report.table_notes else []
 
 
 def _text_pages(report: Content) -> list:
     """The PDF's text pages: title, provenance and summaries, the headline table, then notes and
     scenario differences, flowing onto as many pages as they need (the table's heading and
     header repeated on each page it continues on)."""
-    columns = (0.06, 0.21, 0.50, 0.61, 0.86, 0.96)  # left edges of the first two, right edges of the rest
+    columns = (0.03, 0.155, 0.28, 0.52, 0.61, 0.89, 0.97)  # left edges of the first three, right edges of the rest
     title = textwrap.wrap(report.title, TITLE_CHARACTERS)
     flow = [*(("title", line, 2.5 if i == len(title) - 1 else 1.6) for i, line in enumerate(title)),
             *(("text", line, 1.0) for line in _lead_lines(report)),
             ("heading", "Headline table", 1.5), ("header", TABLE_HEADER, 1.0),
-            *(("row", row, 1.0) for row in report.table),
+            *(("row", row, 1.0) for row in report.pdf_table),
+            *(("text", line, 1.0) for line in _starred_note(report)),
             *(("text", line, 1.0) for line in _tail_lines(report))]
     pages: list = []
     y = 0.0
@@ -259,9 +300,9 @@ def _text_pages(report: Content) -> list:
         elif kind == "heading":
             fig.text(0.06, y, content, fontsize=10, weight="bold")
         else:
-            for x, cell in zip(columns, content):
-                fig.text(x, y, textwrap.shorten(cell, 40), fontsize=6.5, weight="bold" if kind == "header" else "normal",
-                         ha="right" if x > 0.3 else "left")
+            for i, (x, cell, width) in enumerate(zip(columns, content, PDF_CELL_CHARACTERS)):
+                fig.text(x, y, textwrap.shorten(cell, width, placeholder="\u2026"), fontsize=6.5,
+                         weight="bold" if kind == "header" else "normal", ha="left" if i < 3 else "right")
 
     for kind, content, height in flow:
         if not pages or y - height * LINE < BOTTOM:

@@ -7,6 +7,12 @@ descriptions and horizons; a file that is gone or no longer resolves to the scen
 run (its hash differs) is reported as such rather than described wrongly. The runs' series
 records (under "series" in `runs/<key>.json`, see `sim.experiment.series`) are matched to the manifest's
 scenarios and seeds by scenario hash and seed, so figures need no scenario file either.
+
+Each policy is measured against its comparator (the manifest's `compared_with`, the scenario its
+`measured_against` named, else the baseline), and each counterfactual scenario carries its text
+(the manifest's `counterfactual`); `label`, `described` and `against` are the words every table,
+figure and sentence of the report uses for them. A folder written before comparators existed
+reads as every policy against the baseline (its `baseline_mean` column is the comparator mean).
 """
 
 from __future__ import annotations
@@ -54,6 +60,25 @@ class ReportInputs:
     series: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     git_revision: str | None = None  # of the code that ran the experiment, when it was a git checkout
     scenario_hashes: dict[str, str] = field(default_factory=dict)
+    comparators: dict[str, str] = field(default_factory=dict)  # policy -> the scenario it is measured against
+    counterfactuals: dict[str, str] = field(default_factory=dict)  # scenario -> how it departs from law or practice
+
+    def comparator(self, policy: str) -> str:
+        """The scenario `policy` is measured against (the baseline unless it named another)."""
+        return self.comparators.get(policy, self.baseline)
+
+    def label(self, name: str) -> str:
+        """A scenario's short label for figures and titles: "x (counterfactual)" for a counterfactual."""
+        return f"{name} (counterfactual)" if name in self.counterfactuals else name
+
+    def described(self, name: str) -> str:
+        """A scenario's name with its counterfactual text: "x (counterfactual: charges duty ...)"."""
+        text = self.counterfactuals.get(name)
+        return f"{name} (counterfactual: {text})" if text else name
+
+    def against(self, policy: str) -> str:
+        """What a policy's effects are measured against: "waiver against duty (counterfactual: ...)"."""
+        return f"{self.described(policy)} against {self.described(self.comparator(policy))}"
 
     @property
     def reps(self) -> int:
@@ -110,18 +135,35 @@ def load_inputs(folder: str | Path) -> ReportInputs:
                             manifest.get("command"))
     entries = manifest["scenarios"]
     seeds = [int(s) for s in manifest["seeds"]]
+    baseline = manifest["baseline"]
+    scenarios = [scenario_info(e) for e in entries]
+    settings = {s.name: s.settings or {} for s in scenarios}
+    counterfactuals = {e["scenario"]: text for e in entries
+                       if (text := e.get("counterfactual", settings.get(e["scenario"], {}).get("counterfactual")))}
     return ReportInputs(
         experiment=manifest["experiment"],
         package_version=manifest["package_version"],
-        baseline=manifest["baseline"],
-        policies=[e["scenario"] for e in entries if e["scenario"] != manifest["baseline"]],
-        scenarios=[scenario_info(e) for e in entries],
+        baseline=baseline,
+        policies=[e["scenario"] for e in entries if e["scenario"] != baseline],
+        scenarios=scenarios,
         overrides=list(entries[0].get("overrides", [])) if entries else [],
         base_seed=int(manifest["base_seed"]),
         seeds=seeds,
-        comparison=pd.read_csv(folder / "comparison.csv"),
+        comparison=comparison_table(pd.read_csv(folder / "comparison.csv"), baseline),
         summary=pd.read_csv(folder / "summary.csv"),
         series=load_series(folder, entries, seeds),
         git_revision=manifest.get("git_revision"),
         scenario_hashes={e["scenario"]: e.get("scenario_hash", "") for e in entries},
+        comparators={e["scenario"]: e.get("compared_with") or baseline for e in entries if e["scenario"] != baseline},
+        counterfactuals=counterfactuals,
     )
+
+
+def comparison_table(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """comparison.csv in today's columns; one written before comparators existed measured every
+    policy against the baseline and called the comparator's mean `baseline_mean`."""
+    if "comparator_mean" not in table.columns and "baseline_mean" in table.columns:
+        table = table.rename(columns={"baseline_mean": "comparator_mean"})
+    if "compared_with" not in table.columns:
+        table.insert(1, "compared_with", baseline)
+    return table

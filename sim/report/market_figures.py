@@ -1,7 +1,7 @@
 """The report's market figures, drawn from the runs' series records: activity over time and liquidity.
 
 * fan charts of daily tokenized turnover and of the tokenized share of value traded: per
-  policy, its runs and the baseline's, as the mean over replications with the 50% and 90%
+  policy, its runs and its comparator's (grey), as the mean over replications with the 50% and 90%
   bands of the replications (5-business-day moving averages, so a week's noise does not hide
   the path; with few replications the bands are little more than the range of the runs);
 * liquidity: the distribution of daily quoted spreads and depth at best, by venue (and its
@@ -62,17 +62,21 @@ def _fan(ax, matrix: np.ndarray, colour: str, label: str) -> None:
 
 def fan_chart(inputs: ReportInputs, extract: Callable[[dict[str, Any]], list], scale: float, ylabel: str,
               title: str):
-    """One panel per policy: its fan and the baseline's, over business days."""
-    base = daily_matrix(inputs.series.get(inputs.baseline, []), extract)
-    shown = [(p, m) for p in inputs.policies if (m := daily_matrix(inputs.series.get(p, []), extract)) is not None]
-    if base is None or not shown:
+    """One panel per policy: its fan and its comparator's (grey), over business days."""
+    comparators = {name: daily_matrix(inputs.series.get(name, []), extract)
+                   for name in dict.fromkeys(inputs.comparator(p) for p in inputs.policies)}
+    shown = [(p, m, comparators[inputs.comparator(p)]) for p in inputs.policies
+             if (m := daily_matrix(inputs.series.get(p, []), extract)) is not None
+             and comparators[inputs.comparator(p)] is not None]
+    if not shown:
         return None
     rows = -(-len(shown) // COLUMNS)
     fig, axes = plt.subplots(rows, COLUMNS, figsize=(11, 2.7 * rows + 0.9), squeeze=False, sharey=True)
-    for ax, (policy, matrix) in zip(axes.flat, shown):
-        _fan(ax, base * scale, BASELINE_COLOUR, inputs.baseline)
-        _fan(ax, matrix * scale, scenario_colour(inputs, policy), policy)
-        ax.set_title(f"{policy} against {inputs.baseline}", loc="left", fontsize=9)
+    for ax, (policy, matrix, base) in zip(axes.flat, shown):
+        comparator = inputs.comparator(policy)
+        _fan(ax, base * scale, BASELINE_COLOUR, inputs.label(comparator))
+        _fan(ax, matrix * scale, scenario_colour(inputs, policy), inputs.label(policy))
+        ax.set_title(f"{inputs.label(policy)} against {inputs.label(comparator)}", loc="left", fontsize=9)
         ax.set_xlabel("Business day", fontsize=8)
         ax.set_ylabel(ylabel, fontsize=8)
         ax.tick_params(labelsize=7)
@@ -127,7 +131,7 @@ def _boxes(ax, inputs: ReportInputs, groups: list[dict[str, str]], section: str,
 
 def _scenario_legend(fig, inputs: ReportInputs) -> None:
     handles = [plt.Rectangle((0, 0), 1, 1, color=scenario_colour(inputs, n)) for n in scenario_names(inputs)]
-    fig.legend(handles, scenario_names(inputs), loc="upper center", bbox_to_anchor=(0.5, 0.94), frameon=False,
+    fig.legend(handles, [inputs.label(n) for n in scenario_names(inputs)], loc="upper center", bbox_to_anchor=(0.5, 0.94), frameon=False,
                fontsize=7, ncol=min(5, len(handles)))
 
 
@@ -161,7 +165,7 @@ def etf_premium(inputs: ReportInputs):
     fig, axes = plt.subplots(1, len(listings), figsize=(5.5 * len(listings), 4.6), squeeze=False)
     for ax, (instrument, venue, form) in zip(axes.flat, listings):
         match = {"instrument": instrument, "venue": venue}
-        ticks = list(names)
+        ticks = [inputs.label(n) for n in names]
         for i, name in enumerate(names):
             records = inputs.series.get(name, [])
             premium = pooled(records, "etf_premium", match, "premium_bps")
@@ -173,7 +177,7 @@ def etf_premium(inputs: ReportInputs):
             box["boxes"][0].set_facecolor(scenario_colour(inputs, name))
             for sign in (-1, 1):
                 ax.hlines(sign * band.mean(), i - 0.4, i + 0.4, colors="#C44E52", linestyles="--", linewidth=1)
-            ticks[i] = f"{name} ({np.mean(np.abs(premium) <= band):.0%})"
+            ticks[i] = f"{inputs.label(name)} ({np.mean(np.abs(premium) <= band):.0%})"
         ax.axhline(0, color="#333333", linewidth=0.6)
         ax.margins(y=0.08)
         ax.set_xticks(range(len(names)), ticks, rotation=30, ha="right", fontsize=7)

@@ -1,5 +1,7 @@
 """The policy report's figures: headline KPIs per scenario, the fiscal view, a forest plot, and
-the stamp duty waiver's break-even.
+the stamp duty waiver's break-even. Each policy's differences are against its comparator (see
+`inputs`), which titles, tick labels and legends name; a counterfactual scenario is labelled as
+one wherever it appears, and every figure's source line gives each counterfactual's text.
 
 Each function returns an open matplotlib figure in the house style of `figures` (title, axis
 labels with units, source line naming the scenarios, seeds and package version); the report
@@ -25,9 +27,11 @@ COLUMNS = 3
 
 
 def source_text(inputs: ReportInputs) -> str:
-    """The figures' provenance: scenario names, seeds and replications."""
+    """The figures' provenance: scenario names, seeds and replications, and what each
+    counterfactual scenario departs from."""
     scenarios = ", ".join(s.name for s in inputs.scenarios)
-    return f"scenarios {scenarios}; base seed {inputs.base_seed}, replications 0\u2013{inputs.reps - 1}."
+    counterfactual = "".join(f" Counterfactual {name}: {text}." for name, text in inputs.counterfactuals.items())
+    return f"scenarios {scenarios}; base seed {inputs.base_seed}, replications 0\u2013{inputs.reps - 1}.{counterfactual}"
 
 
 def _colours(inputs: ReportInputs) -> list[str]:
@@ -63,7 +67,7 @@ def headline_bars(inputs: ReportInputs, headlines: list[Headline]):
         ax.bar(range(len(names)), mean, yerr=_errors(low, mean, high), color=_colours(inputs), capsize=3)
         ax.set_title(headline.label, loc="left", fontsize=9)
         ax.set_ylabel(unit, fontsize=8)
-        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=7)
+        ax.set_xticks(range(len(names)), [inputs.label(n) for n in names], rotation=30, ha="right", fontsize=7)
         ax.tick_params(axis="y", labelsize=7)
         ax.grid(axis="y", alpha=0.3)
     for ax in axes.flat[len(headlines):]:
@@ -74,7 +78,8 @@ def headline_bars(inputs: ReportInputs, headlines: list[Headline]):
 
 
 def fiscal_view(inputs: ReportInputs):
-    """Stamp duty collected and grants paid per scenario, and their paired change against baseline."""
+    """Stamp duty collected and grants paid per scenario, and their paired change against each
+    policy's comparator."""
     kpis = [k for k in FISCAL_KPIS if k in set(inputs.summary["kpi"])]
     labels = {h.kpi: h.label for h in HEADLINES}
     names = [inputs.baseline, *inputs.policies]
@@ -96,8 +101,9 @@ def fiscal_view(inputs: ReportInputs):
         right.bar(np.arange(len(inputs.policies)) + i * width, paired["difference"] / factor, width, label=labels[kpi],
                   yerr=_errors(*(paired[c].to_numpy(dtype=float) / factor for c in ("ci_low", "difference", "ci_high"))),
                   capsize=3)
-    for ax, ticks, title in ((left, names, "Collected and paid per scenario"),
-                             (right, inputs.policies, "Change against baseline (policy \u2212 baseline)")):
+    pairs = [f"{inputs.label(p)}\nagainst {inputs.label(inputs.comparator(p))}" for p in inputs.policies]
+    for ax, ticks, title in ((left, [inputs.label(n) for n in names], "Collected and paid per scenario"),
+                             (right, pairs, "Change against each policy's comparator (policy \u2212 comparator)")):
         ax.set_xticks(np.arange(len(ticks)) + width * (len(kpis) - 1) / 2, ticks, rotation=30, ha="right", fontsize=8)
         ax.set_title(title, loc="left", fontsize=10)
         ax.set_ylabel(f"{unit} over the horizon")
@@ -111,27 +117,34 @@ def fiscal_view(inputs: ReportInputs):
 
 def forest_plot(inputs: ReportInputs, headlines: list[Headline]):
     """Paired relative change of each headline KPI per policy with its 95% interval (percent of
-    the baseline mean); KPIs whose baseline mean is zero have no relative change and are left out."""
+    its comparator's mean); KPIs whose comparator means are all zero have no relative change and
+    are left out."""
     comparison = inputs.comparison.set_index(["policy", "kpi"])
     shown = [h for h in headlines
-             if np.any(comparison.reindex([(p, h.kpi) for p in inputs.policies])["baseline_mean"].fillna(0) != 0)]
+             if np.any(comparison.reindex([(p, h.kpi) for p in inputs.policies])["comparator_mean"].fillna(0) != 0)]
     fig, ax = plt.subplots(figsize=(9, 1.0 + 0.45 * max(len(shown), 1) * max(1, len(inputs.policies) / 2)))
     offsets = np.linspace(-0.3, 0.3, len(inputs.policies)) if len(inputs.policies) > 1 else np.zeros(1)
     for i, policy in enumerate(inputs.policies):
         rows = comparison.reindex([(policy, h.kpi) for h in shown])
-        base = rows["baseline_mean"].replace(0, np.nan).to_numpy(dtype=float)
+        base = rows["comparator_mean"].replace(0, np.nan).to_numpy(dtype=float)
         low, mid, high = (100 * rows[c].to_numpy(dtype=float) / base for c in ("ci_low", "difference", "ci_high"))
         ax.errorbar(mid, np.arange(len(shown)) + offsets[i], xerr=_errors(low, mid, high), fmt="o", markersize=4,
-                    capsize=2, color=POLICY_COLOURS[i % len(POLICY_COLOURS)], label=policy)
+                    capsize=2, color=POLICY_COLOURS[i % len(POLICY_COLOURS)],
+                    label=f"{inputs.label(policy)} against {inputs.label(inputs.comparator(policy))}")
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_yticks(range(len(shown)), [h.label for h in shown], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("Change against baseline (% of the baseline mean), 95% paired interval")
+    ax.set_xlabel("Change against the policy's comparator (% of the comparator's mean), 95% paired interval")
     ax.set_title("Paired differences per policy", loc="left", fontsize=12)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
     add_source(fig, source_text(inputs))
     return fig
+
+
+def _pairs(inputs: ReportInputs) -> str:
+    """"waiver against duty (counterfactual); duty (counterfactual) against baseline"."""
+    return "; ".join(f"{inputs.label(p)} against {inputs.label(inputs.comparator(p))}" for p in inputs.policies)
 
 
 def report_figures(inputs: ReportInputs, headlines: list[Headline]) -> list[tuple[str, object]]:
@@ -140,9 +153,10 @@ def report_figures(inputs: ReportInputs, headlines: list[Headline]) -> list[tupl
         ("Headline KPIs per scenario: mean over replications with 95% confidence intervals.",
          headline_bars(inputs, headlines)),
         ("Fiscal view: stamp duty collected and grants paid per scenario (left) and the paired change "
-         "against the baseline (right).", fiscal_view(inputs)),
-        ("Paired differences against the baseline as a percentage of the baseline mean, with 95% intervals; "
-         "an interval that crosses zero means no clear effect.", forest_plot(inputs, headlines)),
+         f"against each policy's comparator (right: {_pairs(inputs)}).", fiscal_view(inputs)),
+        (f"Paired differences of each policy against its comparator ({_pairs(inputs)}) as a percentage of the "
+         "comparator's mean, with 95% intervals; an interval that crosses zero means no clear effect.",
+         forest_plot(inputs, headlines)),
     ]
 
 
@@ -157,7 +171,7 @@ def break_even_chart(inputs: ReportInputs, cases: list[BreakEven]):
         low, high = case.response_interval
         right = 100 * 1.35 * max(case.break_even_response, high, case.response, 0.05)
         response = np.linspace(0.0, right, 200)
-        raised = 2 * case.rate_per_side * case.baseline_turnover_hkd * response / 100
+        raised = 2 * case.rate_per_side * case.comparator_turnover_hkd * response / 100
         factor, suffix = hkd_scale(max(case.forgone_hkd, float(raised[-1])))
         unit = {"bn": "HKD billion", "m": "HKD million", "k": "HKD thousand"}.get(suffix, "HKD")
         ax.axhline(case.forgone_hkd / factor, color="#C44E52", linewidth=1.4, label="Duty forgone (model)")
@@ -173,9 +187,10 @@ def break_even_chart(inputs: ReportInputs, cases: list[BreakEven]):
                    label=f"Measured response {100 * case.response:+.0f}% (95% CI)")
         ax.set_xlim(min(0.0, 100 * low * 1.1), right)
         ax.set_ylim(bottom=0)
-        ax.set_xlabel(f"Turnover response of {', '.join(case.channels)} (% of baseline turnover)", fontsize=8)
+        ax.set_xlabel(f"Turnover response of {', '.join(case.channels)} (% of its turnover in {case.comparator})",
+                      fontsize=8)
         ax.set_ylabel(f"{unit} over the horizon")
-        ax.set_title(case.policy, loc="left", fontsize=10)
+        ax.set_title(f"{inputs.label(case.policy)} against {inputs.label(case.comparator)}", loc="left", fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize=7, loc="upper left")
     fig.suptitle("Stamp duty waiver break-even: duty forgone against the duty the extra turnover could raise",

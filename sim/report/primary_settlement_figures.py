@@ -67,7 +67,7 @@ def primary_market(inputs: ReportInputs):
                            label=group if i == 0 else None)
             bottom += share
     for ax in (cost, settle, allocation):
-        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=7)
+        ax.set_xticks(range(len(names)), [inputs.label(n) for n in names], rotation=30, ha="right", fontsize=7)
         ax.grid(axis="y", alpha=0.3)
     cost.set_ylabel("Issuer's cost (bps of size)")
     cost.set_title("Cost per issue (dash: gross; dot: net of grants)", loc="left", fontsize=9)
@@ -100,7 +100,7 @@ def exposure(inputs: ReportInputs):
         factor, unit = _hkd_unit(max((float(np.nanmax(m)) for _, m in lines if np.isfinite(m).any()), default=0.0))
         for name, matrix in lines:
             ax.plot(np.nanmean(matrix, axis=0) / factor, color=scenario_colour(inputs, name), linewidth=1.1,
-                    label=name)
+                    label=inputs.label(name))
         ax.set_title(venue, loc="left", fontsize=10)
         ax.set_xlabel("Business day")
         ax.set_ylabel(f"Exposure outstanding ({unit})")
@@ -142,7 +142,7 @@ def funding(inputs: ReportInputs):
             if n > 0 and np.isfinite(g):
                 ax.annotate(f"gross/net \u00d7{g / n:.1f}", (i - width, top / factor), xytext=(0, 3),
                             textcoords="offset points", ha="center", fontsize=7)
-        ax.set_xticks(range(len(names)), names, fontsize=7)
+        ax.set_xticks(range(len(names)), [inputs.label(n) for n in names], fontsize=7)
         ax.set_ylabel(f"{unit} (daily mean)", fontsize=8)
         ax.set_title(venue, loc="left", fontsize=10)
         ax.grid(axis="y", alpha=0.3)

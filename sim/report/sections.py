@@ -51,11 +51,14 @@ class Section:
 
 def _break_even_section(inputs: ReportInputs, cases: list[BreakEven]) -> Section:
     section = Section("Fiscal: when would a waiver pay for itself?", intro=PAYS_FOR_ITSELF)
+    measured = "; ".join(f"{inputs.label(case.policy)} against {inputs.label(case.comparator)}" for case in cases)
     section.add("Duty forgone (red, with its 95% interval) and the duty the extra turnover could raise (blue) "
-                "against the waived channel's turnover response; dashed: break-even response; green: the "
-                "response the model measured, with its 95% paired interval.",
+                "against the waived channel's turnover response, each waiver measured against its comparator "
+                f"({measured}); dashed: break-even response; green: the response the model measured, with its 95% "
+                "paired interval.",
                 lambda: break_even_chart(inputs, cases) if cases else None,
-                "No policy lowers a stamp duty the baseline charges (or forgoes any duty), so there is no break-even.")
+                "No policy lowers a stamp duty its comparator charges (or forgoes any duty), so there is no "
+                "break-even.")
     return section
 
 
@@ -71,11 +74,11 @@ def report_sections(inputs: ReportInputs, headlines: list[Headline]) -> list[Sec
         return [headline, *others, settlement]
     fiscal = _break_even_section(inputs, break_evens(inputs))
     activity = Section("Market activity over time")
-    activity.add("Daily tokenized turnover per policy (colour) and baseline (grey): mean over replications with "
-                 "50% (dark) and 90% (light) bands.", lambda: turnover_fan(inputs),
-                 "No policy has daily series over the baseline's horizon.")
-    activity.add("Tokenized share of daily value traded per policy and baseline: mean with 50% and 90% bands.",
-                 lambda: share_fan(inputs), "No policy has daily series over the baseline's horizon.")
+    activity.add("Daily tokenized turnover per policy (colour) and the comparator it is measured against (grey): "
+                 "mean over replications with 50% (dark) and 90% (light) bands.", lambda: turnover_fan(inputs),
+                 "No policy has daily series over its comparator's horizon.")
+    activity.add("Tokenized share of daily value traded per policy and its comparator (grey): mean with 50% and "
+                 "90% bands.", lambda: share_fan(inputs), "No policy has daily series over its comparator's horizon.")
     liquid = Section("Liquidity")
     liquid.add("Daily quoted spread and depth at the best quotes, per order-book venue (its form in the label) "
                "and scenario, pooled over listings and replications.", lambda: liquidity(inputs),

@@ -1,9 +1,10 @@
 """The report's words and numbers: headline KPIs, value formatting, and the summary sentences.
 
-Every sentence is generated from a row of `comparison.csv` (policy minus baseline, paired by
-replication, with a 95% paired-t interval): a policy "raises" or "lowers" a KPI only when the
-interval excludes zero, and otherwise has "no clear effect". Relative changes and their
-intervals divide by the baseline mean (treated as fixed); where the baseline mean is zero the
+Every sentence is generated from a row of `comparison.csv` (policy minus its comparator, paired
+by replication, with a 95% paired-t interval): a policy "raises" or "lowers" a KPI only when the
+interval excludes zero, and otherwise has "no clear effect". Every summary names what the
+policy is measured against (and labels a counterfactual, with its text). Relative changes and
+their intervals divide by the comparator's mean (treated as fixed); where that mean is zero the
 change is given in the KPI's own unit. Nothing here knows which policy should win.
 """
 
@@ -103,7 +104,7 @@ def is_clear(row: Mapping) -> bool:
 
 
 def is_unchanged(row: Mapping) -> bool:
-    """The policy left the KPI exactly as in the baseline in every replication."""
+    """The policy left the KPI exactly as in its comparator in every replication."""
     return row["difference"] == 0 and row["ci_low"] == 0 and row["ci_high"] == 0
 
 
@@ -113,14 +114,14 @@ def delta(value: float, unit: str) -> str:
 
 
 def _unclear(row: Mapping, headline: Headline) -> str:
-    base, unit = row["baseline_mean"], headline.unit
+    base, unit = row["comparator_mean"], headline.unit
     return (f"{headline.phrase} ({change(row['difference'], unit, base)}, "
             f"95% CI {change(row['ci_low'], unit, base)} to {change(row['ci_high'], unit, base)})")
 
 
 def effect_phrase(row: Mapping, headline: Headline) -> str:
     """"raises X by 52% (95% CI 41% to 63%)" or "no clear effect on X (+3.1%, 95% CI −8% to +14%)"."""
-    base, unit = row["baseline_mean"], headline.unit
+    base, unit = row["comparator_mean"], headline.unit
     if math.isnan(row["half_width"]):
         return (f"changes {headline.phrase} by {change(row['difference'], unit, base)} "
                 f"(no interval: fewer than two replications)")
@@ -159,10 +160,10 @@ def effects_text(subject: str, rows: pd.DataFrame, headlines: list[Headline]) ->
     return [f"{subject if i == 0 else 'It'} {sentence}" for i, sentence in enumerate(sentences)]
 
 
-def fiscal_text(rows: pd.DataFrame, grants_paid: float | None, horizon: str) -> str:
-    """What the policy costs the public purse over the horizon: stamp duty forgone (baseline
-    minus policy duty, with its interval) and the grants the policy pays (None: it has no
-    issuance, so no grants)."""
+def fiscal_text(rows: pd.DataFrame, grants_paid: float | None, horizon: str, against: str = "") -> str:
+    """What the policy costs the public purse over the horizon: stamp duty forgone (comparator
+    minus policy duty, with its interval; `against` names the comparator in the sentence) and
+    the grants the policy pays (None: it has no issuance, so no grants)."""
     by_kpi = rows.set_index("kpi")
     parts = []
     if "stamp_duty_hkd" in by_kpi.index and by_kpi.loc["stamp_duty_hkd", "n"] > 0:
@@ -177,14 +178,19 @@ def fiscal_text(rows: pd.DataFrame, grants_paid: float | None, horizon: str) -> 
         parts.append("no issuance grants")
     else:
         parts.append(f"{amount(grants_paid, 'HKD')} of issuance grants paid")
-    return f"Cost to the public purse{horizon}: {_join(parts)}."
+    measured = f" against {against}" if against else ""
+    return f"Cost to the public purse{horizon}{measured}: {_join(parts)}."
 
 
 def policy_summary(policy: str, rows: pd.DataFrame, headlines: list[Headline], grants_paid: float | None,
-                   horizon: str) -> str:
-    """Plain-text summary of one policy against the baseline (the caller escapes it for HTML)."""
-    sentences = [*effects_text(policy, rows, headlines), fiscal_text(rows, grants_paid, horizon)]
-    return " ".join(s for s in sentences if s) or f"{policy}: no headline KPI was measured."
+                   horizon: str, comparator: str = "the baseline", comparator_label: str | None = None) -> str:
+    """Plain-text summary of one policy against its comparator (the caller escapes it for HTML):
+    `policy` and `comparator` are the words that name them, counterfactual texts included;
+    `comparator_label` names the comparator again, more briefly, in the fiscal sentence."""
+    subject = f"Against {comparator}, {policy}"
+    sentences = [*effects_text(subject, rows, headlines),
+                 fiscal_text(rows, grants_paid, horizon, comparator_label or comparator)]
+    return " ".join(s for s in sentences if s) or f"{policy}: no headline KPI was measured against {comparator}."
 
 
 def break_even_text(case) -> str:
@@ -197,6 +203,6 @@ def break_even_text(case) -> str:
                else "cannot be told apart from")
     return (f"The waiver would pay for itself only if its extra turnover on {' and '.join(case.channels)} were "
             f"matched by trading still taxed at {number(100 * case.rate_per_side)}% per side: a response of "
-            f"{change(case.break_even_response, 'fraction', 1.0)} of that channel's baseline turnover "
+            f"{change(case.break_even_response, 'fraction', 1.0)} of that channel's turnover in {case.comparator} "
             f"({amount(case.break_even_turnover_hkd, 'HKD')}); the measured response, {measured}{interval}, "
             f"{verdict} it.")

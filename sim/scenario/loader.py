@@ -9,7 +9,15 @@ may start from another with `extends: base.yaml` (relative to the extending file
 * lists and scalars are replaced whole (a list is never appended to);
 * `null` is a plain value: it replaces the inherited value, it does not delete the key
   (the schema then rejects it unless the key may be null);
-* `extends` itself is not part of the result.
+* `extends` itself is not part of the result;
+* `measured_against` and `counterfactual` are not inherited: they describe the file that says
+  them (what its effects are measured against; how it departs from Hong Kong law or practice),
+  so a scenario extending a counterfactual is a counterfactual only if it says so itself.
+
+`measured_against: FILE` names, like `extends` and under the same path rules, the scenario whose
+runs this one's effects are measured against. `load_scenario` checks that the file exists and
+loads (with the same `--set` overrides, but for these two keys), that it is not the scenario
+itself, and that following `measured_against` from file to file never comes back (a cycle).
 
 While merging, every key path is attributed to the file that last set it (a mapping to the last
 file that set anything inside it), so a validation error names the file to fix.
@@ -34,7 +42,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from sim.scenario.errors import ScenarioError, from_validation_error
+from sim.scenario.errors import ScenarioError, blame, from_validation_error
 from sim.scenario.overrides import OVERRIDE_SOURCE, Override, apply_override, parse_override
 from sim.scenario.schema import Scenario
 from sim.scenario.strict_yaml import StrictLoader
@@ -46,13 +54,64 @@ MAX_DEPTH = 32
 MAX_NODES = 100_000
 YAML_SUFFIXES = (".yaml", ".yml")
 
+NOT_INHERITED = ("measured_against", "counterfactual")  # top-level keys that `extends` does not carry over
+COMPARATOR_KEY = "measured_against"
+
+
+class ComparatorCycle(ScenarioError):
+    """`measured_against` leads back to a scenario already on the way (re-raised by each file of
+    the chain in turn, so the file the user loaded is the one named)."""
+
+
 def load_scenario(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> Scenario:
-    """The validated scenario in `path`, after `extends` and the `KEY.PATH=VALUE` overrides."""
+    """The validated scenario in `path`, after `extends` and the `KEY.PATH=VALUE` overrides;
+    its `measured_against` file, if any, checked to load."""
+    return _load_checked(Path(path), list(overrides), [])
+
+
+def comparator_file(path: str | os.PathLike[str], scenario: Scenario) -> Path | None:
+    """The file named by the `measured_against` of `scenario` (loaded from `path`), or None."""
+    if scenario.measured_against is None:
+        return None
+    return Path(os.path.normpath(Path(path).parent / scenario.measured_against))
+
+
+def _load_checked(path: Path, overrides: list[str], chain: list[Path]) -> Scenario:
     data, provenance = resolve_scenario_dict(path, overrides)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise from_validation_error(error, Scenario, data, provenance, str(Path(path))) from None
+        raise from_validation_error(error, Scenario, data, provenance, str(path)) from None
+    if scenario.measured_against is not None:
+        _check_comparator(path, scenario.measured_against, overrides, blame(provenance, (COMPARATOR_KEY,), str(path)),
+                          chain)
+    return scenario
+
+
+def _check_comparator(path: Path, value: str, overrides: list[str], source: str, chain: list[Path]) -> None:
+    """The scenario named by `measured_against` exists, is not this one, closes no cycle and loads."""
+    target = _relative_target(path, COMPARATOR_KEY, value, source)
+    if target.resolve() == path.resolve():
+        raise ScenarioError(source, COMPARATOR_KEY, "names this scenario itself; name the scenario its effects are "
+                            "measured against, or leave the key out (the experiment's baseline)", value)
+    walked = [*chain, path]
+    resolved = [step.resolve() for step in walked]
+    if target.resolve() in resolved:
+        loop = " -> ".join(str(step) for step in [*walked[resolved.index(target.resolve()):], target])
+        raise ComparatorCycle(source, COMPARATOR_KEY, f"scenarios are measured against each other in a cycle: {loop}", value)
+    own = [text for text in overrides if _override_key(text) not in NOT_INHERITED]
+    try:
+        _load_checked(target, own, walked)
+    except ComparatorCycle as cycle:
+        raise ComparatorCycle(source, COMPARATOR_KEY, cycle.message, value) from None
+    except ScenarioError as error:
+        raise ScenarioError(source, COMPARATOR_KEY, f"the scenario it names does not load ({error.issues[0]})",
+                            value) from None
+
+
+def _override_key(text: str) -> str:
+    """The top-level key an override `KEY.PATH=VALUE` sets."""
+    return text.partition("=")[0].strip().split(".")[0]
 
 
 def resolve_scenario_dict(
@@ -95,25 +154,37 @@ def _load_with_parents(path: Path, chain: list[Path], provenance: Provenance) ->
         chain = [*chain, path]
         parent = _extends_target(path, data.pop("extends"), chain)
         base = _load_with_parents(parent, chain, provenance)
+        for key in NOT_INHERITED:
+            base.pop(key, None)
+            for known in [known for known in provenance if known[0] == key]:
+                del provenance[known]
     return _merge(base, data, str(path), provenance)
+
+
+def _relative_target(path: Path, key: str, target: Any, source: str | None = None) -> Path:
+    """The existing YAML file that `key` in `path` names, relative to the file's folder and at
+    most one folder up; errors are attributed to `source` (default: `path`)."""
+    source = str(path) if source is None else source
+    if not isinstance(target, str) or not target.strip():
+        raise ScenarioError(source, key, "must name a YAML file (text)", target)
+    if os.path.isabs(target) or target.startswith("~"):
+        raise ScenarioError(source, key, "must be a path relative to this file's folder", target)
+    if not target.endswith(YAML_SUFFIXES):
+        raise ScenarioError(source, key, "must name a .yaml or .yml file", target)
+    found = Path(os.path.normpath(path.parent / target))
+    allowed = Path(os.path.abspath(path.parent)).parent
+    if not _inside(Path(os.path.abspath(found)), allowed) or not _inside(found.resolve(), allowed.resolve()):
+        raise ScenarioError(
+            source, key, f"leaves the scenario folders (a target may be at most one folder up, in {allowed})", target
+        )
+    if not found.is_file():
+        raise ScenarioError(source, key, f"file not found (looked for {found})", target)
+    return found
 
 
 def _extends_target(path: Path, target: Any, chain: list[Path]) -> Path:
     """The file named by `extends` in `path`, checked to exist and not to close a cycle."""
-    if not isinstance(target, str) or not target.strip():
-        raise ScenarioError(str(path), "extends", "must name a YAML file (text)", target)
-    if os.path.isabs(target) or target.startswith("~"):
-        raise ScenarioError(str(path), "extends", "must be a path relative to this file's folder", target)
-    if not target.endswith(YAML_SUFFIXES):
-        raise ScenarioError(str(path), "extends", "must name a .yaml or .yml file", target)
-    parent = Path(os.path.normpath(path.parent / target))
-    allowed = Path(os.path.abspath(path.parent)).parent
-    if not _inside(Path(os.path.abspath(parent)), allowed) or not _inside(parent.resolve(), allowed.resolve()):
-        raise ScenarioError(
-            str(path), "extends", f"leaves the scenario folders (a target may be at most one folder up, in {allowed})", target
-        )
-    if not parent.is_file():
-        raise ScenarioError(str(path), "extends", f"file not found (looked for {parent})", target)
+    parent = _relative_target(path, "extends", target)
     resolved = [step.resolve() for step in chain]
     if parent.resolve() in resolved:
         loop = chain[resolved.index(parent.resolve()) :] + [parent]

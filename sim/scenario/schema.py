@@ -13,7 +13,7 @@ import datetime
 import difflib
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.market.settlement import DEFAULT_FAIL_ELASTICITY, fail_probability_for_cycle
 
@@ -99,6 +99,19 @@ class Scenario(Strict):
         description="Short name; becomes the output folder name (letters, digits, `_`, `-`, `.`).",
     )
     description: str = Field("", max_length=2000, description="One or two sentences for the report.")
+    measured_against: str | None = Field(
+        None, min_length=1, max_length=1000,
+        description="The scenario this one's effects are measured against: a scenario file (path relative to this "
+        "file's folder, as for `extends`); experiments run it too, with the same seeds, and report this scenario's "
+        "paired differences against it. Default (null): the experiment's baseline. Not inherited through `extends`.",
+    )
+    counterfactual: str | None = Field(
+        None, max_length=2000,
+        description="Set (non-empty text) when the scenario departs on purpose from Hong Kong law or practice; the "
+        "text says how (e.g. \"charges 0.1% per side on tokenized ETF units, which the IRD exempts\"). The report "
+        "labels the scenario a counterfactual, with this text, wherever its numbers appear. Not inherited through "
+        "`extends`: a scenario extending a counterfactual is one only if it says so itself.",
+    )
     seed: int = Field(1, ge=0, le=999_999_999_999, description="Seed of the run's random streams.")
     horizon_days: int = Field(250, gt=0, le=10_000, description="Business days simulated.")
     calendar: Calendar = Field(default_factory=Calendar, description="Business-day calendar.")
@@ -121,6 +134,14 @@ class Scenario(Strict):
     def programmes(self) -> dict[str, Programme]:
         """Every issuance programme by name (names are unique across issuers)."""
         return {name: p for issuer in self.issuers.values() for name, p in issuer.programmes.items()}
+
+    @field_validator("counterfactual")
+    @classmethod
+    def _counterfactual_says_how(cls, text: str | None) -> str | None:
+        if text is not None and not text.strip():
+            raise ValueError("say how the scenario departs from Hong Kong law or practice (non-empty text), "
+                             "or leave the key out")
+        return text
 
     @model_validator(mode="after")
     def _names_resolve(self) -> Scenario:
