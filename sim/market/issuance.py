@@ -5,7 +5,12 @@ on fixed days or by a regular rule. During bookbuilding, orders arrive with the 
 each accepts; at the close the issuer sets the lowest yield at which the book still covers the
 issue (never above the yield it offered), every order at or below that yield is allocated
 pro-rata (after any priority share), and the coupon is set at that yield so the bond prices at
-par. Grants follow the Digital Bond Grant Scheme's shape: for market issuers only (the government's
+par. The issuer does not price through the market yield: however large the book, the clearing
+yield is at least the market's, so a large book is scaled back pro-rata rather than filled at the
+few lowest yields. Because orders are scaled back, investors inflate them: an order is what its
+investor wants times the scale-back it expects (the true cover ratio of the programme's previous
+issue), bounded by what the account could pay for if it were filled in full; so the book's cover
+ratio is larger than true demand. Grants follow the Digital Bond Grant Scheme's shape: for market issuers only (the government's
 own issues would be paid from its own purse), a share of the eligible costs (the named fee
 categories: arranger, legal, audit, rating, listing or CMU lodging, DLT platform; not
 underwriting and distribution), a full grant with a higher cap for large, widely placed issues
@@ -14,6 +19,7 @@ on an unaffiliated platform, a half grant otherwise, at most a few grants per is
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sim.market.specs import GrantSpec, ProgrammeSpec
@@ -37,10 +43,19 @@ class Order:
     account: int
     units: int
     reservation_yield: float
+    wanted: int = 0  # units its investor wants before inflating the order for the expected scale-back
 
 
-def clearing_yield(orders: list[Order], size_units: int, offer_yield: float) -> float:
-    """The lowest yield, at most the offer, at which orders accepting it cover the issue.
+def inflated_units(wanted_units: float, expected_cover: float, affordable_units: int, lot: int) -> int:
+    """Units ordered by an investor who wants `wanted_units` and expects the book to be covered
+    `expected_cover` times: the want scaled by the scale-back expected under pro-rata allocation
+    (never scaled down), bounded by the units the account could pay for if filled in full, in whole lots."""
+    return min(int(wanted_units * max(1.0, expected_cover)), affordable_units) // lot * lot
+
+
+def clearing_yield(orders: list[Order], size_units: int, offer_yield: float, floor_yield: float = -math.inf) -> float:
+    """The lowest yield, at most the offer and at least `floor_yield` (the market's), at which orders
+    accepting it cover the issue.
 
     If even the offer does not cover it, the issue clears at the offer, undersubscribed.
     """
@@ -50,7 +65,7 @@ def clearing_yield(orders: list[Order], size_units: int, offer_yield: float) -> 
             break
         covered += order.units
         if covered >= size_units:
-            return order.reservation_yield
+            return min(max(order.reservation_yield, floor_yield), offer_yield)
     return offer_yield
 
 

@@ -100,6 +100,8 @@ class SubscriptionSpec:
     order_size_sigma: float
     reservation_spread_bps_mean: float
     reservation_spread_bps_sd: float
+    order_size_median_share_of_issue: float | None = None  # of the value offered; None: order_size_median_hkd
+    inflate_orders: bool = False  # scale orders by the previous issue's true cover ratio
 
 
 @dataclass(frozen=True, slots=True)
