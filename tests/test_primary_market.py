@@ -14,7 +14,7 @@ import sim.market.issuer as issuer_module
 from conftest import quick
 from sim.engine import build
 from sim.invariants import check_invariants
-from sim.market.issuance import Order, allocate, clearing_yield, inflated_units
+from sim.market.issuance import Order, allocate, by_yield, clearing_yield, inflated_units
 from sim.runs import run
 from sim.scenario.schema import Subscription
 from sim.tables import RunTables
@@ -37,18 +37,30 @@ def test_a_larger_expected_scale_back_inflates_orders_up_to_what_the_account_can
     assert inflated_units(wanted, 13.0, affordable_units=0, lot=lot) == 0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
-    orders=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 5_000)), min_size=1, max_size=30),
+    orders=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 5_000), st.integers(0, 3)), min_size=1, max_size=30),
     size=st.integers(0, 40_000), lot=st.sampled_from([1, 10, 100]), share=st.sampled_from([0.0, 0.2, 0.5]),
+    tender=st.booleans(),
 )
-def test_allocation_never_exceeds_the_size_or_what_an_order_asked_for(orders, size, lot, share):
-    book = [Order(group, account, units * lot, 0.02) for account, (group, units) in enumerate(orders)]
-    given_units = allocate(book, size, lot, priority_groups={0}, priority_share=share)
+def test_allocation_never_exceeds_the_size_or_what_an_order_asked_for(orders, size, lot, share, tender):
+    book = [Order(group, account, units * lot, 0.02 + tick * 0.001) for account, (group, units, tick) in enumerate(orders)]
+    given_units = allocate(book, size, lot, priority_groups={0}, priority_share=share, tender=tender)
     assert sum(given_units) <= size
     assert all(0 <= units <= order.units and units % lot == 0 for units, order in zip(given_units, book))
     if sum(order.units for order in book) <= size // lot * lot * (1 - share) and share == 0.0:
         assert given_units == [order.units for order in book]  # undersubscribed: everyone filled
+    if tender and share == 0.0:  # nobody at a lower yield is short while someone at a higher yield gets units
+        for a, order_a in enumerate(book):
+            for b, order_b in enumerate(book):
+                if order_a.reservation_yield < order_b.reservation_yield and given_units[b] > 0:
+                    assert given_units[a] == order_a.units
+
+
+def test_a_tender_fills_the_lowest_yields_first_and_scales_back_only_the_marginal_yield():
+    book = [Order(0, 1, 100, 0.022), Order(0, 2, 100, 0.020), Order(0, 3, 100, 0.021), Order(0, 4, 300, 0.022)]
+    assert by_yield(book, [o.units for o in book], 250, 1) == [13, 100, 100, 37]  # 50 left for the 2.2% bids, 1:3
+    assert allocate(book, 250, 1, set(), 0.0) == [42, 42, 41, 125]  # pro-rata: everyone scaled back alike
 
 
 def test_a_large_book_is_priced_at_the_market_yield_not_through_it():
@@ -69,9 +81,9 @@ def capture_books(monkeypatch):
     books = []
     original = issuer_module.allocate
 
-    def spy(orders, size_units, lot, priority_groups, priority_share):
-        units = original(orders, size_units, lot, priority_groups, priority_share)
-        books.append((list(orders), units))
+    def spy(orders, *terms):
+        units = original(orders, *terms)
+        books.append((list(orders), units, terms[-1]))
         return units
 
     monkeypatch.setattr(issuer_module, "allocate", spy)
@@ -93,13 +105,13 @@ def test_orders_inflate_by_the_previous_true_cover_and_no_investor_gets_more_tha
     check_invariants(model)
     issues = bond_issues(model)
     assert len(issues) == 3 and all(locks), "every allocation was paid for from free cash"
-    for (book, units) in books:
-        assert all(u <= order.units for u, order in zip(units, book))
+    for book, units, tender in books:
+        assert not tender and all(u <= order.units for u, order in zip(units, book))
     assert issues["expected_cover_ratio"].iloc[0] == 1.0, "the first issue has no earlier book to learn from"
     assert list(issues["expected_cover_ratio"].iloc[1:]) == pytest.approx(list(issues["true_cover_ratio"].iloc[:-1]))
     assert (issues["cover_ratio"].iloc[1:] > issues["true_cover_ratio"].iloc[1:]).all()
     assert (issues["cover_ratio"] == issues["demand_units"] / issues["offered_units"]).all()
-    accepted = [sum(order.units for order in book) for book, _ in books]
+    accepted = [sum(order.units for order in book) for book, _, _ in books]
     assert (issues["demand_units"] >= accepted).all()  # the book counts every order, accepted or not
 
 
@@ -109,6 +121,15 @@ def test_without_inflation_the_cover_ratio_is_true_demand():
     issues = bond_issues(model)
     assert (issues["cover_ratio"] == issues["true_cover_ratio"]).all()
     assert (issues["expected_cover_ratio"].iloc[1:] > 1.0).all(), "expected a scale-back, but did not inflate"
+
+
+def test_the_tender_path_does_not_inflate_so_its_cover_is_true_demand():
+    model = build(quick("regular_bond_issuance", *SHORT, f"{PROGRAMME}.form=conventional"), 7)
+    model.env.run()
+    issues = bond_issues(model)
+    assert len(issues) == 3 and (issues["expected_cover_ratio"] == 1.0).all()
+    assert (issues["cover_ratio"] == issues["true_cover_ratio"]).all()
+    assert (issues["cover_ratio"] > 2.0).all() and (issues["cover_ratio"] < 6.0).all()  # HKMA tenders: 3.44-3.50x
 
 
 def test_cash_is_locked_exactly_the_settlement_cycle_and_the_tender_path_settles_t_plus_1():

@@ -118,7 +118,8 @@ class IssuanceDesk:
         lot = costs.min_denomination_units
         size = issue.terms.units_offered(lot)
         maker_share = int(size * programme.market_maker_share) // lot * lot
-        inflation = self.expected_cover.get(issue.programme_name, 1.0)
+        tender = costs.allocation == "tender"  # lowest yields filled in full: no scale-back to expect, no inflation
+        inflation = 1.0 if tender else self.expected_cover.get(issue.programme_name, 1.0)
         offered_hkd = size * issue.terms.unit_price_hkd(market_yield, start)
         orders = self._take_orders(issue, int(close), market_yield, costs, start, offered_hkd, inflation)
         wanted = sum(o.wanted for o in orders)
@@ -129,7 +130,7 @@ class IssuanceDesk:
         maker_units = min(maker_share, self.ledger.free_cash(issue.provider_account) // price // lot * lot)
         accepted = [order for order in orders if order.reservation_yield <= coupon]
         retail = {s.index for s in self.subscribers if s.params.retail}
-        units = allocate(accepted, size - maker_share, lot, retail, programme.retail_priority_share)
+        units = allocate(accepted, size - maker_share, lot, retail, programme.retail_priority_share, tender)
         holdings = [(issue.provider_account, -1, maker_units)] + [
             (order.account, order.group, u) for order, u in zip(accepted, units) if u > 0
         ]

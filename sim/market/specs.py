@@ -202,6 +202,7 @@ class FormCostsSpec:
     settlement_days: int
     payment_lag_days: int
     min_denomination_units: int
+    allocation: str = "pro_rata"  # or "tender": lowest yields filled in full first
 
 
 @dataclass(frozen=True, slots=True)
