@@ -96,7 +96,7 @@ class SubscriptionSpec:
     """How an investor group orders new issues during bookbuilding."""
 
     orders_per_issue: float
-    order_size_median_hkd: float
+    order_size_median_hkd: float | None  # None: order_size_median_share_of_issue instead
     order_size_sigma: float
     reservation_spread_bps_mean: float
     reservation_spread_bps_sd: float
