@@ -123,7 +123,7 @@ class IssuanceDesk:
         offered_hkd = size * issue.terms.unit_price_hkd(market_yield, start)
         orders = self._take_orders(issue, int(close), market_yield, costs, start, offered_hkd, inflation)
         wanted = sum(o.wanted for o in orders)
-        self.expected_cover[issue.programme_name] = wanted / size
+        self.expected_cover[issue.programme_name] = wanted / size if size else 1.0
         coupon = clearing_yield(orders, size - maker_share, offer, floor_yield=market_yield)
         issue.price_cents = price = round(issue.terms.unit_price_hkd(coupon, start) * 100)
         # the market maker takes its share only as far as its free cash pays for it; the rest is not issued
@@ -143,8 +143,8 @@ class IssuanceDesk:
         locked_days = env.now - close
         self.recorder.issues.add(
             issue.number, issue.announce_day, int(close), settle_day, size, proceeds, len(orders),
-            sum(o.units for o in orders), wanted, max(1.0, inflation), market_yield, coupon, len({a for a, _, u in holdings if u > 0}),
-            fixed, proportional, grant_cents,
+            sum(o.units for o in orders), wanted, max(1.0, inflation), market_yield, coupon,
+            len({a for a, _, u in holdings if u > 0}), fixed, proportional, grant_cents,
             sum(u for _, _, u in holdings[1:]) * price / 100.0 * locked_days,
         )
         for group, units_of_group in _by_group(holdings).items():
