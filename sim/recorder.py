@@ -78,7 +78,9 @@ ISSUE_COLUMNS = {
     "offered_units": "q",
     "allocated_units": "q",
     "orders": "q",
-    "demand_units": "q",
+    "demand_units": "q",  # units ordered (the book, inflated)
+    "wanted_units": "q",  # units the orders' investors want (before inflating for the expected scale-back)
+    "expected_cover_ratio": "d",  # the cover investors expect (previous issue's true cover, at least 1); inflating groups scale orders by it
     "market_yield": "d",
     "clearing_yield": "d",
     "distinct_holders": "q",

@@ -185,7 +185,8 @@ def bond_issues(model: Model) -> pd.DataFrame:
     issues.insert(5, "form", [planned[i].form for i in issues["issue"]])
     issues.insert(6, "currency", [planned[i].programme.currency for i in issues["issue"]])
     issues["size_hkd"] = issues["allocated_units"] * np.array([planned[i].price_cents / 100.0 for i in issues["issue"]])
-    issues["oversubscription"] = issues["demand_units"] / issues["offered_units"]
+    issues["cover_ratio"] = issues["demand_units"] / issues["offered_units"]  # orders received / size offered
+    issues["true_cover_ratio"] = issues["wanted_units"] / issues["offered_units"]  # the same before order inflation
     issues["days_to_settle"] = issues["settle_day"] - issues["close_day"]
     issues["cost_hkd"] = (issues["fixed_cost_cents"] + issues["proportional_cost_cents"]) / 100.0
     issues["grant_hkd"] = issues["grant_cents"] / 100.0

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import SCENARIOS, quick
 from sim.engine import build
-from sim.market.issuer import IssuanceDesk
+from sim.market.issuer import BOOK_CLOSE_HOUR, IssuanceDesk
 from sim.market.random_streams import stream
 from sim.market.securities import RevenueTerms
 from sim.market.value_processes import revenue_share_value
@@ -195,10 +195,10 @@ def test_revenue_issue_price_and_fair_value_are_discounted_expected_flows() -> N
         return c * g ** -w * (1 - g ** -n) / (1 - 1 / g)
 
     assert issue.price_cents == round(annuity(row["clearing_yield"], 93) * 100)
-    settled = row["settle_day"] + 1.0
+    settled = row["close_day"] + BOOK_CLOSE_HOUR / 24.0 + (row["settle_day"] - row["close_day"])  # the close's hour, T+n
     for t in (settled + 3.25, settled + 17.5):
         years_since = (model.calendar.calendar_days_before(int(t)) - model.calendar.calendar_days_before(int(settled))
-                       + (t - int(t))) / 365.0
+                       + (t - int(t)) - (settled - int(settled))) / 365.0
         periods = 93 - years_since * 12
         n = math.ceil(periods)
         step = int(t * scenario.value_steps_per_day)

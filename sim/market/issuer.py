@@ -1,7 +1,8 @@
 """Issuers in the run: bookbuilding, allocation, settlement and minting, payments, redemption.
 
 Each planned issue is one SimPy process that tells its life as a story: announce, wait for the
-book to close, take the orders, price and allocate, lock the investors' cash, wait for the
+book to close, take the orders (each inflated for the scale-back its investor expects from the
+programme's previous book), price and allocate, lock the investors' cash, wait exactly the
 primary settlement cycle (T+0 with tokenized cash), then pay the issuer, book its costs and any
 grant, mint the units to the allocated accounts and open the issue's secondary listing; then
 pay each payment (a coupon, a revenue distribution) to the holders of record (after the form's
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.market.calendar import BusinessCalendar
-from sim.market.issuance import Order, allocate, clearing_yield, grant
+from sim.market.issuance import Order, allocate, clearing_yield, grant, inflated_units
 from sim.market.ledger import Ledger
 from sim.market.levers import Dated
 from sim.market.securities import BondTerms, offered_value_hkd
@@ -96,6 +97,8 @@ class IssuanceDesk:
         self.grant_scheme = grant_scheme
         self.rngs = rngs
         self.grants_by_issuer: dict[int, int] = {}
+        # programme -> true cover ratio (wanted / offered) of its last closed issue: the scale-back investors expect
+        self.expected_cover: dict[str, float] = {}
 
     def start(self, env) -> None:
         for issue in self.issues:
@@ -115,29 +118,33 @@ class IssuanceDesk:
         lot = costs.min_denomination_units
         size = issue.terms.units_offered(lot)
         maker_share = int(size * programme.market_maker_share) // lot * lot
-        orders = self._take_orders(issue, int(close), market_yield, costs, start)
-        coupon = clearing_yield(orders, size - maker_share, offer)
+        tender = costs.allocation == "tender"  # lowest yields filled in full: no scale-back to expect, no inflation
+        inflation = 1.0 if tender else self.expected_cover.get(issue.programme_name, 1.0)
+        offered_hkd = size * issue.terms.unit_price_hkd(market_yield, start)
+        orders = self._take_orders(issue, int(close), market_yield, costs, start, offered_hkd, inflation)
+        wanted = sum(o.wanted for o in orders)
+        self.expected_cover[issue.programme_name] = wanted / size if size else 1.0
+        coupon = clearing_yield(orders, size - maker_share, offer, floor_yield=market_yield)
         issue.price_cents = price = round(issue.terms.unit_price_hkd(coupon, start) * 100)
         # the market maker takes its share only as far as its free cash pays for it; the rest is not issued
         maker_units = min(maker_share, self.ledger.free_cash(issue.provider_account) // price // lot * lot)
         accepted = [order for order in orders if order.reservation_yield <= coupon]
         retail = {s.index for s in self.subscribers if s.params.retail}
-        units = allocate(accepted, size - maker_share, lot, retail, programme.retail_priority_share)
+        units = allocate(accepted, size - maker_share, lot, retail, programme.retail_priority_share, tender)
         holdings = [(issue.provider_account, -1, maker_units)] + [
             (order.account, order.group, u) for order, u in zip(accepted, units) if u > 0
         ]
         for account, _, u in holdings:
             self.ledger.lock_cash(account, u * price)
-        settle_time = float(settle_day) if cycle == 0 else settle_day + 1.0
-        yield env.timeout(max(0.0, settle_time - env.now) if cycle else 0.0)
+        yield env.timeout(cycle)  # settled the same hour `cycle` business days later: cash locked that long, no longer
         self._settle(issue, holdings, coupon, start, env.now)
         proceeds = sum(u for _, _, u in holdings)
         fixed, proportional, grant_cents = self._pay_costs(issue, costs, proceeds, len(holdings) - 1, settle_day)
-        locked_days = (env.now - close) if cycle else 0.0
+        locked_days = env.now - close
         self.recorder.issues.add(
             issue.number, issue.announce_day, int(close), settle_day, size, proceeds, len(orders),
-            sum(o.units for o in orders), market_yield, coupon, len({a for a, _, u in holdings if u > 0}),
-            fixed, proportional, grant_cents,
+            sum(o.units for o in orders), wanted, max(1.0, inflation), market_yield, coupon,
+            len({a for a, _, u in holdings if u > 0}), fixed, proportional, grant_cents,
             sum(u for _, _, u in holdings[1:]) * price / 100.0 * locked_days,
         )
         for group, units_of_group in _by_group(holdings).items():
@@ -149,11 +156,14 @@ class IssuanceDesk:
         return float(path[min(int(t * self.steps_per_day), len(path) - 1)])
 
     def _take_orders(self, issue: PlannedIssue, day: int, market_yield: float, costs: FormCostsSpec,
-                     start: datetime.date) -> list[Order]:
+                     start: datetime.date, offered_hkd: float, expected_cover: float) -> list[Order]:
         """Orders from every group the issue reaches: tokenized issues reach onboarded accounts only.
 
-        Each order is sized and checked against the account's cash at the price at its own lowest
-        yield: the issue clears at that yield or above, so never at a higher price.
+        Each order wants a lognormal amount (a share of the value offered, or HKD); a group that
+        inflates its orders scales that by the cover it expects, the book's true cover at the
+        programme's previous issue. Both are bounded by the account's cash at the price at the
+        order's own lowest yield (the issue clears at that yield or above, so never at a higher
+        price), counting the account's earlier orders: no account orders more than it could pay for.
         """
         rng = self.rngs[issue.programme_name]
         orders = []
@@ -166,18 +176,22 @@ class IssuanceDesk:
             wish = params.subscription
             count = int(rng.poisson(wish.orders_per_issue)) if reach and wish.orders_per_issue else 0
             accounts = rng.integers(0, max(reach, 1), count)
-            sizes = wish.order_size_median_hkd * np.exp(wish.order_size_sigma * rng.standard_normal(count))
+            share = wish.order_size_median_share_of_issue
+            median = share * offered_hkd if share is not None else wish.order_size_median_hkd
+            sizes = median * np.exp(wish.order_size_sigma * rng.standard_normal(count))
+            inflation = expected_cover if wish.inflate_orders else 1.0
             spreads = wish.reservation_spread_bps_mean + wish.reservation_spread_bps_sd * rng.standard_normal(count)
             for local, size_hkd, spread in zip(accounts.tolist(), sizes.tolist(), spreads.tolist()):
                 account = subscriber.first_account + local
                 lot = costs.min_denomination_units
                 reservation = market_yield + spread / 10_000.0
                 price = round(issue.terms.unit_price_hkd(reservation, start) * 100)
-                affordable = (self.ledger.free_cash(account) - ordered.get(account, 0) - 100) // price
-                units = min(int(size_hkd / (price / 100)), affordable) // lot * lot
+                affordable = max(0, (self.ledger.free_cash(account) - ordered.get(account, 0) - 100) // price)
+                wants = size_hkd / (price / 100)
+                units = inflated_units(wants, inflation, affordable, lot)
                 if units > 0:
                     ordered[account] = ordered.get(account, 0) + units * price
-                    orders.append(Order(subscriber.index, account, units, reservation))
+                    orders.append(Order(subscriber.index, account, units, reservation, min(int(wants), affordable) // lot * lot))
         return orders
 
     def _settle(self, issue: PlannedIssue, holdings, coupon: float, start: datetime.date, now: float) -> None:

@@ -102,10 +102,12 @@ class SubscriptionSpec:
     """How an investor group orders new issues during bookbuilding."""
 
     orders_per_issue: float
-    order_size_median_hkd: float
+    order_size_median_hkd: float | None  # None: order_size_median_share_of_issue instead
     order_size_sigma: float
     reservation_spread_bps_mean: float
     reservation_spread_bps_sd: float
+    order_size_median_share_of_issue: float | None = None  # of the value offered; None: order_size_median_hkd
+    inflate_orders: bool = False  # scale orders by the previous issue's true cover ratio
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +208,7 @@ class FormCostsSpec:
     settlement_days: int
     payment_lag_days: int
     min_denomination_units: int
+    allocation: str = "pro_rata"  # or "tender": lowest yields filled in full first
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,22 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
 from sim.scenario.base import Form, Hour, Name, NonNegativeBps, Strict, check_window
 
+
+DEFAULT_ORDER_HKD = 1_000_000.0  # median order when a group gives no size
+
+
 class Subscription(Strict):
-    """How a group subscribes to new bond issues during bookbuilding."""
+    """How a group subscribes to new issues during bookbuilding: what each order wants, and how it inflates it."""
 
     orders_per_issue: float = Field(0.0, ge=0, le=100_000, description="Mean number of orders per issue it can reach.")
-    order_size_median_hkd: float = Field(1_000_000.0, gt=0, lt=1e12, description="Median order size, HKD (lognormal).")
+    order_size_median_hkd: float | None = Field(
+        None, gt=0, lt=1e12,
+        description="Median of what an order wants, HKD (lognormal); 1,000,000 when neither this nor "
+        "`order_size_median_share_of_issue` is given. Give one of the two.",
+    )
     order_size_sigma: float = Field(1.0, ge=0, le=5, description="Log-standard deviation of order size.")
     reservation_spread_bps_mean: float = Field(
         0.0, ge=-500, le=500, description="Mean of the lowest yield an order accepts, over the market yield, bps."
     )
     reservation_spread_bps_sd: float = Field(5.0, ge=0, le=500, description="Its standard deviation, bps.")
+    order_size_median_share_of_issue: float | None = Field(
+        None, gt=0, le=1,
+        description="Median of what an order wants, as a share of the value offered in the issue (lognormal), so that "
+        "demand scales with the issue; null: `order_size_median_hkd` instead. Give one of the two.",
+    )
+    inflate_orders: bool = Field(
+        True,
+        description="Inflate orders for the pro-rata scale-back expected: each order is what it wants times the previous "
+        "issue of the programme's true cover ratio (wanted over offered, at least 1), bounded by the account's free "
+        "cash. The first issue of a programme is ordered at its wanted size.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_size(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("order_size_median_hkd") is None and data.get(
+                "order_size_median_share_of_issue") is None:
+            return {**data, "order_size_median_hkd": DEFAULT_ORDER_HKD}
+        return data
+
+    @model_validator(mode="after")
+    def _one_size(self) -> Subscription:
+        if self.order_size_median_share_of_issue is not None and self.order_size_median_hkd is not None:
+            raise ValueError("give order_size_median_hkd or order_size_median_share_of_issue, not both "
+                             "(set the other to null when overriding)")
+        return self
 
 
 class Adoption(Strict):

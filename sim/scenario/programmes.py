@@ -10,6 +10,7 @@ from sim.scenario.base import FORMS, Form, Name, NonNegativeBps, Rate, Strict
 from sim.scenario.instruments import YieldProcess
 from sim.scenario.venues import ListingParams
 
+
 class FormCosts(Strict):
     """An issuer's costs for one form of issue."""
 
@@ -25,6 +26,13 @@ class FormCosts(Strict):
     settlement_days: int = Field(5, ge=0, le=30, description="Business days from allocation to settlement (primary market).")
     payment_lag_days: int = Field(0, ge=0, le=30, description="Business days from a payment date until holders are paid.")
     min_denomination_units: int = Field(1, gt=0, le=10**7, description="Smallest allocation, units of HK$100 face.")
+    allocation: Literal["pro_rata", "tender"] = Field(
+        "pro_rata",
+        description="How the book is allocated: `pro_rata` (a syndicated book: every order at or below the clearing "
+        "yield scaled back alike, so investors inflate their orders) or `tender` (an HKMA-style institutional tender: "
+        "the lowest yields filled in full, only the marginal yield scaled back, so no one inflates; one clearing "
+        "yield for all).",
+    )
 
 
 class Generation(Strict):
