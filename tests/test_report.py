@@ -86,9 +86,9 @@ def test_report_writes_self_contained_html_matching_the_comparison(reported):
     assert '<table id="headline">' in page and "Stamp duty collected" in page
     comparison = pd.read_csv(reported / EXPERIMENT / "comparison.csv").set_index("kpi")
     duty = comparison.loc["stamp_duty_hkd"]
-    match = re.search(r"HKD ([\d.,]+) k of stamp duty forgone \(95% CI HKD ([\d.,]+) k to HKD ([\d.,]+) k\)", page)
+    match = re.search(r"HKD (−?[\d.,]+) k of stamp duty forgone \(95% CI HKD (−?[\d.,]+) k to HKD (−?[\d.,]+) k\)", page)
     assert match, "the waiver's fiscal sentence"
-    forgone, low, high = (float(g.replace(",", "")) * 1e3 for g in match.groups())
+    forgone, low, high = (float(g.replace(",", "").replace("−", "-")) * 1e3 for g in match.groups())
     assert forgone == pytest.approx(-duty["difference"], rel=5e-3)
     assert (low, high) == (pytest.approx(-duty["ci_high"], rel=5e-3), pytest.approx(-duty["ci_low"], rel=5e-3))
 

@@ -82,7 +82,9 @@ def test_larger_inventory_limit_does_not_widen_spreads(form):
     venue = "exchange" if form == "conventional" else "platform"
     spreads = []
     for limit in (20_000, 100_000, 1_000_000):
-        scenario = quick("baseline", SHORT, f"venues.{venue}.listings.hk_tracker.market_maker.inventory_limit_units={limit}")
+        # off-hours margins left out: which quotes are two-sided (and so averaged) shifts with the limit
+        scenario = quick("baseline", SHORT, f"venues.{venue}.listings.hk_tracker.market_maker.inventory_limit_units={limit}",
+                         "instruments.hk_tracker.underlying.off_hours_margin_per_sd=0")
         spreads.append(run(scenario, seed=3).kpis[f"avg_spread_bps_{form}"])
     assert spreads == sorted(spreads, reverse=True)
 
@@ -205,7 +207,8 @@ def test_value_shocks_follow_the_scenario_correlation():
     from sim.market.values import fair_values
 
     def step_returns(coefficient: float) -> np.ndarray:
-        scenario = quick("baseline", "horizon_days=200", f"correlations=[{{between: [hk_tracker, green_bond], coefficient: {coefficient}}}]")
+        scenario = quick("baseline", "horizon_days=200", f"correlations=[{{between: [hk_tracker, green_bond], coefficient: {coefficient}}}]",
+                         "instruments.hk_tracker.underlying.sessions_hours=[[0, 24]]")  # every step moves the basket
         calendar = BusinessCalendar(scenario.calendar.start_date, scenario.calendar.holidays, scenario.horizon_days)
         spec = compile_market(scenario)
         values = fair_values(spec.instruments, spec.correlation, scenario.horizon_days, scenario.value_steps_per_day,
