@@ -226,21 +226,3 @@ def test_same_seed_same_off_hours_run():
     first, second = sim.run(scenario, seed=5), sim.run(scenario, seed=5)
     pd.testing.assert_frame_equal(first.trades, second.trades)
     assert first.kpis == second.kpis
-
-
-def test_the_maker_has_repriced_off_a_new_value_before_anyone_acts_at_that_instant():
-    """Fair values change on the grid and the authorised participant checks on it: whoever acts at a
-    grid point must find the market maker's quotes already priced off the value that point brings."""
-    model = build(quick("baseline", "horizon_days=2"), 1)
-    maker = next(m for m in model.market_makers if m.listing.venue.name == "platform" and m.listing.instrument == "hk_tracker")
-    fresh = []
-
-    def watch(env):  # scheduled long before the maker's ticks, so it would run first at an equal time
-        for j in range(1, 2 * STEPS):
-            yield env.timeout(j / STEPS - env.now)
-            fresh.append(maker._inputs is not None and maker._inputs[1:3] == (maker.listing.value.at(env.now),
-                                                                            maker.listing.value.margin(env.now)))
-
-    model.env.process(watch(model.env))
-    model.env.run()
-    assert len(fresh) == 2 * STEPS - 1 and all(fresh)

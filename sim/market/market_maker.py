@@ -175,18 +175,8 @@ def sharing_clocks(makers: list[MarketMaker]) -> list[list[MarketMaker]]:
     return [list(group) for _, group in groupby(makers, lambda m: (m.listing.venue, m.params.requote_minutes))]
 
 
-REQUOTE_LEAD_DAYS = 1e-9  # about 0.1 ms: each tick fires this much early (see `requote_on_clock`)
-
-
 def requote_on_clock(env, makers: list[MarketMaker], horizon_days: int):
     """Requote every `requote_minutes` within each session; withdraw quotes at each close.
-
-    Each tick (and the withdrawal at the close) fires REQUOTE_LEAD_DAYS early. Fair values change on the value grid, and other
-    clocks (the authorised participant's checks) fall on the same grid points, give or take a
-    float rounding, so without the lead the maker could reprice just after someone traded on the
-    new value against quotes priced off the old one. A real maker updates its quotes as the
-    underlying moves, before an arbitrageur can act. Value lookups snap a time this close below a
-    grid point onto it (`FairValue.at`), so the early tick already sees the new value.
 
     Makers sharing a clock share this process: at each tick they requote in their order, just as
     separate processes started in that order would (SimPy runs events due at the same time in the
@@ -199,10 +189,10 @@ def requote_on_clock(env, makers: list[MarketMaker], horizon_days: int):
         for open_at, close_at in first.listing.venue.sessions:
             n_quotes = ceil((close_at - open_at) / step)
             for k in range(n_quotes):
-                yield env.timeout(max(0.0, day + open_at + k * step - REQUOTE_LEAD_DAYS - env.now))
+                yield env.timeout(day + open_at + k * step - env.now)
                 now = env.now
                 for maker in makers:
                     maker.requote(now, sample=True)
-            yield env.timeout(max(0.0, day + close_at - REQUOTE_LEAD_DAYS - env.now))
+            yield env.timeout(day + close_at - env.now)
             for maker in makers:
                 maker.withdraw()

@@ -24,7 +24,6 @@ from sim.market.specs import (
 )
 
 TRADING_DAYS_PER_YEAR = 250  # assumption: business days in a Hong Kong year, scales annual rates
-GRID_SNAP = 1e-6  # steps: a time this close below a grid point is on it (k * step sums land an ulp either side)
 
 
 class FairValue:
@@ -39,7 +38,7 @@ class FairValue:
 
     def at(self, t: float) -> float:
         """Value at time t (business days); after the drawn horizon it stays at its last value."""
-        step = int(t * self.steps_per_day + GRID_SNAP)
+        step = int(t * self.steps_per_day)
         return self._values[step if step < self._last else self._last]
 
     def margin(self, t: float) -> float:
@@ -48,7 +47,7 @@ class FairValue:
         deviation of the move not yet seen since the underlying's last close."""
         if self._margins is None:
             return 0.0
-        step = int(t * self.steps_per_day + GRID_SNAP)
+        step = int(t * self.steps_per_day)
         return self._margins[step if step < self._last else self._last]
 
     def reprice(self, values: np.ndarray) -> None:
