@@ -2,10 +2,10 @@
 
 Its half-spread covers its own per-side costs (fees after any rebate, and duty unless policy
 exempts it) plus a base margin for inventory risk, plus, while an ETF's underlying is closed, a
-margin for the move since its last close that the stale NAV does not show (`FairValue.margin`); its quote mid leans against its inventory so
-that flow brings it back; it never quotes more than its inventory limit, its free units or its
-free cash allow. It requotes on a fixed clock while the venue is open, and at once when a side
-of its ladder is used up.
+margin for the move since its last close that the stale NAV does not show (`FairValue.margin`);
+its quote mid leans against its inventory so that flow brings it back; it never quotes more than
+its inventory limit, its free units or its free cash allow. It requotes on a fixed clock while
+the venue is open, and at once when a side of its ladder is used up.
 """
 
 from __future__ import annotations
