@@ -14,7 +14,7 @@ def _exchange_maker(*overrides: str):
 
 def _quote(maker, fair: float):
     """The maker's ladder at `fair` with its target inventory and ample cash."""
-    return maker._ladder(day=0, fair=fair, target=maker.target_units, position=maker.target_units,
+    return maker._ladder(day=0, fair=fair, margin=0.0, target=maker.target_units, position=maker.target_units,
                          free_units=10**9, cash_room=10**12)
 
 

@@ -83,11 +83,12 @@ class AuthorisedParticipant:
                 if listing.venue.is_open(env.now):
                     self.arbitrage(listing, env.now)
 
-    def band(self, listing: Listing, day: int, nav: float) -> float:
-        """Premium or discount (fraction of NAV) beyond which arbitrage pays."""
+    def band(self, listing: Listing, day: int, nav: float, t: float | None = None) -> float:
+        """Premium or discount (fraction of NAV) beyond which arbitrage pays; at time `t` (None: in
+        session) it includes the off-hours margin for a move of the underlying not yet seen."""
         fee = self.params.creation_fee_hkd / (self.creation_unit * nav)
         return (self.params.basket_cost_bps / 10_000.0 + self.duty_rate(day) + fee
-                + listing.costs.rate_for(Payer.AUTHORISED_PARTICIPANT, day))
+                + listing.costs.rate_for(Payer.AUTHORISED_PARTICIPANT, day) + (0.0 if t is None else self.value.margin(t)))
 
     def duty_rate(self, day: int) -> float:
         return basket_duty_rate(self.params, day)
@@ -95,7 +96,7 @@ class AuthorisedParticipant:
     def arbitrage(self, listing: Listing, t: float) -> None:
         day = int(t)
         nav = self.value.at(t)
-        band = self.band(listing, day, nav)
+        band = self.band(listing, day, nav, t)
         book, asset, unit = listing.book, listing.asset, self.creation_unit
         bid, ask = book.best_bid(), book.best_ask()
         if bid is not None and bid >= listing.ticks(nav) * (1.0 + band):

@@ -1,11 +1,13 @@
 """A market maker: a ladder of quotes around fair value in one listing, skewed and capped by inventory.
 
 Its half-spread covers its own per-side costs (fees after any rebate, and duty unless policy
-exempts it) plus a base margin for inventory risk; when that half-spread is at most half a tick,
-it quotes one tick wide (the tick, not its costs, sets the spread: a tick-constrained market);
-its quote mid leans against its inventory so that flow brings it back; it never quotes more than its inventory limit, its free units or its
-free cash allow. It requotes on a fixed clock while the venue is open, and at once when a side
-of its ladder is used up.
+exempts it) plus a base margin for inventory risk, plus, while an ETF's underlying is closed, a
+margin for the move since its last close that the stale NAV does not show (`FairValue.margin`);
+when that half-spread is at most half a tick, it quotes one tick wide (the tick, not its costs,
+sets the spread: a tick-constrained market); its quote mid leans against its inventory so that
+flow brings it back; it never quotes more than its inventory limit, its free units or its free
+cash allow. It requotes on a fixed clock while the venue is open, and at once when a side of its
+ladder is used up.
 """
 
 from __future__ import annotations
@@ -107,13 +109,14 @@ class MarketMaker(LiquidityProvider):
 
     def ladder_key(self, t: float) -> tuple:
         """Everything `_ladder` reads that can change, as its arguments: the day (levers change by
-        day), the fair value, the target inventory and the maker's standing (position, free units,
-        free cash). Equal keys give equal ladders."""
+        day), the fair value, its off-hours margin, the target inventory and the maker's standing
+        (position, free units, free cash). Equal keys give equal ladders."""
         listing = self.listing
-        return (int(t), listing.value.at(t), self.target_units) + self.ledger.standing(listing.asset, self.account)
+        value = listing.value
+        return (int(t), value.at(t), value.margin(t), self.target_units) + self.ledger.standing(listing.asset, self.account)
 
     def _ladder(
-        self, day: int, fair: float, target: int, position: int, free_units: int, cash_room: int
+        self, day: int, fair: float, margin: float, target: int, position: int, free_units: int, cash_room: int
     ) -> list[tuple[int, int, int]]:
         """(side, price in ticks, size) of each order the maker wants resting, best levels first.
 
@@ -127,7 +130,7 @@ class MarketMaker(LiquidityProvider):
         cost_rate = listing.costs.rate_for(Payer.MARKET_MAKER, day)
         tick_cents, with_costs = listing.tick_cents, 1.0 + cost_rate
         risk = params.base_half_spread_bps + params.inventory_spread_bps_at_limit * abs(lean)
-        half = risk / 10_000.0 + cost_rate
+        half = risk / 10_000.0 + cost_rate + margin  # margin: for the move not seen while the underlying is closed
         buy_room = limit - excess
         sell_room = min(limit + excess, free_units)
         ladder = []

@@ -155,12 +155,15 @@ class YieldSpec:
 
 @dataclass(frozen=True, slots=True)
 class EtfValueSpec:
-    """An ETF's NAV: its basket's random walk less the management fee."""
+    """An ETF's NAV: its basket's random walk less the management fee, on its home exchange's clock."""
 
     initial_value_hkd: float
     drift_per_year: float
     volatility_per_year: float
     management_fee_bps_per_year: float
+    sessions_hours: tuple[tuple[float, float], ...]  # of the home exchange: the basket moves only then
+    overnight_variance_share: float  # of a business day's variance, accrued while closed, seen at the next open
+    off_hours_margin_per_sd: float  # liquidity providers' off-hours margin per sd of the move not yet seen
 
 
 @dataclass(frozen=True, slots=True)

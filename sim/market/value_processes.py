@@ -1,6 +1,8 @@
 """Fundamental value processes for the simulated assets, drawn once per run on a fixed time grid.
 
-An ETF's underlying basket follows a geometric random walk; a bond's value follows its yield, a
+An ETF's underlying basket follows a geometric random walk on the clock of its home exchange
+(`session_clock`: it moves while that exchange trades, and what accrues while it is closed shows
+as a gap at the next open); a bond's value follows its yield, a
 mean-reverting (Vasicek) process, through the price of its remaining coupons and principal. Both
 are exact discretisations, so the statistics do not depend on the time step. The standard-normal
 shocks are passed in by the caller, who thereby owns the random streams (common random numbers
@@ -94,6 +96,66 @@ def gbm_path(
     increments = drift + volatility_per_year * np.sqrt(dt_years) * z
     log_path = np.concatenate([np.zeros((1, *z.shape[1:])), np.cumsum(increments, axis=0)])
     return initial * np.exp(log_path)
+
+
+def gbm_on_clock(
+    initial: float, drift_per_year: float, volatility_per_year: float, step_years: np.ndarray, shocks: np.ndarray
+) -> np.ndarray:
+    """Geometric random walk whose i-th step lasts `step_years[i]` years of variance time (>= 0).
+
+    As `gbm_path`, but each step has its own length, so a step may carry a whole closure's
+    variance (a gap at the open) or none (the home exchange is closed). len(shocks) + 1 rows.
+    """
+    lengths = np.asarray(step_years, dtype=float)
+    z = _check_path_inputs(1.0, volatility_per_year, shocks)
+    if not initial > 0:
+        raise ValueError(f"initial value must be > 0, got {initial}")
+    if lengths.shape != z.shape[:1] or np.any(lengths < 0):
+        raise ValueError("step_years must give one length >= 0 per shock")
+    increments = (drift_per_year - 0.5 * volatility_per_year**2) * lengths + volatility_per_year * np.sqrt(lengths) * z
+    return initial * np.exp(np.concatenate([np.zeros(1), np.cumsum(increments)]))
+
+
+def session_clock(
+    sessions_hours: tuple[tuple[float, float], ...], overnight_variance_share: float, steps: int, gap_days: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The variance clock of an underlying that moves only while its home exchange trades.
+
+    Grid point j is the time j / steps (business days); step i runs from point i to point i + 1.
+    `gap_days[d - 1]` is the number of calendar days from the business day before day d to day d
+    (1 on an ordinary weekday, 3 on a Monday), for days 1 .. n_days. A business day's
+    variance is one day's: the share 1 - `overnight_variance_share` of it accrues evenly over the
+    session hours, the rest evenly over the closed hours of an ordinary day (lunch and overnight),
+    and a closure longer than usual (a weekend, a holiday) accrues at that same rate per hour.
+    A point is observed when its time of day lies within a session (its ends included); the
+    value seen at any other point is the value at the last observed point, so what accrued while
+    closed appears as a gap at the next open. With sessions covering the whole day, every point
+    is observed and the variance accrues evenly, as for a basket that never closes.
+
+    Returns (variance per step, business days of variance; index of the last observed point at
+    each point; variance not yet observed at each point, business days of variance).
+    """
+    n_days = len(gap_days)
+    hours = 24.0 / steps
+    starts = np.arange(steps) * hours
+    overlap = np.zeros(steps)  # session hours within each step of a day
+    observed = np.zeros(steps, dtype=bool)  # points of a day at a time within a session
+    for open_hour, close_hour in sessions_hours:
+        overlap += np.clip(np.minimum(close_hour, starts + hours) - np.maximum(open_hour, starts), 0.0, None)
+        observed |= (open_hour <= starts) & (starts <= close_hour)
+    session_hours = float(sum(close - open_ for open_, close in sessions_hours))
+    closed_hours = 24.0 - session_hours
+    share = overnight_variance_share if closed_hours > 1e-9 else 0.0
+    per_closed_hour = share / closed_hours if share > 0.0 else 0.0
+    variance = np.tile((1.0 - share) * overlap / session_hours + per_closed_hour * (hours - overlap), n_days)
+    # the step into a day's first point also spans the calendar days since the business day before
+    variance[steps - 1 :: steps] += per_closed_hour * 24.0 * (np.asarray(gap_days, dtype=float) - 1.0)
+    seen = np.append(np.tile(observed, n_days), observed[0])
+    seen[0] = True  # the run starts from a known value
+    points = np.arange(len(seen))
+    last_seen = np.maximum.accumulate(np.where(seen, points, 0))
+    elapsed = np.concatenate([np.zeros(1), np.cumsum(variance)])
+    return variance, last_seen, elapsed - elapsed[last_seen]
 
 
 def _ar1_path(start: float, decay_per_step: float, innovations: np.ndarray) -> np.ndarray:

@@ -1,8 +1,11 @@
 """Fair values of every instrument along the run, drawn once and looked up by time.
 
 An ETF's fair value is its NAV: the underlying basket's geometric random walk less the
-management fee accrued over calendar time. A commodity token's is its backing: the spot price's
-geometric random walk times the commodity held per token, less the custody fee accrued alike. A bond's fair value is its clean price per HK$100
+management fee accrued over calendar time. The basket moves only while its home exchange trades
+(HKEX by default): off hours everyone sees the NAV of the last close, and liquidity providers
+add a margin for the move not yet seen, which shows as a gap at the next open. A commodity
+token's is its backing: the spot price's geometric random walk times the commodity held per
+token, less the custody fee accrued alike. A bond's fair value is its clean price per HK$100
 of face at its Vasicek yield and remaining maturity. Each instrument's shocks come from its own
 named stream, mixed by the scenario's correlations (with none, each instrument keeps exactly its
 own stream, so adding an instrument never changes another's path).
@@ -14,7 +17,9 @@ import numpy as np
 
 from sim.market.calendar import DAYS_PER_YEAR, BusinessCalendar
 from sim.market.random_streams import stream
-from sim.market.value_processes import bond_price, correlation_factor, gbm_path, vasicek_path
+from sim.market.value_processes import (
+    bond_price, correlation_factor, gbm_on_clock, gbm_path, session_clock, vasicek_path,
+)
 from sim.market.specs import (
     BackingValueSpec, BondValueSpec, EtfValueSpec, InstrumentSpec, ProgrammeSpec, YieldSpec,
 )
@@ -23,17 +28,28 @@ TRADING_DAYS_PER_YEAR = 250  # assumption: business days in a Hong Kong year, sc
 
 
 class FairValue:
-    """Fair value per unit, in HKD, at any time of the run (constant between grid steps)."""
+    """Fair value per unit, in HKD, at any time of the run (constant between grid steps), and the
+    off-hours margin liquidity providers add while the value they see is stale."""
 
-    def __init__(self, values: np.ndarray, steps_per_day: int) -> None:
+    def __init__(self, values: np.ndarray, steps_per_day: int, margins: np.ndarray | None = None) -> None:
         self.steps_per_day = steps_per_day
         self._values: list[float] = values.tolist()
         self._last = len(self._values) - 1
+        self._margins: list[float] | None = None if margins is None else margins.tolist()
 
     def at(self, t: float) -> float:
         """Value at time t (business days); after the drawn horizon it stays at its last value."""
         step = int(t * self.steps_per_day)
         return self._values[step if step < self._last else self._last]
+
+    def margin(self, t: float) -> float:
+        """Extra half-spread and arbitrage band at time t, a fraction of value: 0 while the value is
+        seen (or for a value that never goes stale), and off hours a multiple of the standard
+        deviation of the move not yet seen since the underlying's last close."""
+        if self._margins is None:
+            return 0.0
+        step = int(t * self.steps_per_day)
+        return self._margins[step if step < self._last else self._last]
 
     def reprice(self, values: np.ndarray) -> None:
         """Replace the path (a new bond's value is known only once its coupon is set at pricing)."""
@@ -68,23 +84,29 @@ def fair_values(instruments: dict[str, InstrumentSpec], correlation: np.ndarray 
     if correlation is not None:
         shocks = shocks @ correlation_factor(correlation).T
     grid_years = calendar_years(calendar, horizon_days, steps)
+    gaps = gap_days(calendar, horizon_days)
     dt_years = 1.0 / (TRADING_DAYS_PER_YEAR * steps)
     values = {}
     for column, name in enumerate(names):
         value = instruments[name].value
         if isinstance(value, EtfValueSpec):
-            path = _nav_path(value, shocks[:, column], dt_years, grid_years)
+            values[name] = _nav(value, shocks[:, column], steps, grid_years, gaps)
         elif isinstance(value, BackingValueSpec):
-            path = _backing_path(value, shocks[:, column], dt_years, grid_years)
+            values[name] = FairValue(_backing_path(value, shocks[:, column], dt_years, grid_years), steps)
         else:
-            path = _bond_path(value, shocks[:, column], dt_years, grid_years, calendar)
-        values[name] = FairValue(path, steps)
+            values[name] = FairValue(_bond_path(value, shocks[:, column], dt_years, grid_years, calendar), steps)
     return values
 
 
-def _nav_path(etf: EtfValueSpec, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray) -> np.ndarray:
-    values = gbm_path(etf.initial_value_hkd, etf.drift_per_year, etf.volatility_per_year, dt_years, shocks)
-    return values * np.exp(-etf.management_fee_bps_per_year / 10_000.0 * grid_years)
+def _nav(etf: EtfValueSpec, shocks: np.ndarray, steps: int, grid_years: np.ndarray, gaps: np.ndarray) -> FairValue:
+    """The NAV as seen: the basket on its home exchange's clock less the fee, held at the last
+    value seen while that exchange is closed, with the margin for what may have moved since."""
+    variance_days, last_seen, unseen_days = session_clock(etf.sessions_hours, etf.overnight_variance_share, steps, gaps)
+    basket = gbm_on_clock(etf.initial_value_hkd, etf.drift_per_year, etf.volatility_per_year,
+                          variance_days / TRADING_DAYS_PER_YEAR, shocks)
+    nav = basket * np.exp(-etf.management_fee_bps_per_year / 10_000.0 * grid_years)
+    unseen_sd = etf.volatility_per_year * np.sqrt(unseen_days / TRADING_DAYS_PER_YEAR)
+    return FairValue(nav[last_seen], steps, etf.off_hours_margin_per_sd * unseen_sd)
 
 
 def _backing_path(token: BackingValueSpec, shocks: np.ndarray, dt_years: float, grid_years: np.ndarray) -> np.ndarray:
@@ -99,6 +121,12 @@ def _bond_path(
     years_at_start = (calendar.date_of(0) - bond.issue_date).days / DAYS_PER_YEAR
     remaining = bond.tenor_years - years_at_start - grid_years
     return bond_price(yields, bond.coupon_rate, bond.coupon_frequency_per_year, remaining)
+
+
+def gap_days(calendar: BusinessCalendar, days: int) -> np.ndarray:
+    """Calendar days from the business day before each of days 1 .. `days` to that day (3 on a Monday)."""
+    return np.array([calendar.calendar_days_before(day) - calendar.calendar_days_before(day - 1)
+                     for day in range(1, days + 1)], dtype=float)
 
 
 def calendar_years(calendar: BusinessCalendar, days: int, steps: int) -> np.ndarray:

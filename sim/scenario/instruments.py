@@ -7,14 +7,51 @@ from typing import Any, Annotated, Literal
 import numpy as np
 from pydantic import Discriminator, Field, Tag, model_validator
 
-from sim.scenario.base import Date, Form, Name, NonNegativeBps, Strict
+from sim.scenario.base import Date, Form, Hour, Name, NonNegativeBps, Strict, check_window
+
 
 class GbmProcess(Strict):
-    """Geometric random walk of an ETF's underlying basket, per unit of the ETF."""
+    """Geometric random walk of an ETF's underlying basket, per unit of the ETF, on its home exchange's clock.
+
+    The basket moves only while its home exchange trades; what happens while it is closed shows as
+    a gap at the next open, and until then market makers and the authorised participant see the
+    last close's NAV and widen their quotes and band for the move they cannot see.
+    """
 
     initial_value_hkd: float = Field(25.0, gt=0, description="Basket value per ETF unit on day 0, HKD.")
     drift_per_year: float = Field(0.0, ge=-1.0, le=1.0, description="Annual drift of the log value.")
-    volatility_per_year: float = Field(0.20, ge=0.0, lt=5.0, description="Annualised volatility of the log value.")
+    volatility_per_year: float = Field(
+        0.20, ge=0.0, lt=5.0,
+        description="Annualised volatility of the log value (close to close; 250 business days a year).",
+    )
+    sessions_hours: list[tuple[Hour, Hour]] = Field(
+        default_factory=lambda: [(9.5, 12.0), (13.0, 16.0)],
+        min_length=1,
+        description="Hours the basket's home exchange trades, [open, close] in hours of the day (default: HKEX's "
+        "continuous sessions); the basket moves only then. [[0, 24]] moves around the clock on business days.",
+    )
+    overnight_variance_share: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Share of an ordinary business day's variance that accrues while the home exchange is closed "
+        "(lunch and overnight), seen as a gap at the next open; a weekend or holiday accrues more at the same "
+        "rate per calendar hour. 0: all variance within the sessions. Ignored when the sessions cover the day.",
+    )
+    off_hours_margin_per_sd: float = Field(
+        0.5, ge=0.0, le=10.0,
+        description="While the home exchange is closed, market makers widen their half-spread and the authorised "
+        "participant its arbitrage band by this many standard deviations of the move not yet seen since the "
+        "last close (which grows with the calendar hours since then).",
+    )
+
+    @model_validator(mode="after")
+    def _check_sessions(self) -> GbmProcess:
+        previous_close = 0.0
+        for open_hour, close_hour in self.sessions_hours:
+            check_window(open_hour, close_hour, "a session of the home exchange")
+            if open_hour < previous_close:
+                raise ValueError("the home exchange's sessions must be in order and must not overlap")
+            previous_close = close_hour
+        return self
 
 
 class YieldProcess(Strict):
