@@ -63,6 +63,17 @@ class MarketMaker(LiquidityProvider):
         """One requote process per group of makers sharing a clock."""
         return [requote_on_clock(env, makers, horizon_days) for makers in sharing_clocks(providers)]
 
+    def watch(self, t: float, fair: float) -> None:
+        """Reprice before a taker trades against quotes priced off an earlier fair value.
+
+        The maker watches the underlying. Its clock falls on the value grid, but a taker acting at
+        the same instant (an authorised participant checking on the grid, its time a rounding away
+        from the maker's tick) could otherwise trade against the old quotes: a pick-off no real
+        maker leaves open, which made up most of the platform's participant-versus-maker churn.
+        """
+        if self._inputs is not None and fair != self._inputs[1]:
+            self.requote(t, sample=False)
+
     def after_trade(self, t: float) -> None:
         """Refill the ladder when a taker has used up one side of it."""
         if not self.listing.book.two_sided():

@@ -4,8 +4,8 @@ A listing's liquidity comes from one provider: a market maker quoting a ladder o
 order book (exchange and platform venues) or a dealer answering each request for quote (OTC).
 Everything else in the market asks the provider, never which kind it is: what a taker of a
 quantity would pay at the touch (`touch`), the fills a taker's immediate-or-cancel order gets
-(`fills`), what to do after a trade (`after_trade`), and the requote processes it needs
-(`clocks`). A new venue kind is one subclass of `LiquidityProvider` plus its entry in
+(`fills`), what to do before a taker trades when its prices may be stale (`watch`), what to do
+after a trade (`after_trade`), and the requote processes it needs (`clocks`). A new venue kind is one subclass of `LiquidityProvider` plus its entry in
 `sim.market.venue_kinds.PROVIDERS` and in the scenario schema.
 """
 
@@ -45,6 +45,10 @@ class LiquidityProvider:
     def fills(self, taker_side: int, limit_ticks: int, quantity: int, taker: int, fair: float, day: int) -> list[Fill]:
         """The fills an immediate-or-cancel order of `taker` gets at `limit_ticks` or better."""
         raise NotImplementedError
+
+    def watch(self, t: float, fair: float) -> None:
+        """Called before a taker's order meets this provider at time `t`, when the fair value is
+        `fair`: a provider that watches the underlying reprices here if its quotes are stale."""
 
     def after_trade(self, t: float) -> None:
         """Called once after a taker's order traded in the listing."""

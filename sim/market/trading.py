@@ -41,6 +41,7 @@ class Market:
         if fair is None:
             fair = listing.value.at(t)
         provider = listing.provider
+        provider.watch(t, fair)
         fills = provider.fills(side, limit_ticks, quantity, taker, fair, day)
         if not fills:
             return 0

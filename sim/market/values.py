@@ -25,6 +25,9 @@ from sim.market.specs import (
 )
 
 TRADING_DAYS_PER_YEAR = 250  # assumption: business days in a Hong Kong year, scales annual rates
+# A time this close below a grid point, in steps, is on it: clock times summed as day + open + k x step
+# land a rounding either side of the grid, and a tick due on a grid point must see that point's value.
+ON_GRID = 1e-6
 
 
 class FairValue:
@@ -39,7 +42,7 @@ class FairValue:
 
     def at(self, t: float) -> float:
         """Value at time t (business days); after the drawn horizon it stays at its last value."""
-        step = int(t * self.steps_per_day)
+        step = int(t * self.steps_per_day + ON_GRID)
         return self._values[step if step < self._last else self._last]
 
     def margin(self, t: float) -> float:
@@ -48,7 +51,7 @@ class FairValue:
         deviation of the move not yet seen since the underlying's last close."""
         if self._margins is None:
             return 0.0
-        step = int(t * self.steps_per_day)
+        step = int(t * self.steps_per_day + ON_GRID)
         return self._margins[step if step < self._last else self._last]
 
     def reprice(self, values: np.ndarray) -> None:
