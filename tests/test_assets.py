@@ -59,8 +59,11 @@ def test_gold_run_conserves_units_and_cash_and_creates_tokens() -> None:
 
 
 def test_etf_units_created_counts_etf_creations_only_not_gold_token_creations() -> None:
-    # without the basket's stock duty the ETF's band is narrow enough for creations within 20 days
-    result = run(quick("tokenized_gold", "horizon_days=20", "policy.stamp_duty.conventional_stock.rate_per_side=0"), seed=1)
+    # makers that lean hard on small inventories push both prices past their bands, so both are created
+    lean = "{skew_bps_at_limit: 150, inventory_limit_units: %d}"
+    result = run(quick("tokenized_gold", "horizon_days=20",
+                       "venues.exchange.listings.hk_tracker.market_maker=" + lean % 100_000,
+                       "venues.exchange.listings.gold_token.market_maker=" + lean % 20_000), seed=1)
     created = result.daily.groupby("instrument_type")["created_units"].sum()
     assert created["commodity_token"] != 0 and created["etf"] != 0  # both kinds of creation happened
     assert result.kpis["etf_units_created"] == created["etf"]

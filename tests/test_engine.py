@@ -55,10 +55,11 @@ def test_waiver_raises_tokenized_turnover_and_collects_no_duty_on_it():
 def test_duty_is_charged_exactly_in_its_window():
     scenario = quick(
         "baseline",
-        "horizon_days=8",
+        "horizon_days=10",
+        "investors.institutional.accounts=200",  # enough tokenized ETF trading to meet both kinds of day
         "policy.stamp_duty.tokenized_etf={rate_per_side: 0.0, from_day: 3, to_day: 6, otherwise_rate_per_side: 0.001}",
     )
-    trades = run(scenario, seed=4).trades  # every buyer pays: no relief is in force
+    trades = run(scenario, seed=6).trades  # every buyer pays: no relief is in force
     tokenized = trades[(trades["form"] == "tokenized") & (trades["instrument_type"] == "etf")]
     duty_days = set(tokenized.loc[tokenized["buyer_duty_cents"] > 0, "day"])
     free_days = set(tokenized.loc[tokenized["buyer_duty_cents"] == 0, "day"])
