@@ -228,6 +228,7 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
             Kpi("commodity_token_units_created", "units", "Commodity tokens created less tokens redeemed",
                 lambda r: _created(r, "commodity_token")),
         ]
+    kpis.extend(_grant_kpis())  # fiscal: a world without issuers pays no grants (0, not unknown)
     if scenario.issuers:
         kpis.extend(_issuance_kpis())
     if "revenue_token" in types:
@@ -273,19 +274,26 @@ def _retail_allocated(r: RunTables) -> float:
 
 def _grants(r: RunTables, government: bool) -> float:
     """Grants paid, to the government's own issues or to everyone else's (ETF flows carry none)."""
+    if "grant_hkd" not in r.issuance:  # no issue closed: nothing was paid
+        return 0.0
     issues = r.issuance[r.issuance["grant_hkd"] > 0]
     own = issues.get("issuer_kind", pd.Series("", index=issues.index)) == "government"
     return float(issues.loc[own if government else ~own, "grant_hkd"].sum())
 
 
-def _issuance_kpis() -> list[Kpi]:
-    kpis = [
+def _grant_kpis() -> list[Kpi]:
+    return [
         Kpi("grants_paid_hkd", "HKD", "Issuance grants paid to market issuers: the fiscal cost, a transfer out of "
             "government (a grant to the government's own issue, possible only as a counterfactual, is not one)",
             lambda r: _grants(r, government=False)),
         Kpi("grants_to_government_hkd", "HKD", "Grants paid by the scheme to the government's own issues: money "
             "moved within government (0 unless a counterfactual makes its issues eligible)",
             lambda r: _grants(r, government=True)),
+    ]
+
+
+def _issuance_kpis() -> list[Kpi]:
+    kpis = [
         Kpi("retail_allocation_share", "fraction", "Share of all units allocated in new issues to retail groups "
             "(investor groups flagged `retail`)", lambda r: _share(_retail_allocated(r), float(_bond_issues(r)["allocated_units"].sum()))),
     ]

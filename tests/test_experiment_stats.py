@@ -171,3 +171,13 @@ def test_plain_progress_line_without_tqdm(monkeypatch):
     bar.close()
     assert "exp: 3/3 done, 1 failed, 0 remaining, ETA 0s" in stream.getvalue()
     assert not progress_module.wanted(quiet=False, stream=io.StringIO())  # not a terminal: silent
+
+
+def test_a_kpi_the_comparator_lacks_still_shows_the_policys_mean():
+    """Nothing is issued in the comparator, so an issue's cost has no pairs: the policy's own mean
+    is reported, the difference is not made up."""
+    runs = pd.DataFrame({"scenario": ["base", "base", "issue", "issue"], "replication": [0, 1, 0, 1],
+                         "issue_cost_bps": [math.nan, math.nan, 20.0, 24.0]})
+    row = paired_comparison(runs, "base", ["issue_cost_bps"]).iloc[0]
+    assert row["policy_mean"] == 22.0 and row["n"] == 0
+    assert math.isnan(row["comparator_mean"]) and math.isnan(row["difference"])

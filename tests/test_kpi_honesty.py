@@ -167,3 +167,8 @@ def test_scenario_descriptions_name_changed_interest_weights(path):
     moved = [g for g, group in scenario.investors.items()
              if g in baseline.investors and group.interest != baseline.investors[g].interest]
     assert not moved or "interest weights" in scenario.description
+
+
+def test_a_world_without_issuers_pays_no_grants_rather_than_unknown_grants():
+    kpis = run(quick("baseline", "horizon_days=3"), seed=1).kpis
+    assert kpis["grants_paid_hkd"] == 0.0 and kpis["grants_to_government_hkd"] == 0.0

@@ -140,12 +140,21 @@ COMPARISON_COLUMNS = ["policy", "compared_with", "kpi", "n", "comparator_mean", 
                       "ci_high", "half_width", "welch_half_width", "relative_change"]
 
 
+def _own_mean(values: pd.Series) -> float:
+    """The mean of a policy's values where its comparator has none to pair them with (NaN if it has none either)."""
+    present = values.to_numpy(dtype=float)
+    present = present[~np.isnan(present)]
+    return float(present.mean()) if len(present) else math.nan
+
+
 def paired_comparison(runs: pd.DataFrame, comparators: str | Mapping[str, str], kpis: Sequence[str]) -> pd.DataFrame:
     """Each policy against its comparator, replication by replication (same seeds).
 
     `comparators` maps each policy to the scenario it is measured against; a single name
     measures every other scenario against that one. Per policy (in the order of `comparators`,
-    or of `runs` for a single name) and KPI: the means over the replications both have, the
+    or of `runs` for a single name) and KPI: the means over the replications both have (a KPI
+    the comparator lacks, such as an issue's cost where nothing is issued, has no pairs: then
+    the policy's mean is over its own replications and the difference is NaN), the
     paired mean difference (policy - comparator) with its paired-t interval, the relative change
     (difference / comparator mean), and the Welch interval's half-width on the same values, as
     if they were unpaired.
@@ -165,7 +174,8 @@ def paired_comparison(runs: pd.DataFrame, comparators: str | Mapping[str, str], 
             base_mean = float(np.mean(a)) if len(a) else math.nan
             rows.append({
                 "policy": policy, "compared_with": comparator, "kpi": kpi, "n": diff.n, "comparator_mean": base_mean,
-                "policy_mean": float(np.mean(b)) if len(b) else math.nan, "difference": diff.mean,
+                "policy_mean": float(np.mean(b)) if len(b) else _own_mean(joined[f"{kpi}_policy"]),
+                "difference": diff.mean,
                 "ci_low": diff.mean - diff.half_width, "ci_high": diff.mean + diff.half_width,
                 "half_width": diff.half_width, "welch_half_width": welch_half_width(a, b),
                 "relative_change": diff.mean / base_mean if base_mean else math.nan,
