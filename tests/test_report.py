@@ -98,10 +98,14 @@ def test_report_writes_self_contained_html_matching_the_comparison(reported):
     ]
     assert '<table id="headline">' in page and "Stamp duty collected" in page
     duty = rows_of(pd.read_csv(reported / EXPERIMENT / "comparison.csv"), WAIVER).loc["stamp_duty_hkd"]
-    # the interval may reach below zero: the participant's basket duty is in the total, and it is noisy
-    match = re.search(r"HKD ([\d.,]+) k of stamp duty forgone \(95% CI HKD (\u2212?[\d.,]+) k to HKD ([\d.,]+) k\)", page)
+    # the interval may reach below zero (the participant's basket duty is in the total, and it is
+    # noisy), and each amount carries its own scale
+    amount = r"HKD (\u2212?[\d.,]+)(?: (k|m))?"
+    match = re.search(f"{amount} of stamp duty forgone \\(95% CI {amount} to {amount}\\)", page)
     assert match, "the waiver's fiscal sentence"
-    forgone, low, high = (float(g.replace(",", "").replace("\u2212", "-")) * 1e3 for g in match.groups())
+    scale = {None: 1.0, "k": 1e3, "m": 1e6}
+    forgone, low, high = (float(match.group(i).replace(",", "").replace("\u2212", "-")) * scale[match.group(i + 1)]
+                          for i in (1, 3, 5))
     assert forgone == pytest.approx(-duty["difference"], rel=5e-3)
     assert (low, high) == (pytest.approx(-duty["ci_high"], rel=5e-3), pytest.approx(-duty["ci_low"], rel=5e-3))
 
