@@ -272,22 +272,55 @@ class InvestorGroup:
         """Decide whether and where the need trades, then send the order; True if anything filled.
 
         A need for an exposure weighs every open listing of every wrapper, each at its own fair
-        value and with its own quantity for the need's HK$ size, in the one logit."""
+        value, with its own quantity for the need's HK$ size and its tracking cost, in the one
+        logit. (Inline, not a method per line: this runs once per need.)"""
         t, day, k, line_draw, local_account, open_bits, side, size_draw, gain, choice_draw = need
+        params = self.params
         interest = self.interests[k]
-        if day != self._terms_day:
-            self._terms_on(day)
-        account = self.first_account + local_account
-        wrappers = interest.wrappers
-        if wrappers is None:
+        lines = interest.wrappers
+        if lines is None:
             line = interest.always or interest.pick(line_draw)
             if line is None:
                 return False
-            options = self._options(line, t, day, account, open_bits, side, size_draw, gain)
-        else:
-            options = []
-            for line in wrappers:
-                options += self._options(line, t, day, account, open_bits, side, size_draw, gain)
+            lines = (line,)
+        if day != self._terms_day:
+            self._terms_on(day)
+        terms = self._terms
+        account = self.first_account + local_account
+        options = []
+        for line in lines:
+            open_listings = line.open_listings.get(open_bits)
+            if open_listings is None:
+                open_listings = [listing for listing, bit in line.venue_bits if open_bits & bit]
+                line.open_listings[open_bits] = open_listings
+            if not open_listings:
+                continue
+            fair = line.value.at(t)
+            if fair <= 0:
+                continue
+            lot = line.min_units
+            tracking = line.tracking_bps
+            wanted = params.trade_size_median_hkd * math.exp(params.trade_size_sigma * size_draw) / fair
+            wanted = max(lot, int(wanted / lot) * lot)
+            for listing in open_listings:
+                rate, charges, waiting, network_fee_cents, prefund_bps_per_day, prefund_lead, later = terms[listing]
+                quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, rate, lot, later)
+                if quantity <= 0:
+                    continue
+                if prefund_bps_per_day and side == BUY:  # the cash waits idle from `lead` before the day until t
+                    waiting += prefund_bps_per_day * (prefund_lead + t - day)
+                # the premium over fair value at the touch (the dealer's quote for the size), bps; inline: per option
+                price = listing.provider.touch(side, quantity, fair, day) if listing.active else None
+                if price is None:
+                    continue
+                crossing = side * (price * listing.tick_cents / 100.0 / fair - 1.0) * 10_000.0
+                if network_fee_cents and side == SELL:  # a flat fee per transfer, paid by the seller
+                    charges += network_fee_cents / (quantity * fair * 100.0) * 10_000.0
+                charges += waiting
+                if tracking:  # a wrapper of an exposure: the cost of holding the exposure through it
+                    charges += tracking
+                if gain > charges + crossing:
+                    options.append((gain - charges - crossing, charges, listing, quantity, fair))
         if not options:
             return False
         _, charges, listing, quantity, fair = options[0] if len(options) == 1 else self._choose(options, choice_draw)
@@ -297,49 +330,6 @@ class InvestorGroup:
         else:
             limit = max(1, math.ceil(listing.ticks(fair) * (1.0 - room)))
         return self.market.take(listing, account, side, quantity, limit, t, fair) > 0
-
-    def _options(
-        self, line: Line, t: float, day: int, account: int, open_bits: int, side: int, size_draw: float, gain: float,
-    ) -> list[tuple[float, float, Listing, int, float]]:
-        """The line's listings worth using for the need: (net gain, all-in charges in bps without
-        the crossing, listing, quantity, fair value) for each open, quoted, feasible listing whose
-        all-in cost the gain beats."""
-        open_listings = line.open_listings.get(open_bits)
-        if open_listings is None:
-            open_listings = [listing for listing, bit in line.venue_bits if open_bits & bit]
-            line.open_listings[open_bits] = open_listings
-        if not open_listings:
-            return []
-        fair = line.value.at(t)
-        if fair <= 0:
-            return []
-        params = self.params
-        lot = line.min_units
-        tracking = line.tracking_bps
-        wanted = params.trade_size_median_hkd * math.exp(params.trade_size_sigma * size_draw) / fair
-        wanted = max(lot, int(wanted / lot) * lot)
-        terms = self._terms
-        options = []
-        for listing in open_listings:
-            rate, charges, waiting, network_fee_cents, prefund_bps_per_day, prefund_lead, later = terms[listing]
-            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, rate, lot, later)
-            if quantity <= 0:
-                continue
-            if prefund_bps_per_day and side == BUY:  # the cash waits idle from `lead` before the day until t
-                waiting += prefund_bps_per_day * (prefund_lead + t - day)
-            # the premium over fair value at the touch (the dealer's quote for the size), bps; inline: per option
-            price = listing.provider.touch(side, quantity, fair, day) if listing.active else None
-            if price is None:
-                continue
-            crossing = side * (price * listing.tick_cents / 100.0 / fair - 1.0) * 10_000.0
-            if network_fee_cents and side == SELL:  # a flat fee per transfer, paid by the seller
-                charges += network_fee_cents / (quantity * fair * 100.0) * 10_000.0
-            charges += waiting
-            if tracking:  # a wrapper of an exposure: the cost of holding it through this instrument
-                charges += tracking
-            if gain > charges + crossing:
-                options.append((gain - charges - crossing, charges, listing, quantity, fair))
-        return options
 
     def _terms_on(self, day: int) -> None:
         """Per listing, the terms a need's decision reads on `day`: the investor's rate of duty and
