@@ -66,9 +66,9 @@ class Wrapper(Strict):
     """One instrument through which an exposure may be held, and what holding it costs beyond trading it."""
 
     tracking_cost_bps: NonNegativeBps = Field(
-        0.0, description="Cost of holding the exposure through this instrument rather than directly, bps of trade "
-        "value, added to its all-in cost when a need chooses: an ETF's tracking difference and fee drag over the "
-        "holding period. An assumption (docs/calibration.md)."
+        0.0, description="Cost of holding the exposure through this instrument beyond trading it, bps of trade value, "
+        "added to its all-in cost when a need chooses between wrappers: an ETF's tracking difference and cash drag "
+        "over the holding period, beyond the fee its NAV already deducts. An assumption (docs/calibration.md)."
     )
 
 
