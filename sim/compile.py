@@ -45,6 +45,7 @@ class MarketSpec:
     correlation: np.ndarray | None  # of the instruments' value shocks, in their order; None: independent
     venues: dict[str, specs.VenueSpec]
     investors: dict[str, specs.InvestorSpec]
+    exposures: dict[str, specs.ExposureSpec]
     programmes: dict[str, specs.ProgrammeSpec]
     charges: list[Charge]
     reliefs: list[Relief]
@@ -64,6 +65,8 @@ def compile_market(scenario: Scenario) -> MarketSpec:
         correlation=correlation,
         venues={name: venue_spec(scenario, name, index) for index, name in enumerate(scenario.venues)},
         investors={name: _copy(specs.InvestorSpec, group) for name, group in scenario.investors.items()},
+        exposures={name: specs.ExposureSpec({w: p.tracking_cost_bps for w, p in exposure.wrappers.items()})
+                   for name, exposure in scenario.exposures.items()},
         programmes={name: programme_spec(issuer_name, name, programme, issuer.kind)
                     for issuer_name, issuer in scenario.issuers.items()
                     for name, programme in issuer.programmes.items()},

@@ -230,6 +230,12 @@ class _Wiring:
                 if target in self.spec.instruments:
                     lot = self.spec.instruments[target].min_denomination_units
                     interests.append(Interest([Line(self.values[target], lot, usable(target))], instrument=True))
+                elif target in self.spec.exposures:
+                    interests.append(Interest([
+                        Line(self.values[wrapper], self.spec.instruments[wrapper].min_denomination_units, usable(wrapper),
+                             tracking)
+                        for wrapper, tracking in self.spec.exposures[target].tracking_cost_bps.items()
+                    ], exposure=True))
                 else:
                     interests.append(Interest([
                         Line(issue.listing.value, issue.programme.costs[issue.form].min_denomination_units, usable(issue.name))

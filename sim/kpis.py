@@ -240,8 +240,23 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                         "they traded; NaN when they traded nothing", _cost_bps(tuple(COST_PARTS), taker_group=group)))
         kpis.append(Kpi(f"adoption_share_{group}", "fraction", f"Share of {group} accounts onboarded at the end",
                         lambda r, g=group: float(r.groups.loc[r.groups["group_name"] == g, "onboarded_share"].iloc[-1])))
+    for exposure, params in scenario.exposures.items():
+        wrappers = tuple(params.wrappers)
+        for wrapper in wrappers:
+            kpis.append(Kpi(
+                f"exposure_share_{exposure}_{wrapper}", "fraction",
+                f"Share of the value investors traded in the {exposure} exposure's wrappers ({', '.join(wrappers)}) that "
+                f"went through {wrapper}: where the choice of wrapper put the volume (investors' trades in these "
+                "instruments, whatever the interest behind them); 0 when they traded none",
+                lambda r, w=wrapper, ws=wrappers: _exposure_share(r, w, ws)))
     _check_unique(kpis)
     return kpis
+
+
+def _exposure_share(r: RunTables, wrapper: str, wrappers: tuple[str, ...]) -> float:
+    trades = _investor_trades(r)
+    trades = trades[trades["instrument"].isin(list(wrappers))]
+    return _share(_value(trades, instrument=wrapper), float(trades["value_hkd"].sum()))
 
 
 def _check_unique(kpis: list[Kpi]) -> None:

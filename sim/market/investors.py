@@ -14,6 +14,11 @@ definition). A sale that settles later may deliver units bought but not yet sett
 purchase that settles later may be paid from a pending sale's proceeds (`Ledger.sellable_units`,
 `Ledger.spendable_cash`); one that settles at the trade uses only what is held free. Among those listings the investor picks by a logit on net gain, and
 sends an immediate-or-cancel order limited to the price at which the gain would be used up.
+
+A need for an exposure (a stock, an ETF on it, a tokenized share: instruments that give the same
+economic exposure) weighs the listings of every wrapper the group may use in that one logit, each
+at its wrapper's fair value, minimum size and tracking cost, so a duty on one wrapper moves its
+volume to the others.
 """
 
 from __future__ import annotations
@@ -72,12 +77,16 @@ class Screened(NamedTuple):
 
 
 class Line:
-    """One bond or ETF a need may concern: its fair value, minimum size and the listings open to the group."""
+    """One bond or ETF a need may concern: its fair value, minimum size and the listings open to the group.
 
-    def __init__(self, value: FairValue, min_units: int, listings: list[Listing]) -> None:
+    `tracking_bps`: as one wrapper of an exposure, the cost of holding the exposure through it (an
+    ETF's tracking difference), bps of value, added to the all-in cost of each of its listings."""
+
+    def __init__(self, value: FairValue, min_units: int, listings: list[Listing], tracking_bps: float = 0.0) -> None:
         self.value = value
         self.min_units = min_units
         self.listings = listings
+        self.tracking_bps = tracking_bps
         self.venue_bits = [(listing, 1 << listing.venue.index) for listing in listings]  # see `_screen`
         self.open_listings: dict[int, list[Listing]] = {}  # by the bits of the venues open to a need, as met
 
@@ -89,13 +98,17 @@ class Line:
 
 
 class Interest:
-    """What one interest weight stands for: an instrument (one line) or a programme (its issues)."""
+    """What one interest weight stands for: an instrument (one line), a programme (its issues, one
+    picked per need) or an exposure (its wrappers, every one considered by each need)."""
 
-    def __init__(self, lines: list[Line], instrument: bool = False) -> None:
+    def __init__(self, lines: list[Line], instrument: bool = False, exposure: bool = False) -> None:
         """`instrument`: the one line of an instrument, whose listings never close (only new issues'
-        open and close), so that while it has a listing its need always meets it: `always`."""
+        open and close), so that while it has a listing its need always meets it: `always`.
+        `exposure`: the lines are the exposure's wrappers (instruments, whose listings never close);
+        `wrappers` keeps those with a listing open to the group, None for any other interest."""
         self.lines = lines
         self.always = lines[0] if instrument and lines[0].listings else None
+        self.wrappers = [line for line in lines if line.listings] if exposure else None
 
     def pick(self, draw: float) -> Line | None:
         """A line among those currently tradable (new issues open and mature); draw in [0, 1)."""
@@ -256,50 +269,61 @@ class InvestorGroup:
         return usable
 
     def handle_need(self, need: Need) -> bool:
-        """Decide whether and where the need trades, then send the order; True if anything filled."""
+        """Decide whether and where the need trades, then send the order; True if anything filled.
+
+        A need for an exposure weighs every open listing of every wrapper, each at its own fair
+        value, with its own quantity for the need's HK$ size and its tracking cost, in the one
+        logit. (Inline, not a method per line: this runs once per need.)"""
         t, day, k, line_draw, local_account, open_bits, side, size_draw, gain, choice_draw = need
         params = self.params
         interest = self.interests[k]
-        line = interest.always or interest.pick(line_draw)
-        if line is None:
-            return False
-        open_listings = line.open_listings.get(open_bits)
-        if open_listings is None:
-            open_listings = [listing for listing, bit in line.venue_bits if open_bits & bit]
-            line.open_listings[open_bits] = open_listings
-        if not open_listings:
-            return False
-        fair = line.value.at(t)
-        if fair <= 0:
-            return False
-        account = self.first_account + local_account
-        lot = line.min_units
-        wanted = params.trade_size_median_hkd * math.exp(params.trade_size_sigma * size_draw) / fair
-        wanted = max(lot, int(wanted / lot) * lot)
+        lines = interest.wrappers
+        if lines is None:
+            line = interest.always or interest.pick(line_draw)
+            if line is None:
+                return False
+            lines = (line,)
         if day != self._terms_day:
             self._terms_on(day)
         terms = self._terms
+        account = self.first_account + local_account
         options = []
-        for listing in open_listings:
-            rate, charges, waiting, network_fee_cents, prefund_bps_per_day, prefund_lead, later = terms[listing]
-            quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, rate, lot, later)
-            if quantity <= 0:
+        for line in lines:
+            open_listings = line.open_listings.get(open_bits)
+            if open_listings is None:
+                open_listings = [listing for listing, bit in line.venue_bits if open_bits & bit]
+                line.open_listings[open_bits] = open_listings
+            if not open_listings:
                 continue
-            if prefund_bps_per_day and side == BUY:  # the cash waits idle from `lead` before the day until t
-                waiting += prefund_bps_per_day * (prefund_lead + t - day)
-            # the premium over fair value at the touch (the dealer's quote for the size), bps; inline: per option
-            price = listing.provider.touch(side, quantity, fair, day) if listing.active else None
-            if price is None:
+            fair = line.value.at(t)
+            if fair <= 0:
                 continue
-            crossing = side * (price * listing.tick_cents / 100.0 / fair - 1.0) * 10_000.0
-            if network_fee_cents and side == SELL:  # a flat fee per transfer, paid by the seller
-                charges += network_fee_cents / (quantity * fair * 100.0) * 10_000.0
-            charges += waiting
-            if gain > charges + crossing:
-                options.append((gain - charges - crossing, charges, listing, quantity))
+            lot = line.min_units
+            tracking = line.tracking_bps
+            wanted = params.trade_size_median_hkd * math.exp(params.trade_size_sigma * size_draw) / fair
+            wanted = max(lot, int(wanted / lot) * lot)
+            for listing in open_listings:
+                rate, charges, waiting, network_fee_cents, prefund_bps_per_day, prefund_lead, later = terms[listing]
+                quantity = self._feasible_quantity(listing, account, side, wanted, fair, gain, rate, lot, later)
+                if quantity <= 0:
+                    continue
+                if prefund_bps_per_day and side == BUY:  # the cash waits idle from `lead` before the day until t
+                    waiting += prefund_bps_per_day * (prefund_lead + t - day)
+                # the premium over fair value at the touch (the dealer's quote for the size), bps; inline: per option
+                price = listing.provider.touch(side, quantity, fair, day) if listing.active else None
+                if price is None:
+                    continue
+                crossing = side * (price * listing.tick_cents / 100.0 / fair - 1.0) * 10_000.0
+                if network_fee_cents and side == SELL:  # a flat fee per transfer, paid by the seller
+                    charges += network_fee_cents / (quantity * fair * 100.0) * 10_000.0
+                charges += waiting
+                if tracking:  # a wrapper of an exposure: the cost of holding the exposure through it
+                    charges += tracking
+                if gain > charges + crossing:
+                    options.append((gain - charges - crossing, charges, listing, quantity, fair))
         if not options:
             return False
-        _, charges, listing, quantity = options[0] if len(options) == 1 else self._choose(options, choice_draw)
+        _, charges, listing, quantity, fair = options[0] if len(options) == 1 else self._choose(options, choice_draw)
         room = (gain - charges) / 10_000.0
         if side == BUY:
             limit = math.floor(listing.ticks(fair) * (1.0 + room))

@@ -144,6 +144,13 @@ class InvestorSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ExposureSpec:
+    """An exposure several instruments give: its wrappers, each with the cost of holding the exposure through it."""
+
+    tracking_cost_bps: dict[str, float]  # by wrapper instrument, bps of trade value
+
+
+@dataclass(frozen=True, slots=True)
 class YieldSpec:
     """A Vasicek yield process."""
 

@@ -62,6 +62,26 @@ class Adoption(Strict):
     imitation_per_year: float = Field(0.0, ge=0.0, le=10.0, description="Bass imitation coefficient q, per year.")
 
 
+class Wrapper(Strict):
+    """One instrument through which an exposure may be held, and what holding it costs beyond trading it."""
+
+    tracking_cost_bps: NonNegativeBps = Field(
+        0.0, description="Cost of holding the exposure through this instrument beyond trading it, bps of trade value, "
+        "added to its all-in cost when a need chooses between wrappers: an ETF's tracking difference and cash drag "
+        "over the holding period, beyond the fee its NAV already deducts. An assumption (docs/calibration.md)."
+    )
+
+
+class Exposure(Strict):
+    """An economic exposure several instruments give (a stock, an ETF on it, a tokenized share): a need for it is
+    met by whichever of its wrappers costs least all-in, by a logit on net gain."""
+
+    wrappers: dict[Name, Wrapper] = Field(
+        description="Instruments that give the exposure, by name, at least two; each keeps its own minimum size, and "
+        "each group's access rules apply to it."
+    )
+
+
 class InvestorGroupParams(Strict):
     """Investors alike in access, needs and cost sensitivity; their needs form one Poisson stream."""
 
@@ -71,7 +91,8 @@ class InvestorGroupParams(Strict):
         (9.0, 18.0), description="Hours of the day in which the group's needs arrive, [start, end]."
     )
     interest: dict[Name, Annotated[float, Field(gt=0)]] = Field(
-        min_length=1, description="Instruments the needs concern, by name, with relative weights."
+        min_length=1, description="What the needs concern, with relative weights: an instrument, a programme (its new issues) or "
+        "an exposure (met by whichever of its wrappers costs least), by name."
     )
     trade_size_median_hkd: float = Field(gt=0, lt=1e11, description="Median trade size, HKD (lognormal).")
     trade_size_sigma: float = Field(1.0, ge=0, le=5, description="Log-standard deviation of trade size.")

@@ -22,17 +22,17 @@ from sim.scenario.instruments import (
     Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, AuthorisedParticipantParams, SpotProcess, YieldProcess,
     correlation_matrix,
 )
-from sim.scenario.investors import Adoption, InvestorGroupParams, Subscription
+from sim.scenario.investors import Adoption, Exposure, InvestorGroupParams, Subscription, Wrapper
 from sim.scenario.policy import DutyLever, GrantLever, Policy, RebateLever, StampDuty, SwitchLever
 from sim.scenario.programmes import FormCosts, Issuer, Programme
 from sim.scenario.venues import DealerParams, Fees, ListingParams, MarketMakerParams, VenueParams
 
 __all__ = [
     "FORMS", "Adoption", "AuthorisedParticipantParams", "Bond", "Calendar", "CommodityToken", "Correlation", "DealerParams", "DutyLever", "Etf",
-    "ExperimentPlan", "Fees", "Form", "FormCosts", "GbmProcess", "GrantLever", "Hour", "Instrument",
+    "ExperimentPlan", "Exposure", "Fees", "Form", "FormCosts", "GbmProcess", "GrantLever", "Hour", "Instrument",
     "InvestorGroupParams", "Issuer", "ListingParams", "MarketMakerParams", "Name", "NonNegativeBps", "Policy", "Programme", "Rate",
     "RebateLever", "Scenario", "SettlementTerms", "SpotProcess", "StampDuty", "Strict", "Subscription", "SwitchLever", "VenueParams",
-    "YieldProcess", "correlation_matrix",
+    "Wrapper", "YieldProcess", "correlation_matrix",
 ]
 
 MAX_VENUES = 62  # investors screen needs with one bit per venue in an int64 (sim.market.investors)
@@ -125,6 +125,10 @@ class Scenario(Strict):
     venues: dict[Name, VenueParams] = Field(
         min_length=1, max_length=MAX_VENUES, description=f"Venues by name (at most {MAX_VENUES})."
     )
+    exposures: dict[Name, Exposure] = Field(
+        default_factory=dict, description="Exposures by name: each met by several instruments (wrappers), which an "
+        "investor group's `interest` may name instead of one instrument."
+    )
     investors: dict[Name, InvestorGroupParams] = Field(min_length=1, description="Investor groups by name.")
     issuers: dict[Name, Issuer] = Field(default_factory=dict, description="Bond issuers and their programmes.")
     policy: Policy = Field(default_factory=Policy, description="Policy levers.")
@@ -159,8 +163,17 @@ class Scenario(Strict):
         known = set(self.instruments)
         for venue_name, venue in self.venues.items():
             _known_names(venue.listings, known, f"venues.{venue_name}.listings")
+        for exposure_name, exposure in self.exposures.items():
+            if exposure_name in known or exposure_name in programmes:
+                raise ValueError(f"exposures.{exposure_name}: the name is also an instrument's or a programme's "
+                                 "(exposures, instruments and programmes need distinct names)")
+            _known_names(exposure.wrappers, known, f"exposures.{exposure_name}.wrappers")
+            if len(exposure.wrappers) < 2:
+                raise ValueError(f"exposures.{exposure_name}.wrappers: give at least two instruments (an exposure with "
+                                 "one wrapper is that instrument: name it in the interest instead)")
         for group_name, group in self.investors.items():
-            _known_names(group.interest, known | set(programmes), f"investors.{group_name}.interest")
+            _known_names(group.interest, known | set(programmes) | set(self.exposures), f"investors.{group_name}.interest",
+                         "name")
             _known_names(group.holdings, known, f"investors.{group_name}.holdings")
             for venue_name in group.venues or ():
                 if venue_name not in self.venues:
@@ -206,9 +219,9 @@ def _check_correlations_possible(correlations: list[Correlation], names: list[st
         raise ValueError("correlations: these coefficients cannot hold together (the matrix is not positive semi-definite)")
 
 
-def _known_names(names, known: set[str], where: str) -> None:
+def _known_names(names, known: set[str], where: str, what: str = "instrument") -> None:
     for name in names:
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f" (instruments: {', '.join(sorted(known))})"
-            raise ValueError(f"{where}: unknown instrument '{name}'{hint}")
+            hint = f" (did you mean '{close[0]}'?)" if close else f" ({what}s: {', '.join(sorted(known))})"
+            raise ValueError(f"{where}: unknown {what} '{name}'{hint}")
