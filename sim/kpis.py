@@ -28,10 +28,10 @@ from sim.tables import RunTables
 FISCAL_KPIS = ("stamp_duty_hkd", "grants_paid_hkd")
 """The KPIs that are money the government collects or pays: the report shows them as the policy's fiscal cost."""
 
-SUBSTITUTION = ("; each investor group's needs are split over the instruments it is interested in by fixed "
-                "interest weights, so a new instrument's turnover is drawn from the others' by construction "
-                "(substitution, not new demand)")
-"""Said of every turnover KPI: how needs choose among instruments and wrappers is not modelled yet."""
+SUBSTITUTION = ("; each investor group's needs are split over its interests by fixed weights, so a new "
+                "instrument's turnover is drawn from the others' by construction (substitution, not new demand); "
+                "only within an exposure (`exposures`) do needs choose the instrument by cost")
+"""Said of every turnover KPI: needs choose among an exposure's wrappers by cost, but the split over interests is fixed."""
 
 POOLED_SPREAD = ("mean over quote samples of every listing in that form; a new wide listing raises it: see the "
                  "per-listing and value-weighted spreads")
