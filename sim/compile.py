@@ -82,6 +82,8 @@ def instrument_spec(name: str, instrument: Any, stamp_duty: Any) -> specs.Instru
     if instrument.type == "etf":
         value = _copy(specs.EtfValueSpec, instrument.underlying,
                       management_fee_bps_per_year=instrument.management_fee_bps_per_year)
+    elif instrument.type == "stock":  # the same walk on HKEX's clock as an ETF's basket, with no fee
+        value = _copy(specs.EtfValueSpec, instrument.price, management_fee_bps_per_year=0.0)
     elif instrument.type == "commodity_token":
         value = _copy(specs.BackingValueSpec, instrument.spot, backing_per_token=instrument.backing_per_token,
                       custody_fee_bps_per_year=instrument.custody_fee_bps_per_year)

@@ -49,11 +49,16 @@ class Kpi:
     compute: Callable[[RunTables], float]
 
 
-def _value(trades: pd.DataFrame, **where: str) -> float:
+def _where(trades: pd.DataFrame, **where: str) -> pd.DataFrame:
+    """The trades whose columns equal the values given."""
     mask = np.ones(len(trades), dtype=bool)
     for column, wanted in where.items():
         mask &= (trades[column] == wanted).to_numpy()
-    return float(trades.loc[mask, "value_hkd"].sum())
+    return trades[mask]
+
+
+def _value(trades: pd.DataFrame, **where: str) -> float:
+    return float(_where(trades, **where)["value_hkd"].sum())
 
 
 def _share(part: float, whole: float) -> float:
@@ -210,6 +215,11 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                         lambda r, k=kind: _share(_value(r.trades, form="tokenized", instrument_type=k), _value(r.trades, instrument_type=k))))
         kpis.append(Kpi(f"stamp_duty_hkd_{kind}", "HKD", f"Stamp duty collected on {kind} transfers",
                         lambda r, k=kind: _duty(r.trades[r.trades["instrument_type"] == k])))
+        for form in FORMS:  # the duty of each channel: a waiver of one form shows where the duty went
+            kpis.append(Kpi(f"stamp_duty_hkd_{kind}_{form}", "HKD", f"Stamp duty collected on {form} {kind} "
+                            "transfers, both sides of every simulated trade (the authorised participants' basket "
+                            "duty is `basket_stamp_duty_hkd`)",
+                            lambda r, k=kind, f=form: _duty(_where(r.trades, instrument_type=k, form=f))))
     for name in scenario.instruments:
         for form in FORMS:
             kpis.append(Kpi(f"turnover_hkd_{name}_{form}", "HKD", f"Value traded in {name}, {form} form{SUBSTITUTION}",
@@ -229,6 +239,11 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                 lambda r: _created(r, "commodity_token")),
         ]
     kpis.extend(_grant_kpis())  # fiscal: a world without issuers pays no grants (0, not unknown)
+    kpis.append(Kpi("net_fiscal_hkd", "HKD", "Net fiscal take of one run over its horizon: all stamp duty collected "
+                    "(`stamp_duty_hkd`: every simulated trade's both sides and the authorised participants' basket "
+                    "duty) less issuance grants paid out of government to market issuers (`grants_paid_hkd`); "
+                    "levies go to the SFC and AFRC, not the government, and are left out",
+                    lambda r: _duty(r.trades) + _basket_duty(r) - _grants(r, government=False)))
     if scenario.issuers:
         kpis.extend(_issuance_kpis())
     if "revenue_token" in types:

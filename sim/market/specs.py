@@ -162,7 +162,8 @@ class YieldSpec:
 
 @dataclass(frozen=True, slots=True)
 class EtfValueSpec:
-    """An ETF's NAV: its basket's random walk less the management fee, on its home exchange's clock."""
+    """An ETF's NAV: its basket's random walk less the management fee, on its home exchange's clock;
+    a stock's price is the same walk with no fee."""
 
     initial_value_hkd: float
     drift_per_year: float

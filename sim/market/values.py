@@ -3,7 +3,8 @@
 An ETF's fair value is its NAV: the underlying basket's geometric random walk less the
 management fee accrued over calendar time. The basket moves only while its home exchange trades
 (HKEX by default): off hours everyone sees the NAV of the last close, and liquidity providers
-add a margin for the move not yet seen, which shows as a gap at the next open. A commodity
+add a margin for the move not yet seen, which shows as a gap at the next open. A Hong Kong share's price is the same walk on HKEX's
+clock, with no fee. A commodity
 token's is its backing: the spot price's geometric random walk times the commodity held per
 token, less the custody fee accrued alike. A bond's fair value is its clean price per HK$100
 of face at its Vasicek yield and remaining maturity. Each instrument's shocks come from its own

@@ -1,4 +1,4 @@
-"""Instruments in a scenario: ETFs, bonds and commodity tokens, their value processes and their correlations."""
+"""Instruments in a scenario: ETFs, Hong Kong stocks, bonds and commodity tokens, their value processes and their correlations."""
 
 from __future__ import annotations
 
@@ -52,6 +52,25 @@ class GbmProcess(Strict):
                 raise ValueError("the home exchange's sessions must be in order and must not overlap")
             previous_close = close_hour
         return self
+
+
+class SharePrice(GbmProcess):
+    """Price of a Hong Kong share: a geometric random walk on HKEX's clock, as an ETF's basket.
+
+    It moves only while HKEX trades; off hours a platform listing its tokens sees the last
+    close's price, and its market maker widens its quotes for the move not yet seen.
+    """
+
+    initial_value_hkd: float = Field(25.0, gt=0, description="Price per share on day 0, HKD.")
+    volatility_per_year: float = Field(
+        0.25, ge=0.0, lt=5.0,
+        description="Annualised volatility of the log price (close to close; 250 business days a year).",
+    )
+    off_hours_margin_per_sd: float = Field(
+        0.5, ge=0.0, le=10.0,
+        description="While HKEX is closed, market makers widen their half-spread by this many standard deviations "
+        "of the move not yet seen since the last close (which grows with the calendar hours since then).",
+    )
 
 
 class YieldProcess(Strict):
@@ -110,6 +129,30 @@ class Etf(Strict):
     _check_tick = model_validator(mode="after")(lambda self: _tick_in_cents(self))
 
 
+class Stock(Strict):
+    """A Hong Kong share, or one share standing for a basket of them, listed in conventional form on an
+    exchange and optionally as tokens on a platform ("tokenized shares": not offered in Hong Kong today).
+
+    Its transfers are Hong Kong stock in either form, so both pay stamp duty
+    (`policy.stamp_duty.conventional_stock`, `tokenized_stock`). No authorised participant: shares
+    are neither created nor redeemed, and conventional and tokenized shares are separate holdings.
+    """
+
+    type: Literal["stock"] = Field(description="`stock`.")
+    name: str = Field("HK large-cap share", min_length=1, description="Display name.")
+    price: SharePrice = Field(default_factory=SharePrice, description="The share's price.")
+    tick_size_hkd: float = Field(
+        0.02, gt=0, le=10.0,
+        description="Price increment, HKD; a whole number of cents (HKEX's spread table: HK$0.02 for shares "
+        "priced HK$20-50 since 4 Aug 2025). Fixed for the run, whatever band the price moves into.",
+    )
+    min_denomination_units: int = Field(
+        500, gt=0, le=10**7, description="Board lot: the smallest tradable number of shares, in either form."
+    )
+
+    _check_tick = model_validator(mode="after")(lambda self: _tick_in_cents(self))
+
+
 class Bond(Strict):
     """A bond already outstanding at the start; one unit is HK$100 of face, trading at its clean price.
 
@@ -163,16 +206,17 @@ def _instrument_type(value: Any) -> str | None:
 
 
 Instrument = Annotated[
-    Annotated[Etf, Tag("etf")] | Annotated[Bond, Tag("bond")] | Annotated[CommodityToken, Tag("commodity_token")],
+    Annotated[Etf, Tag("etf")] | Annotated[Stock, Tag("stock")] | Annotated[Bond, Tag("bond")]
+    | Annotated[CommodityToken, Tag("commodity_token")],
     Discriminator(
         _instrument_type,
         custom_error_type="instrument_type",
-        custom_error_message="needs `type: etf`, `type: bond` or `type: commodity_token`",
+        custom_error_message="needs `type: etf`, `type: stock`, `type: bond` or `type: commodity_token`",
     ),
 ]
 
 
-def _tick_in_cents(model: Etf | Bond | CommodityToken) -> Etf | Bond | CommodityToken:
+def _tick_in_cents(model: Etf | Stock | Bond | CommodityToken) -> Etf | Stock | Bond | CommodityToken:
     cents = model.tick_size_hkd * 100
     if abs(cents - round(cents)) > 1e-9:
         raise ValueError(f"tick_size_hkd must be a whole number of cents (got {model.tick_size_hkd})")
@@ -180,7 +224,7 @@ def _tick_in_cents(model: Etf | Bond | CommodityToken) -> Etf | Bond | Commodity
 
 
 class Correlation(Strict):
-    """Correlation of two instruments' value shocks (ETF basket or commodity spot return, bond yield change)."""
+    """Correlation of two instruments' value shocks (ETF basket, share or commodity spot return, bond yield change)."""
 
     between: tuple[Name, Name] = Field(description="The two instruments, by name.")
     coefficient: float = Field(ge=-1.0, le=1.0, description="Correlation coefficient.")

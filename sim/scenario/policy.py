@@ -132,8 +132,15 @@ class StampDuty(Strict):
     )
     conventional_stock: DutyLever = Field(
         default_factory=lambda: DutyLever(rate_per_side=0.001),
-        description="Duty on Hong Kong stock transfers, 0.1% per side since 17 Nov 2023: paid by an authorised "
-        "participant on the basket stocks it buys to create ETF units and sells after a redemption.",
+        description="Duty on Hong Kong stock transfers, 0.1% per side since 17 Nov 2023: paid by both sides of a "
+        "trade in a stock listing, and by an authorised participant on the basket stocks it buys to create ETF "
+        "units and sells after a redemption.",
+    )
+    tokenized_stock: DutyLever = Field(
+        default_factory=lambda: DutyLever(rate_per_side=0.001),
+        description="Duty on tokenized share transfers: the stock rate, 0.1% per side, since a tokenized share of a "
+        "company whose register is in Hong Kong is still Hong Kong stock (Stamp Duty Ordinance s. 2; no relief "
+        "names tokens). A lower rate is a counterfactual.",
     )
     creation_redemption_relief: ReliefSwitch = Field(
         default_factory=lambda: ReliefSwitch(enabled=True),

@@ -19,8 +19,8 @@ from sim.market.settlement import DEFAULT_FAIL_ELASTICITY, fail_probability_for_
 
 from sim.scenario.base import FORMS, Date, Form, Hour, Name, NonNegativeBps, Rate, Strict
 from sim.scenario.instruments import (
-    Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, AuthorisedParticipantParams, SpotProcess, YieldProcess,
-    correlation_matrix,
+    Bond, CommodityToken, Correlation, Etf, GbmProcess, Instrument, AuthorisedParticipantParams, SharePrice, SpotProcess,
+    Stock, YieldProcess, correlation_matrix,
 )
 from sim.scenario.investors import Adoption, Exposure, InvestorGroupParams, Subscription, Wrapper
 from sim.scenario.policy import DutyLever, GrantLever, Policy, RebateLever, StampDuty, SwitchLever
@@ -31,8 +31,8 @@ __all__ = [
     "FORMS", "Adoption", "AuthorisedParticipantParams", "Bond", "Calendar", "CommodityToken", "Correlation", "DealerParams", "DutyLever", "Etf",
     "ExperimentPlan", "Exposure", "Fees", "Form", "FormCosts", "GbmProcess", "GrantLever", "Hour", "Instrument",
     "InvestorGroupParams", "Issuer", "ListingParams", "MarketMakerParams", "Name", "NonNegativeBps", "Policy", "Programme", "Rate",
-    "RebateLever", "Scenario", "SettlementTerms", "SpotProcess", "StampDuty", "Strict", "Subscription", "SwitchLever", "VenueParams",
-    "Wrapper", "YieldProcess", "correlation_matrix",
+    "RebateLever", "Scenario", "SettlementTerms", "SharePrice", "SpotProcess", "StampDuty", "Stock", "Strict", "Subscription",
+    "SwitchLever", "VenueParams", "Wrapper", "YieldProcess", "correlation_matrix",
 ]
 
 MAX_VENUES = 62  # investors screen needs with one bit per venue in an int64 (sim.market.investors)
