@@ -25,7 +25,7 @@ from sim.settlement_economics import settlement_kpis
 from sim.tables import RunTables
 
 
-FISCAL_KPIS = ("stamp_duty_hkd", "grants_paid_hkd")
+FISCAL_KPIS = ("stamp_duty_hkd", "grants_paid_hkd", "net_fiscal_hkd")
 """The KPIs that are money the government collects or pays: the report shows them as the policy's fiscal cost."""
 
 SUBSTITUTION = ("; each investor group's needs are split over its interests by fixed weights, so a new "

@@ -108,6 +108,13 @@ def test_report_writes_self_contained_html_matching_the_comparison(reported):
                           for i in (1, 3, 5))
     assert forgone == pytest.approx(-duty["difference"], rel=5e-3)
     assert (low, high) == (pytest.approx(-duty["ci_high"], rel=5e-3), pytest.approx(-duty["ci_low"], rel=5e-3))
+    # the net over every channel, a year of it, and the channel whose duty moved
+    net = rows_of(pd.read_csv(reported / EXPERIMENT / "comparison.csv"), WAIVER).loc["net_fiscal_hkd"]
+    assert net["difference"] == pytest.approx(duty["difference"])  # no grants on either side
+    nets = re.findall(r"Net effect on the public purse, duty over every channel less grants: (.*?)\.(?: |<)", page)
+    waiver_net = [text for text in nets if text.startswith("HKD \u2212")]  # the counterfactual's is a gain
+    assert len(nets) == 2 and len(waiver_net) == 1
+    assert "a year" in waiver_net[0] and "duty by channel: etf tokenized HKD \u2212" in waiver_net[0]
 
 
 def test_report_names_each_policys_comparator_and_labels_the_counterfactual(reported):

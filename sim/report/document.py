@@ -26,6 +26,7 @@ from pathlib import Path
 from matplotlib.backends.backend_pdf import PdfPages
 
 from sim.figures import PNG_METADATA, plt
+from sim.market.values import TRADING_DAYS_PER_YEAR
 from sim.outputs import PARTIAL_PREFIX, OutputError, folder_lock, remove_abandoned
 from sim.report.inputs import ReportInputs, load_inputs
 from sim.report.break_even import break_evens
@@ -141,6 +142,11 @@ def report_title(inputs: ReportInputs) -> str:
                                           for p in inputs.policies)
 
 
+def years_simulated(inputs: ReportInputs) -> float | None:
+    """The horizon in years (250 business days a year), when every run had the same horizon."""
+    return inputs.horizons[0] / TRADING_DAYS_PER_YEAR if len(inputs.horizons) == 1 else None
+
+
 def summaries(inputs: ReportInputs) -> list[str]:
     """One summary paragraph per policy: its effects against its comparator, its cost to the
     public purse and, for a waiver, its break-even."""
@@ -150,7 +156,8 @@ def summaries(inputs: ReportInputs) -> list[str]:
     cases = {case.policy: case for case in break_evens(inputs)}
     return [" ".join(filter(None, (
         policy_summary(inputs.described(p), inputs.comparison[inputs.comparison["policy"] == p], headlines,
-                       grants.get(p), horizon, inputs.described(inputs.comparator(p)), inputs.label(inputs.comparator(p))),
+                       grants.get(p), horizon, inputs.described(inputs.comparator(p)), inputs.label(inputs.comparator(p)),
+                       years_simulated(inputs)),
         break_even_text(cases[p]) if p in cases else ""))) for p in inputs.policies]
 
 

@@ -11,6 +11,7 @@ change is given in the KPI's own unit. Nothing here knows which policy should wi
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -47,6 +48,8 @@ HEADLINES = (
              "Tokenized ETF quoted spread (platform)", "bps"),
     Headline("avg_unsettled_hkd", "the mean value awaiting settlement", "Mean value unsettled", "HKD"),
     Headline("grants_paid_hkd", "issuance grants paid", "Issuance grants paid", "HKD"),
+    Headline("net_fiscal_hkd", "the net fiscal take (duty over every channel less grants)",
+             "Net fiscal take (duty less grants)", "HKD"),
     Headline("issued_hkd_tokenized", "tokenized bond issuance", "Tokenized issuance (face value)", "HKD"),
     Headline("margin_mean_hkd_exchange", "the exchange's mean CCP margin", "Exchange CCP margin (mean)", "HKD"),
     Headline("funding_gross_mean_hkd_tokenized", "the mean gross funding need of tokenized settlement",
@@ -160,10 +163,47 @@ def effects_text(subject: str, rows: pd.DataFrame, headlines: list[Headline]) ->
     return [f"{subject if i == 0 else 'It'} {sentence}" for i, sentence in enumerate(sentences)]
 
 
-def fiscal_text(rows: pd.DataFrame, grants_paid: float | None, horizon: str, against: str = "") -> str:
+CHANNEL_DUTY = re.compile(r"^stamp_duty_hkd_(?P<kind>[a-z_]+)_(?P<form>conventional|tokenized)$")
+
+
+def _interval(row: Mapping, scale: float = 1.0) -> str:
+    if math.isnan(row["half_width"]):
+        return ""
+    return f" (95% CI {amount(row['ci_low'] / scale, 'HKD', True)} to {amount(row['ci_high'] / scale, 'HKD', True)})"
+
+
+def net_fiscal_text(rows: pd.DataFrame, years: float | None) -> str:
+    """The policy's net effect on the public purse over every duty channel, less grants paid (a
+    difference: negative, the purse is worse off), a year's worth of it when the horizon is known,
+    and the channels whose duty moved, which say where the trading went."""
+    by_kpi = rows.set_index("kpi")
+    if "net_fiscal_hkd" not in by_kpi.index or by_kpi.loc["net_fiscal_hkd", "n"] == 0:
+        return ""
+    net = by_kpi.loc["net_fiscal_hkd"]
+    text = f"Net effect on the public purse, duty over every channel less grants: {amount(net['difference'], 'HKD', True)}"
+    text += _interval(net)
+    if years:
+        text += f", about {amount(net['difference'] / years, 'HKD', True)} a year{_interval(net, years)}"
+    channels = []
+    for kpi, row in by_kpi.iterrows():
+        match = CHANNEL_DUTY.match(str(kpi))
+        if match and row["n"] > 0 and row["difference"] != 0:
+            channels.append(f"{match['kind'].replace('_', ' ')} {match['form']} "
+                            f"{amount(row['difference'], 'HKD', True)}{_interval(row)}")
+    if "basket_stamp_duty_hkd" in by_kpi.index and by_kpi.loc["basket_stamp_duty_hkd", "difference"] != 0:
+        row = by_kpi.loc["basket_stamp_duty_hkd"]
+        channels.append(f"the authorised participants' basket duty {amount(row['difference'], 'HKD', True)}{_interval(row)}")
+    if channels:
+        text += f"; duty by channel: {_join(channels)}"
+    return text + "."
+
+
+def fiscal_text(rows: pd.DataFrame, grants_paid: float | None, horizon: str, against: str = "",
+                years: float | None = None) -> str:
     """What the policy costs the public purse over the horizon: stamp duty forgone (comparator
     minus policy duty, with its interval; `against` names the comparator in the sentence) and
-    the grants the policy pays (None: it has no issuance, so no grants)."""
+    the grants the policy pays (None: it has no issuance, so no grants); then the net effect over
+    every channel, a year of it (`years`: the horizon in years, if known), and the duty by channel."""
     by_kpi = rows.set_index("kpi")
     parts = []
     if "stamp_duty_hkd" in by_kpi.index and by_kpi.loc["stamp_duty_hkd", "n"] > 0:
@@ -179,17 +219,20 @@ def fiscal_text(rows: pd.DataFrame, grants_paid: float | None, horizon: str, aga
     else:
         parts.append(f"{amount(grants_paid, 'HKD')} of issuance grants paid")
     measured = f" against {against}" if against else ""
-    return f"Cost to the public purse{horizon}{measured}: {_join(parts)}."
+    cost = f"Cost to the public purse{horizon}{measured}: {_join(parts)}."
+    net = net_fiscal_text(rows, years)
+    return f"{cost} {net}" if net else cost
 
 
 def policy_summary(policy: str, rows: pd.DataFrame, headlines: list[Headline], grants_paid: float | None,
-                   horizon: str, comparator: str = "the baseline", comparator_label: str | None = None) -> str:
+                   horizon: str, comparator: str = "the baseline", comparator_label: str | None = None,
+                   years: float | None = None) -> str:
     """Plain-text summary of one policy against its comparator (the caller escapes it for HTML):
     `policy` and `comparator` are the words that name them, counterfactual texts included;
     `comparator_label` names the comparator again, more briefly, in the fiscal sentence."""
     subject = f"Against {comparator}, {policy}"
     sentences = [*effects_text(subject, rows, headlines),
-                 fiscal_text(rows, grants_paid, horizon, comparator_label or comparator)]
+                 fiscal_text(rows, grants_paid, horizon, comparator_label or comparator, years)]
     return " ".join(s for s in sentences if s) or f"{policy}: no headline KPI was measured against {comparator}."
 
 
