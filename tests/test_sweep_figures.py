@@ -172,7 +172,7 @@ def test_sweep_command_draws_figures_after_the_tables(tmp_path, monkeypatch, cap
             "--quiet", "--out", str(tmp_path), *(a for item in TINY for a in ("--set", item))]
     assert main(args) == 0
     folder = tmp_path / "sweep-baseline"
-    assert f"figures: 11 -> {folder / 'figures'}" in capsys.readouterr().out  # the measured headline KPIs
+    assert f"figures: 12 -> {folder / 'figures'}" in capsys.readouterr().out  # the measured headline KPIs
     assert "response_stamp_duty_hkd.png" in {p.name for p in (folder / "figures").iterdir()}
 
     def broken(folder):
