@@ -29,27 +29,19 @@ def test_baseline_follows_the_law_no_duty_on_any_etf_unit():
     assert result.kpis["stamp_duty_hkd"] == pytest.approx(result.kpis["basket_stamp_duty_hkd"])
 
 
-def test_a_creation_pays_duty_on_the_basket_purchase_not_on_the_unit_transfer():
+@pytest.mark.parametrize("operation, units", [("_create", 1), ("_redeem", -1)])
+def test_a_creation_or_redemption_pays_duty_on_the_basket_trade_not_on_the_unit_transfer(operation, units):
+    """A creation's basket is bought, a redemption's sold: one side of a stock trade each; the
+    transfer of the basket into or out of the fund is relieved."""
     model, participant, government = _participant_and_government(quick("baseline"))
-    listing = participant.listings[0]
     nav = participant.value.at(0.0)
     value = round(nav * 100 * participant.creation_unit)
     before = model.ledger.cash[government]
-    participant._create(listing, nav, 0.5)
-    assert model.ledger.cash[government] - before == round(value * STOCK_RATE)  # one side: the purchase
-    creation = model.recorder.creations.frame().iloc[-1]
-    assert creation["created_units"] == participant.creation_unit
-    assert creation["stamp_duty_cents"] == round(value * STOCK_RATE)
-
-
-def test_a_redemption_pays_duty_on_the_basket_sale():
-    model, participant, government = _participant_and_government(quick("baseline"))
-    listing = participant.listings[0]
-    nav = participant.value.at(0.0)
-    value = round(nav * 100 * participant.creation_unit)
-    before = model.ledger.cash[government]
-    participant._redeem(listing, nav, 0.5)
-    assert model.ledger.cash[government] - before == round(value * STOCK_RATE)
+    getattr(participant, operation)(participant.listings[0], nav, 0.5)
+    assert model.ledger.cash[government] - before == round(value * STOCK_RATE)  # one side of the stock trade
+    flow = model.recorder.creations.frame().iloc[-1]
+    assert flow["created_units"] == units * participant.creation_unit
+    assert flow["stamp_duty_cents"] == round(value * STOCK_RATE)
 
 
 def test_without_the_creation_relief_the_transfer_into_the_fund_pays_both_sides_too():
