@@ -282,8 +282,6 @@ def build(scenario: Scenario, seed: int) -> Model:
                             [listing.provider.account for listing in w.listings],
                             frozenset(name for name, group in scenario.investors.items() if group.short_selling))
     market = Market(w.ledger, w.recorder, settlement)
-    for provider in w.providers:
-        provider.market = market
     participants = w.open_participants(market)
     groups = w.open_investors(market, issues)
     desk = w.issuance_desk(issues, groups)

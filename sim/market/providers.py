@@ -18,7 +18,6 @@ from sim.market.payers import Payer
 
 if TYPE_CHECKING:
     from sim.market.orderbook import Fill, OrderBook
-    from sim.market.trading import Market
     from sim.market.venue import Listing
 
 
@@ -33,7 +32,6 @@ class LiquidityProvider:
     spec_key: ClassVar[str]
     order_book: ClassVar[bool] = False  # does it quote on the listing's order book (`book`)?
     book: OrderBook | None = None  # the order book it quotes on, if it has one
-    market: Market | None = None  # the market it trades through: set by the engine once the market is built
     account: int
     listing: Listing
     target_units: int  # the inventory it leans back towards

@@ -181,9 +181,7 @@ class Settlement:
         while waiting:
             still = []
             for pending in waiting:
-                short = ledger.shortfall(pending)
-                if short & UNITS_SHORT and ledger.accounts[pending.seller].group in self.short_sellers:
-                    short ^= UNITS_SHORT
+                short = self._shortfall(pending)
                 if not short:
                     ledger.settle((pending,))
                     settled.append(pending)
@@ -196,10 +194,7 @@ class Settlement:
             waiting = still
         causes = self.fails_by_cause
         for pending in waiting:
-            short = ledger.shortfall(pending)
-            if short & UNITS_SHORT and ledger.accounts[pending.seller].group in self.short_sellers:
-                short ^= UNITS_SHORT
-            failed.append((pending, short))
+            failed.append((pending, self._shortfall(pending)))
         for pending, cause in failed:
             listing = pending.listing
             failed_attempts[pending.trade] = failed_attempts.get(pending.trade, 0) + 1
@@ -209,6 +204,14 @@ class Settlement:
             self.recorder.mark_failed(pending.trade)
             self._due[day + 1].append(pending)
         return settled
+
+    def _shortfall(self, pending: PendingTrade) -> int:
+        """Why `pending` cannot settle now (`Ledger.shortfall`), except that a short seller may deliver
+        units it does not hold."""
+        short = self.ledger.shortfall(pending)
+        if short & UNITS_SHORT and self.ledger.accounts[pending.seller].group in self.short_sellers:
+            short ^= UNITS_SHORT
+        return short
 
     def _buy_in(self, pending: PendingTrade, short: int) -> bool:
         """Have the listing's liquidity provider stand in for the side that cannot settle (deliver the

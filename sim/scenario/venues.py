@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.market.venue_kinds import PROVIDERS
-from sim.scenario.base import Form, Hour, Name, NonNegativeBps, Strict, check_window
+from sim.scenario.base import Form, Hour, Name, NonNegativeBps, Strict, VenueKind, check_window
 
 SettlementModel = Literal["book_entry", "dvp", "atomic"]
 # The settlement model of a venue that does not name one, by kind: exchanges and OTC dealers
@@ -81,7 +81,7 @@ class ListingParams(Strict):
 class VenueParams(Strict):
     """A trading venue: an order book or a dealer market, with hours, fees and a settlement cycle."""
 
-    kind: Literal["exchange", "platform", "dealer"] = Field(
+    kind: VenueKind = Field(
         description="`exchange` (stock exchange), `platform` (licensed digital-asset platform) or `dealer` (OTC)."
     )
     form: Form = Field(description="Which form trades here: `conventional` or `tokenized`.")
