@@ -61,7 +61,8 @@ def compile_market(scenario: Scenario) -> MarketSpec:
     policy = scenario.policy
     grant = policy.issuance_grant
     return MarketSpec(
-        instruments={name: instrument_spec(name, i, policy.stamp_duty) for name, i in scenario.instruments.items()},
+        instruments={name: instrument_spec(name, i, policy.stamp_duty, scenario.instruments)
+                     for name, i in scenario.instruments.items()},
         correlation=correlation,
         venues={name: venue_spec(scenario, name, index) for index, name in enumerate(scenario.venues)},
         investors={name: _copy(specs.InvestorSpec, group) for name, group in scenario.investors.items()},
@@ -78,12 +79,16 @@ def compile_market(scenario: Scenario) -> MarketSpec:
     )
 
 
-def instrument_spec(name: str, instrument: Any, stamp_duty: Any) -> specs.InstrumentSpec:
-    if instrument.type == "etf":
+def instrument_spec(name: str, instrument: Any, stamp_duty: Any, instruments: dict[str, Any]) -> specs.InstrumentSpec:
+    if instrument.type == "etf" and instrument.basket is not None:  # the NAV is its basket share's walk, scaled
+        value = _copy(specs.EtfValueSpec, instruments[instrument.basket].price,
+                      initial_value_hkd=instrument.underlying.initial_value_hkd,
+                      management_fee_bps_per_year=instrument.management_fee_bps_per_year, basket=instrument.basket)
+    elif instrument.type == "etf":
         value = _copy(specs.EtfValueSpec, instrument.underlying,
-                      management_fee_bps_per_year=instrument.management_fee_bps_per_year)
+                      management_fee_bps_per_year=instrument.management_fee_bps_per_year, basket=None)
     elif instrument.type == "stock":  # the same walk on HKEX's clock as an ETF's basket, with no fee
-        value = _copy(specs.EtfValueSpec, instrument.price, management_fee_bps_per_year=0.0)
+        value = _copy(specs.EtfValueSpec, instrument.price, management_fee_bps_per_year=0.0, basket=None)
     elif instrument.type == "commodity_token":
         value = _copy(specs.BackingValueSpec, instrument.spot, backing_per_token=instrument.backing_per_token,
                       custody_fee_bps_per_year=instrument.custody_fee_bps_per_year)
@@ -106,7 +111,8 @@ def participant_spec(instrument: Any, stamp_duty: Any) -> specs.ParticipantSpec:
     dutiable = getattr(instrument, "basket_pays_stamp_duty", False)
     return _copy(specs.ParticipantSpec, instrument.authorised_participant,
                  basket_duty=stamp_duty.conventional_stock.dated() if dutiable else Dated.always(0.0),
-                 transfer_relief=stamp_duty.creation_redemption_relief.dated())
+                 transfer_relief=stamp_duty.creation_redemption_relief.dated(),
+                 basket=getattr(instrument, "basket", None))
 
 
 def venue_spec(scenario: Scenario, name: str, index: int) -> specs.VenueSpec:

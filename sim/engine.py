@@ -21,7 +21,7 @@ import simpy
 
 from sim.compile import MarketSpec, compile_market
 from sim.market.adoption import daily_shares
-from sim.market.authorised_participant import AuthorisedParticipant
+from sim.market.authorised_participant import AuthorisedParticipant, BasketShare
 from sim.market.calendar import MARGIN_BUSINESS_DAYS, MINUTES_PER_DAY, BusinessCalendar
 from sim.market.costs import CostSchedule
 from sim.market.investors import Interest, InvestorGroup, Line
@@ -199,17 +199,32 @@ class _Wiring:
             if terms is None:  # only backed instruments (a basket, an asset in custody) have one
                 continue
             units = self.holding(terms.initial_units, name)
-            account = self.open_account(f"{name}:authorised_participant", "authorised_participant",
-                                        Payer.AUTHORISED_PARTICIPANT, terms.initial_cash_hkd, units)
             assets = [asset for (held, _), asset in self.assets.items() if held == name]
-            backing_hkd = sum(self.ledger.issued_units[a] for a in assets) * self.values[name].at(0.0)
-            fund = self.open_account(f"{name}:fund", "fund", Payer.FUND, backing_hkd)  # holds the backing, as cash at its value
+            backing_units = sum(self.ledger.issued_units[a] for a in assets) + sum(n for _, n in units)
+            basket = self.basket_share(terms.basket)
+            if basket is None:  # the fund holds the backing as cash at its value
+                inventory, fund_cash, fund_units = [], backing_units * self.values[name].at(0.0), []
+            else:  # the fund holds the basket share, and the participant a stock of it
+                per_unit = self.values[name].at(0.0) / basket.value.at(0.0)
+                basket_units = round(instrument.creation_unit_units * per_unit)
+                inventory = [(basket.asset, terms.basket_inventory_creation_units * basket_units)]
+                fund_cash, fund_units = 0.0, [(basket.asset, round(backing_units * per_unit))]
+            account = self.open_account(f"{name}:authorised_participant", "authorised_participant",
+                                        Payer.AUTHORISED_PARTICIPANT, terms.initial_cash_hkd, units + inventory)
+            fund = self.open_account(f"{name}:fund", "fund", Payer.FUND, fund_cash, fund_units)
             books = [l for l in self.listings if l.instrument == name and l.book is not None]
             participants.append(AuthorisedParticipant(
                 account, fund, self.collectors["basket_costs"], self.collectors["government"], terms, instrument.creation_unit_units,
-                books, self.values[name], market, self.ledger, self.recorder, dict(units),
+                books, self.values[name], market, self.ledger, self.recorder, dict(units), basket,
             ))
         return participants
+
+    def basket_share(self, share: str | None) -> BasketShare | None:
+        """Where an ETF's basket share trades: its listing on the first exchange (the scenario checks there is one)."""
+        if share is None:
+            return None
+        listing = next(l for l in self.listings if l.instrument == share and l.venue.kind == "exchange")
+        return BasketShare(listing, self.values[share], self.assets[(share, "conventional")])
 
     def open_investors(self, market: Market, issues: list[PlannedIssue]) -> list[InvestorGroup]:
         groups = []

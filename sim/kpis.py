@@ -173,11 +173,14 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
             lambda r: _value(r.trades, form="conventional")),
         Kpi("tokenized_share", "fraction", "Tokenized share of all value traded",
             lambda r: _share(_value(r.trades, form="tokenized"), float(r.trades["value_hkd"].sum()))),
-        Kpi("stamp_duty_hkd", "HKD", "Stamp duty collected: both sides of every simulated trade, plus the authorised "
-            "participants' duty on the basket stocks they buy to create and sell after redeeming",
+        Kpi("stamp_duty_hkd", "HKD", "Stamp duty collected: both sides of every simulated trade (an authorised "
+            "participant's trades in a basket share among them), plus the participants' duty lines "
+            "(`basket_stamp_duty_hkd`)",
             lambda r: _duty(r.trades) + _basket_duty(r)),
-        Kpi("basket_stamp_duty_hkd", "HKD", "Stamp duty the authorised participants pay on buying and selling the "
-            "basket stocks of creations and redemptions (a duty line: those stock trades are not simulated)",
+        Kpi("basket_stamp_duty_hkd", "HKD", "Stamp duty the authorised participants pay on a duty line of their own: "
+            "on buying and selling the basket stocks of creations and redemptions where the basket is not a share of "
+            "the run (those stock trades are not simulated), and on the basket's transfer into or out of the fund "
+            "when that is not relieved; a basket share's trades pay theirs in the stock channel",
             _basket_duty),
         Kpi("investor_cost_hkd", "HKD", "Investors' duty, fees and spread paid against fair value, a total: it grows "
             "with the value traded even when each trade costs less (see `investor_cost_bps`)",
@@ -217,8 +220,8 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                         lambda r, k=kind: _duty(r.trades[r.trades["instrument_type"] == k])))
         for form in FORMS:  # the duty of each channel: a waiver of one form shows where the duty went
             kpis.append(Kpi(f"stamp_duty_hkd_{kind}_{form}", "HKD", f"Stamp duty collected on {form} {kind} "
-                            "transfers, both sides of every simulated trade (the authorised participants' basket "
-                            "duty is `basket_stamp_duty_hkd`)",
+                            "transfers, both sides of every simulated trade, an authorised participant's trades in a "
+                            "basket share among them (its duty lines are `basket_stamp_duty_hkd`)",
                             lambda r, k=kind, f=form: _duty(_where(r.trades, instrument_type=k, form=f))))
     for name in scenario.instruments:
         for form in FORMS:
@@ -240,8 +243,8 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
         ]
     kpis.extend(_grant_kpis())  # fiscal: a world without issuers pays no grants (0, not unknown)
     kpis.append(Kpi("net_fiscal_hkd", "HKD", "Net fiscal take of one run over its horizon: all stamp duty collected "
-                    "(`stamp_duty_hkd`: every simulated trade's both sides and the authorised participants' basket "
-                    "duty) less issuance grants paid out of government to market issuers (`grants_paid_hkd`); "
+                    "(`stamp_duty_hkd`: every simulated trade's both sides and the authorised participants' duty "
+                    "lines) less issuance grants paid out of government to market issuers (`grants_paid_hkd`); "
                     "levies go to the SFC and AFRC, not the government, and are left out",
                     lambda r: _duty(r.trades) + _basket_duty(r) - _grants(r, government=False)))
     if scenario.issuers:

@@ -91,7 +91,8 @@ ISSUE_COLUMNS = {
 }
 ALLOCATION_COLUMNS = {"issue": "i", "group": "i", "units": "q"}  # group -1: the market maker
 PAYMENT_COLUMNS = {"day": "i", "issue": "i", "principal": "b", "holders": "q", "units": "q", "cents": "q"}
-# stamp_duty_cents: the authorised participant's duty on the basket (its purchase or sale, and any transfer duty)
+# stamp_duty_cents: the authorised participant's duty line on the basket: its purchase or sale where that is not
+# a trade of the run (the basket is not a share of the run), and its transfer into or out of the fund unless relieved
 CREATION_COLUMNS = {"time": "d", "day": "i", "listing": "i", "created_units": "q", "nav_hkd": "d", "stamp_duty_cents": "q"}
 
 

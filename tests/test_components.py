@@ -51,7 +51,7 @@ def maker_spec(**changes) -> MarketMakerSpec:
     spec = MarketMakerSpec(
         base_half_spread_bps=10.0, levels=3, level_step_bps=5.0, quote_size_units=500,
         inventory_limit_units=5_000, skew_bps_at_limit=20.0, inventory_spread_bps_at_limit=0.0,
-        requote_minutes=15.0, initial_units=2_000, initial_cash_hkd=10_000_000.0,
+        requote_minutes=15.0, initial_units=2_000, initial_cash_hkd=10_000_000.0, prices_own_charges=True,
     )
     return dataclasses.replace(spec, **changes)
 
@@ -78,7 +78,7 @@ def investor_spec(**changes) -> InvestorSpec:
     spec = InvestorSpec(
         accounts=2, needs_per_day=100.0, active_hours=(0.0, 24.0), interest={"etf": 1.0},
         trade_size_median_hkd=10_000.0, trade_size_sigma=1.0, gain_mean_bps=30.0,
-        channel_logit_scale_bps=5.0, settlement_delay_cost_bps_per_day=1.0,
+        channel_logit_scale_bps=5.0, wrapper_logit_scale_bps=5.0, settlement_delay_cost_bps_per_day=1.0,
         tokenized_access=True, conventional_access=True, venues=None, short_selling=False, retail=False,
         adoption=AdoptionSpec(initial_share=1.0, innovation_per_year=0.0, imitation_per_year=0.0),
         subscription=SubscriptionSpec(orders_per_issue=0.0, order_size_median_hkd=1.0, order_size_sigma=0.0,
@@ -336,6 +336,17 @@ def test_market_maker_half_spread_widens_by_exactly_its_duty_rate_unless_exempt(
     assert bid_c < bid_r and ask_c > ask_r
 
 
+def test_quotes_standing_for_investors_limit_orders_do_not_price_the_duty_their_fills_pay():
+    book = World([duty(13.0)], prices_own_charges=False)
+    assert quoted(book) == quoted(World())  # the duty does not widen the quotes
+    assert quoted(World([duty(13.0)]))[1] > quoted(book)[1]  # a dealer-like maker's does
+    investors = book.investors()
+    assert investors.handle_need(book.need(gain_bps=60.0))
+    row = book.recorder.trades.frame().iloc[0]
+    value = row["price_cents"] * row["quantity"]
+    assert row["seller_duty_cents"] == round(value * 13.0 * BPS)  # yet the book's side pays its duty in full
+
+
 def test_market_maker_relief_for_another_class_does_not_narrow_its_quotes():
     charged = World([duty(13.0)])
     dealer_relief = World([duty(13.0)], [exempt("stamp_duty", {Payer.DEALER})])
@@ -535,6 +546,20 @@ def test_sell_need_larger_than_the_holding_sells_only_what_is_held():
     quoted(world)
     assert group.handle_need(world.need(SELL, gain_bps=100.0)) is True
     assert world.recorder.trades.frame()["quantity"].tolist() == [40]
+
+
+@pytest.mark.parametrize("wrapper_scale, three_listing_wrapper", [
+    (5.0, 3 / 4),  # equal scales: one flat logit over the four listings
+    (50.0, 3 ** 0.1 / (3 ** 0.1 + 1)),  # nested: a wrapper counts for the best its listings offer, not their number
+])
+def test_an_exposure_need_picks_its_wrapper_by_a_nested_logit(wrapper_scale, three_listing_wrapper):
+    group = World().investors(wrapper_logit_scale_bps=wrapper_scale)
+    options = [(10.0, 0.0, f"listing {k}", 100, FAIR_HKD, 0) for k in range(3)] + [(10.0, 0.0, "other", 100, FAIR_HKD, 1)]
+    draws = (np.arange(20_000) + 0.5) / 20_000
+    picked = [group._choose(options, draw, nested=True)[5] for draw in draws]
+    assert picked.count(0) / len(draws) == pytest.approx(three_listing_wrapper, abs=1e-4)
+    flat = [group._choose(options, draw)[5] for draw in draws]  # a need for one instrument: the flat logit
+    assert flat.count(0) / len(draws) == pytest.approx(3 / 4, abs=1e-4)
 
 
 def test_need_is_refused_when_its_open_venue_bits_exclude_the_venue():

@@ -159,7 +159,8 @@ def _maker(value: FairValue) -> MarketMaker:
     ledger = Ledger(n_assets=1)
     spec = MarketMakerSpec(base_half_spread_bps=5.0, levels=1, level_step_bps=5.0, quote_size_units=1_000,
                            inventory_limit_units=100_000, skew_bps_at_limit=10.0, inventory_spread_bps_at_limit=0.0,
-                           requote_minutes=5.0, initial_units=50_000, initial_cash_hkd=10_000_000.0)
+                           requote_minutes=5.0, initial_units=50_000, initial_cash_hkd=10_000_000.0,
+                           prices_own_charges=True)
     venue = Venue(VenueSpec(name="platform", index=0, kind="platform", form="tokenized", sessions_hours=((0.0, 24.0),),
                             settlement_cycle_days=1, fail_probability=0.0, tokenized_cash=Dated.always(False),
                             fees=VenueFees(0.0, 0.0, 0.0, 0.0, 0.0),

@@ -16,9 +16,10 @@ purchase that settles later may be paid from a pending sale's proceeds (`Ledger.
 sends an immediate-or-cancel order limited to the price at which the gain would be used up.
 
 A need for an exposure (a stock, an ETF on it, a tokenized share: instruments that give the same
-economic exposure) weighs the listings of every wrapper the group may use in that one logit, each
-at its wrapper's fair value, minimum size and tracking cost, so a duty on one wrapper moves its
-volume to the others.
+economic exposure) weighs the listings of every wrapper the group may use, each at its wrapper's
+fair value, minimum size and tracking cost, so a duty on one wrapper moves its volume to the
+others. It picks by a nested logit: the wrapper at the group's `wrapper_logit_scale_bps` (investors
+switch wrapper less readily than venue), then the listing within it at the channel scale.
 """
 
 from __future__ import annotations
@@ -288,7 +289,7 @@ class InvestorGroup:
         terms = self._terms
         account = self.first_account + local_account
         options = []
-        for line in lines:
+        for nest, line in enumerate(lines):
             open_listings = line.open_listings.get(open_bits)
             if open_listings is None:
                 open_listings = [listing for listing, bit in line.venue_bits if open_bits & bit]
@@ -320,10 +321,11 @@ class InvestorGroup:
                 if tracking:  # a wrapper of an exposure: the cost of holding the exposure through it
                     charges += tracking
                 if gain > charges + crossing:
-                    options.append((gain - charges - crossing, charges, listing, quantity, fair))
+                    options.append((gain - charges - crossing, charges, listing, quantity, fair, nest))
         if not options:
             return False
-        _, charges, listing, quantity, fair = options[0] if len(options) == 1 else self._choose(options, choice_draw)
+        _, charges, listing, quantity, fair, _ = (options[0] if len(options) == 1
+                                                  else self._choose(options, choice_draw, interest.wrappers is not None))
         room = (gain - charges) / 10_000.0
         if side == BUY:
             limit = math.floor(listing.ticks(fair) * (1.0 + room))
@@ -369,13 +371,23 @@ class InvestorGroup:
             quantity = min(wanted, int((cash - CASH_MARGIN_CENTS) // worst_unit_cents))
         return quantity // lot * lot
 
-    def _choose(self, options: list[tuple], draw: float) -> tuple:
-        """Logit choice on net gain among the channels worth using."""
+    def _choose(self, options: list[tuple], draw: float, nested: bool = False) -> tuple:
+        """Logit choice on net gain among the channels worth using. For an exposure (`nested`), a
+        nested logit: the wrapper is chosen at `wrapper_logit_scale_bps` on the best its listings
+        offer (their logsum), then the listing within it at the channel scale."""
         if len(options) == 1:
             return options[0]
         scale = self.params.channel_logit_scale_bps
         best = max(option[0] for option in options)
         weights = [math.exp((option[0] - best) / scale) for option in options]
+        if nested and self.params.wrapper_logit_scale_bps != scale:
+            # P(listing) = P(wrapper) P(listing | wrapper): a wrapper's listings' weights sum to S, and
+            # the wrapper's own weight is S ** (channel scale / wrapper scale)
+            sums: dict[int, float] = {}
+            for option, weight in zip(options, weights):
+                sums[option[5]] = sums.get(option[5], 0.0) + weight
+            power = scale / self.params.wrapper_logit_scale_bps
+            weights = [weight * sums[option[5]] ** (power - 1.0) for option, weight in zip(options, weights)]
         threshold = draw * sum(weights)
         for option, weight in zip(options, weights):
             threshold -= weight

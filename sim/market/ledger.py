@@ -174,6 +174,14 @@ class Ledger:
         self.units[asset][account] -= quantity
         self.redeemed_units[asset] += quantity
 
+    def transfer_units(self, asset: int, payer: int, payee: int, quantity: int) -> None:
+        """Units delivered outside any trade, from the giver's free units (a basket delivered in kind
+        into or out of a fund)."""
+        if quantity > self.free_units(asset, payer):
+            raise AccountingError(f"{self.accounts[payer].name} delivers {quantity} units it does not hold free")
+        self.units[asset][payer] -= quantity
+        self.units[asset][payee] += quantity
+
     def lock_cash(self, account: int, cents: int) -> None:
         """Commit cash to a future payment (a primary-market allocation awaiting settlement)."""
         self.cash_pending_out[account] += cents

@@ -1,7 +1,8 @@
 """A market maker: a ladder of quotes around fair value in one listing, skewed and capped by inventory.
 
 Its half-spread covers its own per-side costs (fees after any rebate, and duty unless policy
-exempts it) plus a base margin for inventory risk, plus, while an ETF's underlying is closed, a
+exempts it; not where its quotes stand for investors' limit orders, `prices_own_charges`) plus a
+base margin for inventory risk, plus, while an ETF's underlying is closed, a
 margin for the move since its last close that the stale NAV does not show (`FairValue.margin`);
 when that half-spread is at most half a tick, it quotes one tick wide (the tick, not its costs,
 sets the spread: a tick-constrained market); its quote mid leans against its inventory so that
@@ -141,7 +142,8 @@ class MarketMaker(LiquidityProvider):
         cost_rate = listing.costs.rate_for(Payer.MARKET_MAKER, day)
         tick_cents, with_costs = listing.tick_cents, 1.0 + cost_rate
         risk = params.base_half_spread_bps + params.inventory_spread_bps_at_limit * abs(lean)
-        half = risk / 10_000.0 + cost_rate + margin  # margin: for the move not seen while the underlying is closed
+        # margin: for the move not seen while the underlying is closed
+        half = risk / 10_000.0 + (cost_rate if params.prices_own_charges else 0.0) + margin
         buy_room = limit - excess
         sell_room = min(limit + excess, free_units)
         ladder = []

@@ -31,6 +31,7 @@ class MarketMakerSpec:
     requote_minutes: float
     initial_units: int
     initial_cash_hkd: float
+    prices_own_charges: bool  # false: the quotes stand for investors' limit orders, which do not quote their duty
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,8 @@ class ParticipantSpec:
     initial_cash_hkd: float
     basket_duty: Dated[float]  # stamp duty per side on buying or selling the basket (0: not Hong Kong stock)
     transfer_relief: Dated[bool]  # is the basket's transfer into or out of the fund relieved of duty?
+    basket_inventory_creation_units: int  # only with a basket share: the participant's stock of it, in baskets
+    basket: str | None = None  # the share that is the basket, traded in the model (None: a duty line only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,7 @@ class InvestorSpec:
     trade_size_sigma: float
     gain_mean_bps: float
     channel_logit_scale_bps: float
+    wrapper_logit_scale_bps: float  # the nested logit's upper level: which wrapper of an exposure
     settlement_delay_cost_bps_per_day: float
     tokenized_access: bool
     conventional_access: bool
@@ -172,6 +176,7 @@ class EtfValueSpec:
     sessions_hours: tuple[tuple[float, float], ...]  # of the home exchange: the basket moves only then
     overnight_variance_share: float  # of a business day's variance, accrued while closed, seen at the next open
     off_hours_margin_per_sd: float  # liquidity providers' off-hours margin per sd of the move not yet seen
+    basket: str | None = None  # a share of the scenario whose shocks move the NAV (the walk's other terms are its)
 
 
 @dataclass(frozen=True, slots=True)

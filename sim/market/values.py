@@ -4,7 +4,8 @@ An ETF's fair value is its NAV: the underlying basket's geometric random walk le
 management fee accrued over calendar time. The basket moves only while its home exchange trades
 (HKEX by default): off hours everyone sees the NAV of the last close, and liquidity providers
 add a margin for the move not yet seen, which shows as a gap at the next open. A Hong Kong share's price is the same walk on HKEX's
-clock, with no fee. A commodity
+clock, with no fee; an ETF whose basket is such a share moves on that share's shocks, so its NAV
+is the share's price scaled to the ETF's initial value, less the fee. A commodity
 token's is its backing: the spot price's geometric random walk times the commodity held per
 token, less the custody fee accrued alike. A bond's fair value is its clean price per HK$100
 of face at its Vasicek yield and remaining maturity. Each instrument's shocks come from its own
@@ -93,8 +94,9 @@ def fair_values(instruments: dict[str, InstrumentSpec], correlation: np.ndarray 
     values = {}
     for column, name in enumerate(names):
         value = instruments[name].value
-        if isinstance(value, EtfValueSpec):
-            values[name] = _nav(value, shocks[:, column], steps, grid_years, gaps)
+        if isinstance(value, EtfValueSpec):  # an ETF whose basket is a share of the run moves on that share's shocks
+            walk = column if value.basket is None else names.index(value.basket)
+            values[name] = _nav(value, shocks[:, walk], steps, grid_years, gaps)
         elif isinstance(value, BackingValueSpec):
             values[name] = FairValue(_backing_path(value, shocks[:, column], dt_years, grid_years), steps)
         else:

@@ -192,7 +192,7 @@ def net_fiscal_text(rows: pd.DataFrame, years: float | None) -> str:
                             f"{amount(row['difference'], 'HKD', True)}{_interval(row)}")
     if "basket_stamp_duty_hkd" in by_kpi.index and by_kpi.loc["basket_stamp_duty_hkd", "difference"] != 0:
         row = by_kpi.loc["basket_stamp_duty_hkd"]
-        channels.append(f"the authorised participants' basket duty {amount(row['difference'], 'HKD', True)}{_interval(row)}")
+        channels.append(f"the authorised participants' duty lines on baskets {amount(row['difference'], 'HKD', True)}{_interval(row)}")
     if channels:
         text += f"; duty by channel: {_join(channels)}"
     return text + "."

@@ -105,6 +105,13 @@ class AuthorisedParticipantParams(Strict):
         description="Units held at the start, by form.",
     )
     initial_cash_hkd: float = Field(100_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
+    basket_inventory_creation_units: int = Field(
+        5, ge=0, le=10_000,
+        description="Only for an ETF whose `basket` is a share of the scenario: the participant's stock of that share "
+        "at the start, in creation units' baskets. It delivers a creation's basket from this stock and buys it back on "
+        "the exchange; it takes a redemption's basket into it and sells it there (an assumption: a participant "
+        "prefunds baskets from inventory, so a creation does not wait for its purchase to settle).",
+    )
 
 
 class Etf(Strict):
@@ -121,6 +128,15 @@ class Etf(Strict):
     basket_pays_stamp_duty: bool = Field(
         True, description="Is the basket Hong Kong stock, so that the authorised participant's purchases and sales "
         "of it pay stamp duty (`policy.stamp_duty.conventional_stock`)? false for a basket of other assets.",
+    )
+    basket: Name | None = Field(
+        None,
+        description="A `stock` instrument of this scenario that is the ETF's basket (one share standing for the "
+        "constituents). The NAV then moves with that share's price (scaled to `underlying.initial_value_hkd`), so "
+        "`underlying` may not give another walk; the fund holds the share; and the authorised participant buys the "
+        "basket on the share's exchange listing after a creation and sells it there after a redemption, as trades "
+        "that pay the share's duty and fees. Default (null): the basket is not simulated, and its duty is a line of "
+        "the participant's own (`basket_stamp_duty_hkd`).",
     )
     authorised_participant: AuthorisedParticipantParams = Field(
         default_factory=AuthorisedParticipantParams, description="The ETF's authorised participant."

@@ -104,6 +104,13 @@ class InvestorGroupParams(Strict):
     channel_logit_scale_bps: float = Field(
         2.0, gt=0, lt=10_000, description="Logit scale of channel choice on net gain, bps; small = picky."
     )
+    wrapper_logit_scale_bps: float = Field(
+        10.0, gt=0, lt=10_000,
+        description="Logit scale of the choice of wrapper for an exposure need (the upper level of a nested logit "
+        "whose lower level is the channel choice), bps; at least `channel_logit_scale_bps`. Larger = investors "
+        "switch wrapper less readily for a given cost difference (mandates, habit, access). An assumption with a "
+        "structural range (docs/calibration.md).",
+    )
     settlement_delay_cost_bps_per_day: NonNegativeBps = Field(
         0.5, description="Cost the group puts on each business day a trade waits to settle, bps."
     )
@@ -129,4 +136,13 @@ class InvestorGroupParams(Strict):
     @model_validator(mode="after")
     def _hours_ordered(self) -> InvestorGroupParams:
         check_window(*self.active_hours, "active_hours")
+        return self
+
+    @model_validator(mode="after")
+    def _wrapper_scale_nests_channels(self) -> InvestorGroupParams:
+        if self.wrapper_logit_scale_bps < self.channel_logit_scale_bps:
+            raise ValueError(
+                f"wrapper_logit_scale_bps: {self.wrapper_logit_scale_bps} is below channel_logit_scale_bps "
+                f"{self.channel_logit_scale_bps}; the choice of wrapper nests the choice of channel, so its scale "
+                "must be at least the channel's (equal: one flat logit over every listing of every wrapper)")
         return self

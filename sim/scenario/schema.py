@@ -188,12 +188,39 @@ class Scenario(Strict):
                 raise ValueError(f"correlations: {first} and {second} are paired twice; give each pair once")
             pairs.add(frozenset(correlation.between))
         _check_correlations_possible(self.correlations, list(self.instruments))
+        for name, instrument in self.instruments.items():
+            if getattr(instrument, "basket", None) is not None:
+                self._check_basket(name, instrument)
         listed = {name for venue in self.venues.values() for name in venue.listings}
         unlisted = sorted(known - listed)
         if unlisted:
             raise ValueError(f"instrument {unlisted[0]} is listed on no venue; add it to a venue's listings")
         return self
 
+    def _check_basket(self, name: str, etf: Etf) -> None:
+        """An ETF whose basket is a share: the share exists, trades on an exchange, and sets the walk."""
+        where = f"instruments.{name}.basket"
+        _known_names([etf.basket], set(self.instruments), where)
+        share = self.instruments[etf.basket]
+        if share.type != "stock":
+            raise ValueError(f"{where}: '{etf.basket}' is a {share.type}; a basket is a `stock` instrument")
+        if not etf.basket_pays_stamp_duty:
+            raise ValueError(f"instruments.{name}.basket_pays_stamp_duty: false, but the basket '{etf.basket}' is a "
+                             "Hong Kong share, whose transfers pay duty; leave it true")
+        exchanges = [v for v in self.venues.values() if v.kind == "exchange" and etf.basket in v.listings]
+        if not exchanges:
+            raise ValueError(f"{where}: '{etf.basket}' is listed on no exchange, where the authorised participant "
+                             "would buy and sell the basket")
+        for field in sorted(etf.underlying.model_fields_set - {"initial_value_hkd"}):
+            if getattr(etf.underlying, field) != getattr(share.price, field):
+                raise ValueError(
+                    f"instruments.{name}.underlying.{field}: {getattr(etf.underlying, field)!r}, but the NAV moves with "
+                    f"its basket '{etf.basket}', whose price has {getattr(share.price, field)!r}; give the walk once, "
+                    f"under instruments.{etf.basket}.price")
+        for correlation in self.correlations:
+            if name in correlation.between:
+                raise ValueError(f"correlations: {name} moves with its basket '{etf.basket}'; correlate "
+                                 f"'{etf.basket}' instead")
 
     @model_validator(mode="after")
     def _trades_can_settle(self) -> Scenario:

@@ -52,6 +52,14 @@ class MarketMakerParams(Strict):
     )
     initial_units: int = Field(5_000_000, ge=0, le=10**11, description="Units held at the start.")
     initial_cash_hkd: float = Field(300_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
+    prices_own_charges: bool = Field(
+        True,
+        description="Does the half-spread cover the quoting side's own per-side charges (fees, duty)? true: a "
+        "dealer-like market maker that turns inventory over and recovers its costs from the spread. false: the "
+        "quotes stand for a public order book of many investors' limit orders, placed to trade for their own "
+        "reasons: they pay duty and fees on their fills as any side does, but their prices are set by risk and "
+        "the tick, not by the duty (how a Hong Kong large cap quotes about one tick wide under a 0.1% duty).",
+    )
 
 
 class DealerParams(Strict):
