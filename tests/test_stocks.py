@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.compile import compile_market, listing_costs
@@ -11,6 +12,7 @@ from sim.invariants import check_invariants
 from sim.market.calendar import BusinessCalendar
 from sim.market.payers import Payer
 from sim.market.values import fair_values
+from sim.report.text import net_fiscal_text
 from sim.runs import run
 from sim.scenario import ScenarioError, load_scenario
 from tests.conftest import SCENARIOS, quick
@@ -143,3 +145,23 @@ def test_a_share_has_no_authorised_participant():
 def test_a_bad_stock_setting_is_refused_with_its_key(setting, words):
     with pytest.raises(ScenarioError, match=words):
         quick("equity_channels", setting)
+
+
+def test_the_fiscal_sentence_names_the_trading_that_moved_behind_the_duty():
+    def row(kpi: str, difference: float, low: float, high: float) -> dict:
+        return {"kpi": kpi, "n": 4, "difference": difference, "ci_low": low, "ci_high": high,
+                "half_width": (high - low) / 2}
+    rows = pd.DataFrame([
+        row("net_fiscal_hkd", -254e3, -317e3, -190e3),
+        row("stamp_duty_hkd_stock_conventional", -165e3, -211e3, -119e3),
+        row("turnover_hkd_hk_stocks_tokenized", 110e6, 88e6, 132e6),
+        row("turnover_hkd_hk_stocks_conventional", -82e6, -106e6, -59e6),
+        row("turnover_hkd_hk_tracker_conventional", -7e6, -14e6, 0.2e6),  # not clear: left out
+        row("exposure_share_hk_equity_hk_stocks", 0.0018, 0.0011, 0.0026),
+        row("exposure_share_hk_equity_hk_tracker", -0.0018, -0.0026, -0.0011),
+    ])
+    text = net_fiscal_text(rows, 1.0)
+    moved = text.split("behind it, trading moved: ")[1]
+    assert moved.index("hk_stocks tokenized HKD +110 m") < moved.index("hk_stocks conventional HKD −82")
+    assert "hk_tracker" not in moved.split("hk_stocks's share")[0]  # the unclear change is not named
+    assert "hk_stocks's share of the exposure hk_equity +0.180 pp" in moved

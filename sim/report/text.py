@@ -195,7 +195,35 @@ def net_fiscal_text(rows: pd.DataFrame, years: float | None) -> str:
         channels.append(f"the authorised participants' duty lines on baskets {amount(row['difference'], 'HKD', True)}{_interval(row)}")
     if channels:
         text += f"; duty by channel: {_join(channels)}"
+    moves = _substitution(by_kpi)
+    if moves:
+        text += f"; behind it, trading moved: {_join(moves)}"
     return text + "."
+
+
+TURNOVER = re.compile(r"^turnover_hkd_(?P<name>.+)_(?P<form>conventional|tokenized)$")
+
+
+def _substitution(by_kpi: pd.DataFrame, most: int = 4) -> list[str]:
+    """The clear changes of value traded per instrument and form, largest first (at most `most`), and
+    for each exposure the wrapper whose share of it clearly rose: the trading a duty change moved."""
+    turnover, instruments = [], set()
+    for kpi, row in by_kpi.iterrows():
+        match = TURNOVER.match(str(kpi))
+        if match:
+            instruments.add(match["name"])
+        if match and row["n"] > 0 and not math.isnan(row["half_width"]) and is_clear(row):
+            turnover.append((abs(row["difference"]), f"{match['name']} {match['form']} "
+                             f"{amount(row['difference'], 'HKD', True)}{_interval(row)}"))
+    moves = [phrase for _, phrase in sorted(turnover, key=lambda pair: -pair[0])[:most]]
+    for kpi, row in by_kpi.iterrows():
+        rest = str(kpi).removeprefix("exposure_share_")
+        wrapper = next((name for name in instruments if rest.endswith(f"_{name}")), None)
+        if rest != str(kpi) and wrapper and row["n"] > 0 and not math.isnan(row["half_width"]) \
+                and is_clear(row) and row["difference"] > 0:
+            moves.append(f"{wrapper}'s share of the exposure {rest.removesuffix(f'_{wrapper}')} "
+                         f"{delta(row['difference'], 'fraction')}")
+    return moves
 
 
 def fiscal_text(rows: pd.DataFrame, grants_paid: float | None, horizon: str, against: str = "",
