@@ -40,7 +40,8 @@ from sim.run_size import TooLarge, check_fits, estimate
 from sim.runs import RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario, render_reference, resolve_scenario_dict
 from sim.scenario_files import scenario_files
-from sim.validation.commands import add_parsers as add_validation_parsers
+from sim.validation.calibrate_command import add_parser as add_calibrate_parser
+from sim.validation.commands import add_parser as add_validate_parser
 
 USER_ERROR = 2
 
@@ -215,7 +216,8 @@ def parser() -> argparse.ArgumentParser:
 
     add_commands(commands, add_overrides, sweep_figures, sensitivity_figures)
     add_report_parsers(commands)
-    add_validation_parsers(commands)
+    add_validate_parser(commands)
+    add_calibrate_parser(commands)
     return main_parser
 
 

@@ -1,5 +1,5 @@
-"""Validation and calibration: zero-intelligence markets, the duty sweep, calibration, the 2021 replay,
-the ETF arbitrage band, Little's law, and the `validate-model` / `calibrate` commands, on quick runs."""
+"""Validation: zero-intelligence markets, the duty sweep, the 2021 replay,
+the ETF arbitrage band, Little's law, and the `validate-model` command, on quick runs."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ import math
 
 import pandas as pd
 import pytest
-import yaml
 
 from conftest import SCENARIOS
 from sim.market.random_streams import stream
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import ScenarioError
 from sim.validation.arbitrage_band import premium_in_band
-from sim.validation.calibration import fit_gain_scale
-from sim.validation.commands import add_parsers
+from sim.validation.commands import add_parser
 from sim.validation.elasticity import measure_elasticity
 from sim.validation.figures import FIGURES
 from sim.validation.littles_law import littles_law, without_fails
@@ -38,7 +36,7 @@ def own_results(runs):
 
 def command(*argv: str) -> int:
     parser = argparse.ArgumentParser()
-    add_parsers(parser.add_subparsers(dest="command", required=True))
+    add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.handler(args)
 
@@ -65,15 +63,6 @@ def test_duty_sweep_gives_a_negative_finite_elasticity(runs):
     assert volumes == sorted(volumes, reverse=True)
     assert result.seed_slopes == (pytest.approx(result.slope),)  # one seed: its own fit is the pooled one
     assert all(p.total_cost_bps > p.duty_bps + p.fees_bps for p in result.points)
-
-
-def test_calibration_moves_the_elasticity_towards_the_target(runs):
-    fit = fit_gain_scale(runs, target=-1.0, max_evaluations=3)
-    before, after = fit.evaluations[0].elasticity, fit.best.elasticity
-    assert abs(after + 1.0) < abs(before + 1.0)
-    fitted = load_scenario(BASELINE, fit.overrides())
-    before_fit = load_scenario(BASELINE).investors["retail"].gain_mean_bps
-    assert fitted.investors["retail"].gain_mean_bps == pytest.approx(before_fit * fit.best.scale, rel=1e-3)
 
 
 def test_replay_lowers_volume_against_the_counterfactual(runs):
@@ -151,19 +140,7 @@ def test_check_intervals_come_from_the_per_seed_figures():
     assert check.status == "pass" and check.interval_text.startswith("-1.048 to")
 
 
-def test_calibrate_prints_overrides_and_writes_a_yaml_snippet(tmp_path, capsys):
-    out = tmp_path / "calibration"
-    assert command("calibrate", str(BASELINE), "--quick", "--seed", "11", "--max-evaluations", "1", "--out", str(out)) == 0
-    printed = capsys.readouterr().out
-    snippet = yaml.safe_load((out / "calibration.yaml").read_text())
-    gains = snippet["investors"]
-    assert f"--set investors.retail.gain_mean_bps={gains['retail']['gain_mean_bps']:g}" in printed
-    assert len(pd.read_csv(out / "calibration.csv")) == 1
-
-
 @pytest.mark.parametrize("argv", [
-    ("calibrate", str(BASELINE), "--quick", "--target", "0.5"),
-    ("calibrate", str(BASELINE), "--quick", "--max-evaluations", "0"),
     ("validate-model", str(BASELINE), "--quick", "--seeds", "0"),
     ("validate-model", str(SCENARIOS / "no_such_scenario.yaml"), "--quick"),
 ])
