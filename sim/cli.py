@@ -130,7 +130,10 @@ def _run_plan(plan: _Plan, out: Path, args: argparse.Namespace) -> tuple[dict[st
     result = run_checked(plan.scenario, plan.seed, quiet=bool(args.quiet))
     folder = write_run(result, out, _sources(plan.path, args.set), list(args.set), ["tokensim", *args.argv],
                        overwrite=args.overwrite)
-    return result.kpis, f"{name}: {len(result.trades):,} trades over {plan.scenario.horizon_days} days -> {folder}"
+    weight = plan.scenario.sample.weight
+    sampled = "" if weight == 1 else f" (a 1/{weight:,} sample of accounts: tables are the sample's, KPI totals the market's)"
+    return result.kpis, (f"{name}: {len(result.trades):,} trades over {plan.scenario.horizon_days} days{sampled} "
+                         f"-> {folder}")
 
 
 def _report(plan: _Plan, kpis: dict[str, float], line: str) -> tuple[str, dict[str, float]]:

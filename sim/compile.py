@@ -65,7 +65,7 @@ def compile_market(scenario: Scenario) -> MarketSpec:
                      for name, i in scenario.instruments.items()},
         correlation=correlation,
         venues={name: venue_spec(scenario, name, index) for index, name in enumerate(scenario.venues)},
-        investors={name: _copy(specs.InvestorSpec, group) for name, group in scenario.investors.items()},
+        investors={name: sampled_group(group, scenario.sample.weight) for name, group in scenario.investors.items()},
         exposures={name: specs.ExposureSpec({w: p.tracking_cost_bps for w, p in exposure.wrappers.items()})
                    for name, exposure in scenario.exposures.items()},
         programmes={name: programme_spec(issuer_name, name, programme, issuer.kind)
@@ -77,6 +77,13 @@ def compile_market(scenario: Scenario) -> MarketSpec:
         tokenized_cash=policy.tokenized_cash.dated(),
         buy_in_after_fails=scenario.settlement.buy_in_after_fails,
     )
+
+
+def sampled_group(group: Any, weight: int) -> specs.InvestorSpec:
+    """An investor group as a run simulates it: one in `weight` of its accounts and of its needs."""
+    if weight == 1:
+        return _copy(specs.InvestorSpec, group)
+    return _copy(specs.InvestorSpec, group, accounts=group.accounts // weight, needs_per_day=group.needs_per_day / weight)
 
 
 def instrument_spec(name: str, instrument: Any, stamp_duty: Any, instruments: dict[str, Any]) -> specs.InstrumentSpec:

@@ -13,6 +13,7 @@ new instrument's turnover is substitution by construction (see `SUBSTITUTION`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ import pandas as pd
 
 from sim.market.venue_kinds import PROVIDERS
 from sim.scenario.schema import FORMS, Scenario
-from sim.settlement_economics import settlement_kpis
+from sim.settlement_economics import settlement_kpis, settlement_scaling
 from sim.tables import RunTables
 
 
@@ -41,12 +42,23 @@ COST_PARTS = {"duty": "taker_duty_hkd", "fees": "taker_fees_hkd", "spread": "tak
 """Investors' all-in cost, by part: the trade table's column of each."""
 
 
+TOTAL_UNITS = ("HKD", "count", "units", "HKD-days", "kWh")
+"""Units of KPIs that add up over accounts: a sampled run reports them times its weight (`Kpi.total`)."""
+
+
 @dataclass(frozen=True)
 class Kpi:
     name: str
     unit: str
     meaning: str
     compute: Callable[[RunTables], float]
+    is_total: bool | None = None  # None: by the unit (TOTAL_UNITS); False for a mean per listing or issue in such a unit
+
+    @property
+    def total(self) -> bool:
+        """Does the KPI add up over the market's accounts, so that a sample of them gives the whole
+        market's times the sample's weight? Rates, shares, spreads and depth do not."""
+        return self.unit in TOTAL_UNITS if self.is_total is None else self.is_total
 
 
 def _where(trades: pd.DataFrame, **where: str) -> pd.DataFrame:
@@ -120,6 +132,14 @@ def _listing_mean(measure: str, name: str, venue: str) -> Callable[[RunTables], 
         total, count = pooled.loc[(name, venue), ["sum", "count"]]
         return float(total / count)
     return compute
+
+
+def _listing_trades(r: RunTables, name: str, venue: str) -> float:
+    """Trades on one listing (a programme's issues pooled)."""
+    if not len(r.trades):
+        return 0.0
+    per_listing = _pooled(r, r.trades, pd.Series(1.0, index=r.trades.index))
+    return float(per_listing.loc[(name, venue), "sum"]) if (name, venue) in per_listing.index else 0.0
 
 
 def _value_weighted_spread(r: RunTables, form: str) -> float:
@@ -228,12 +248,14 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
             kpis.append(Kpi(f"turnover_hkd_{name}_{form}", "HKD", f"Value traded in {name}, {form} form{SUBSTITUTION}",
                             lambda r, n=name, f=form: _value(r.trades, instrument=n, form=f)))
     for name, venue in book_listings(scenario):
+        kpis.append(Kpi(f"trades_{name}_{venue}", "count", f"Trades in {name} on {venue} (a programme's issues pooled)",
+                        lambda r, n=name, v=venue: _listing_trades(r, n, v)))
         kpis.append(Kpi(f"spread_bps_{name}_{venue}", "bps", f"Mean quoted spread of {name} on {venue} over its quote "
                         "samples (a programme's issues pooled); NaN if never quoted",
                         _listing_mean("spread_bps", name, venue)))
         kpis.append(Kpi(f"depth_hkd_{name}_{venue}", "HKD", f"Mean depth at the best quotes of {name} on {venue} (mean "
                         "of the bid and ask sides, valued at fair value); NaN if never quoted",
-                        _listing_mean("depth_hkd", name, venue)))
+                        _listing_mean("depth_hkd", name, venue), is_total=False))
     if "commodity_token" in types:
         kpis += [
             Kpi("commodity_token_mean_abs_premium_bps", "bps", "Mean absolute premium of commodity token mid quotes to their backing",
@@ -338,7 +360,7 @@ def _issuance_kpis() -> list[Kpi]:
             Kpi(f"days_to_settle_{form}", "days", f"Mean business days from allocation to settlement, {form} issues",
                 lambda r, f=form: _mean_or_nan(_issued(r, f)["days_to_settle"])),
             Kpi(f"distinct_holders_{form}", "count", f"Mean distinct holders per {form} issue",
-                lambda r, f=form: _mean_or_nan(_issued(r, f)["distinct_holders"])),
+                lambda r, f=form: _mean_or_nan(_issued(r, f)["distinct_holders"]), is_total=False),
             Kpi(f"cash_locked_hkd_days_{form}", "HKD-days", f"Investor cash locked from allocation to settlement, {form} issues",
                 lambda r, f=form: float(_issued(r, f)["cash_locked_hkd_days"].sum())),
         ]
@@ -364,6 +386,17 @@ def _revenue_kpis() -> list[Kpi]:
 
 
 def compute_kpis(tables: RunTables) -> dict[str, float]:
-    """Every declared KPI of one run, in declaration order, then the settlement-economics KPIs."""
+    """Every declared KPI of one run, in declaration order, then the settlement-economics KPIs. For a
+    sampled run (`sample.weight` above 1) totals are the whole market's, the sample's times the
+    weight; rates, shares, spreads and depth are the sample's; the settlement KPIs set on net
+    positions are NaN (a sample cannot give them: `NET_POSITION_KPIS`)."""
+    weight = tables.scenario.sample.weight
     kpis = {kpi.name: kpi.compute(tables) for kpi in declared_kpis(tables.scenario)}
-    return kpis | settlement_kpis(tables.settlement)
+    settlement = settlement_kpis(tables.settlement)
+    if weight == 1:
+        return kpis | settlement
+    totals = {kpi.name for kpi in declared_kpis(tables.scenario) if kpi.total}
+    totals |= {name for name in settlement if settlement_scaling(name) == "total"}
+    unknowable = {name for name in settlement if settlement_scaling(name) == "net"}
+    return {name: math.nan if name in unknowable else value * weight if name in totals else value
+            for name, value in (kpis | settlement).items()}

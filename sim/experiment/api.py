@@ -24,6 +24,7 @@ import pandas as pd
 from sim.experiment import sensitivity_methods
 from sim.experiment.designs import grid, latin_hypercube
 from sim.experiment.params import parse_params
+from sim.experiment.sample_check import sample_check, sample_flow
 from sim.experiment.runner import Conducted, Execution, Experiment, UntilCi, conduct, write_outputs
 from sim.experiment.stats import paired_comparison
 from sim.experiment.tables import kpi_columns
@@ -190,6 +191,35 @@ def sweep(
         target.kpi_names(),
     )
     return _finish(experiment, execution, until_ci)
+
+
+def check_sample(
+    model: PathLike, weights: Sequence[int], *, reps: int = 5, seed: int | None = None, horizon_days: int = 10,
+    overrides: Sequence[str] = (), name: str | None = None, **execution: Any,
+) -> ExperimentResult:
+    """The scenario as a whole market (`sample.weight` 1) and as a sample at each of `weights`, on the
+    same seeds over `horizon_days`: `sample_check.csv` says, KPI by KPI, whether each sample's mean
+    lies within the 95% interval of its difference from the whole market's, and `sample_flow.csv`
+    gives each listing's trades a day in the sample beside its spread and depth."""
+    if any(int(w) < 2 for w in weights):
+        raise ScenarioError("--weights", "", "give sample weights of 2 or more (the whole market, weight 1, is "
+                            "always run)", ",".join(map(str, weights)))
+    grid_text = ",".join(str(w) for w in [1, *sorted({int(w) for w in weights})])
+    target = _target(model, [*overrides, f"horizon_days={horizon_days}"])
+    specs = target.typed(parse_params([f"sample.weight={grid_text}"]))
+    experiment = Experiment(
+        name or f"sample-check-{target.name}", "sweep", points(target, grid(specs)), target.evaluate,
+        target.seed if seed is None else seed, reps,
+        {"target": target.describe(), "params": [p.text for p in specs], "design": "grid", "samples": None},
+        target.kpi_names(),
+    )
+
+    def analyse(conducted: Conducted) -> dict[str, pd.DataFrame]:
+        kpis = kpi_columns(conducted.runs, experiment.points)
+        return {"sample_check.csv": sample_check(conducted.runs, kpis),
+                "sample_flow.csv": sample_flow(conducted.runs, horizon_days)}
+
+    return _finish(experiment, execution, None, analyse)
 
 
 def sensitivity(

@@ -91,6 +91,18 @@ def add_commands(commands: Any, add_overrides: Callable[[argparse.ArgumentParser
     sensitivity.set_defaults(handler=command_sensitivity, draw=draw_sensitivity)
 
 
+    check = commands.add_parser(
+        "check-sample", help="run a scenario as the whole market and as weighted samples of its accounts, and say "
+        "KPI by KPI whether each sample matches the whole market within its 95%% interval")
+    check.add_argument("file", metavar="FILE", help="the scenario file (its sample.weight is replaced)")
+    check.add_argument("--weights", required=True, metavar="K1,K2,...",
+                       help="sample weights to check (each must divide every group's accounts), e.g. 10,40")
+    check.add_argument("--horizon-days", type=int, default=10, metavar="DAYS", help="horizon of every run (default 10)")
+    _add_place_options(check, add_overrides)
+    add_execution_options(check, reps=5, until_ci=False)
+    check.set_defaults(handler=command_check_sample)
+
+
 def wants_experiment(args: argparse.Namespace) -> bool:
     """Whether `tokensim run` was asked for replications; experiment options need them."""
     if args.reps is not None or args.until_ci is not None:
@@ -150,6 +162,37 @@ def command_sweep(args: argparse.Namespace) -> int:
 def command_sensitivity(args: argparse.Namespace) -> int:
     return conduct(lambda: api.sensitivity(args.file, args.param, method=args.method, samples=args.samples,
                                             reps=args.reps, **execution_options(args)), draw=args.draw)
+
+
+SAMPLE_HEADLINES = ("turnover_hkd_conventional", "turnover_hkd_tokenized", "stamp_duty_hkd", "trades", "investor_cost_bps",
+                    "etf_mean_abs_premium_bps")
+
+
+def command_check_sample(args: argparse.Namespace) -> int:
+    try:
+        weights = [int(text) for text in args.weights.split(",")]
+    except ValueError:
+        raise ScenarioError("--weights", "", "give whole numbers separated by commas, e.g. 10,40", args.weights) from None
+    if args.horizon_days < 1:
+        raise ScenarioError("--horizon-days", "", "must be at least 1", args.horizon_days)
+    for weight in weights:  # a weight the scenario refuses is the user's mistake, said before anything runs
+        load_scenario(args.file, [*args.set, f"sample.weight={weight}", f"horizon_days={args.horizon_days}"])
+    return conduct(lambda: api.check_sample(args.file, weights, reps=args.reps, horizon_days=args.horizon_days,
+                                             **execution_options(args)), show=_show_sample_check)
+
+
+def _show_sample_check(result: api.ExperimentResult) -> None:
+    import pandas as pd
+
+    check = pd.read_csv(result.folder / "sample_check.csv")
+    for weight, rows in check.groupby("weight"):
+        print(f"weight {weight}: {int(rows['within'].sum())} of {len(rows)} KPIs within the 95% interval of the "
+              "whole market's")
+    shown = check[check["kpi"].isin(SAMPLE_HEADLINES) | check["kpi"].str.startswith("spread_bps_")]
+    columns = ["kpi", "weight", "market_mean", "sample_mean", "ci_low", "ci_high", "within"]
+    print(shown[columns].to_string(index=False, float_format=lambda value: f"{value:.4g}"))
+    print(f"every KPI: {result.folder / 'sample_check.csv'}; each listing's flow, spread and depth by weight: "
+          f"{result.folder / 'sample_flow.csv'}")
 
 
 def _interrupt(signum: int, frame: object) -> None:

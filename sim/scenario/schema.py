@@ -15,6 +15,7 @@ import difflib
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
+from sim.market.adoption import onboarded_accounts
 from sim.market.settlement import DEFAULT_FAIL_ELASTICITY, fail_probability_for_cycle
 
 from sim.scenario.base import FORMS, Date, Form, Hour, Name, NonNegativeBps, Rate, Strict
@@ -71,6 +72,29 @@ class SettlementTerms(Strict):
         25.0, ge=0.0, lt=10_000.0,
         description="Buy-in agent's premium and fees, bps of the trade's value, paid by the failing seller "
         "on top of any rise of the price since the trade.",
+    )
+
+
+SAMPLED_SHARE_TOLERANCE = 0.1  # how far a sample's onboarded share may fall from the whole market's, relative
+
+
+class Sample(Strict):
+    """How much of the market one run simulates: a weighted sample of investor accounts.
+
+    A market at Hong Kong's scale is tens of millions of trades a year. A run may simulate one in
+    `weight` of every group's accounts, with one in `weight` of its needs, each account standing for
+    `weight` real ones (as a microsimulation weights its records). Everything else keeps its real
+    size: trade sizes, holdings per account, the liquidity providers and the authorised
+    participants. Totals (HK$ traded, duty, counts) are reported for the whole market, the sample's
+    times the weight; rates, shares, spreads and depth are the sample's own. What does and does not
+    scale, and how closely a sample matches the whole market, is in docs/model.md ("Market scale").
+    """
+
+    weight: int = Field(
+        1, ge=1, le=1_000_000,
+        description="Real investor accounts each simulated account stands for (1: the whole market). It must "
+        "divide every group's `accounts`; the run simulates accounts / weight accounts and needs_per_day / weight "
+        "needs a day per group, and reports totals times the weight.",
     )
 
 
@@ -133,6 +157,8 @@ class Scenario(Strict):
     issuers: dict[Name, Issuer] = Field(default_factory=dict, description="Bond issuers and their programmes.")
     policy: Policy = Field(default_factory=Policy, description="Policy levers.")
     settlement: SettlementTerms = Field(default_factory=SettlementTerms, description="Settlement risk and liquidity terms.")
+    sample: Sample = Field(default_factory=Sample, description="How much of the market a run simulates (a weighted "
+                           "sample of accounts; default the whole market).")
     experiment: ExperimentPlan | None = Field(None, description="A sweep this scenario is meant for (`tokensim sweep FILE`).")
 
     def programmes(self) -> dict[str, Programme]:
@@ -221,6 +247,33 @@ class Scenario(Strict):
             if name in correlation.between:
                 raise ValueError(f"correlations: {name} moves with its basket '{etf.basket}'; correlate "
                                  f"'{etf.basket}' instead")
+
+    @model_validator(mode="after")
+    def _sample_divides_the_accounts(self) -> Scenario:
+        weight = self.sample.weight
+        if weight == 1:
+            return self
+        for name, group in self.investors.items():
+            if group.accounts % weight:
+                raise ValueError(
+                    f"sample.weight: {weight} does not divide investors.{name}.accounts ({group.accounts}); each "
+                    "simulated account stands for `weight` real ones, so choose a weight that divides every group's "
+                    "accounts")
+        for name, group in self.investors.items():
+            share = group.adoption.initial_share if group.tokenized_access else 0.0
+            accounts = group.accounts // weight
+            sampled = onboarded_accounts(share, accounts) / accounts
+            if onboarded_accounts(share, group.accounts) and abs(sampled - share) > SAMPLED_SHARE_TOLERANCE * share:
+                raise ValueError(
+                    f"sample.weight: {weight} leaves investors.{name} with {accounts} simulated accounts, of which a share "
+                    f"of {sampled:.3g} start onboarded to tokenized venues against {share:g} in the whole market (whole "
+                    f"accounts only); a sample must resolve that share within {SAMPLED_SHARE_TOLERANCE:.0%}, so choose a "
+                    "smaller weight")
+        if self.issuers:
+            raise ValueError(
+                f"sample.weight: {weight}, but the scenario has issuers; a sample of accounts does not yet scale the "
+                "primary market (issue sizes, subscriptions, grants), so sample only scenarios without issuers")
+        return self
 
     @model_validator(mode="after")
     def _trades_can_settle(self) -> Scenario:
