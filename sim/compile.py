@@ -68,22 +68,55 @@ def compile_market(scenario: Scenario) -> MarketSpec:
         investors={name: sampled_group(group, scenario.sample.weight) for name, group in scenario.investors.items()},
         exposures={name: specs.ExposureSpec({w: p.tracking_cost_bps for w, p in exposure.wrappers.items()})
                    for name, exposure in scenario.exposures.items()},
-        programmes={name: programme_spec(issuer_name, name, programme, issuer.kind)
+        programmes={name: sampled_programme(programme_spec(issuer_name, name, programme, issuer.kind), scenario.sample.weight)
                     for issuer_name, issuer in scenario.issuers.items()
                     for name, programme in issuer.programmes.items()},
         charges=charges(scenario),
         reliefs=reliefs(scenario),
-        grants=_copy(specs.GrantSpec, grant, open=grant.dated()),
+        grants=sampled_grants(_copy(specs.GrantSpec, grant, open=grant.dated()), scenario.sample.weight),
         tokenized_cash=policy.tokenized_cash.dated(),
         buy_in_after_fails=scenario.settlement.buy_in_after_fails,
     )
 
 
+# A sample of one in `weight` accounts (`sample.weight`) sees one in `weight` of the market's needs and
+# of its subscription orders, each at its real size; so that the primary market keeps its shape, each
+# issue offers one in `weight` of its size, with its fixed costs and the grant scheme's sums and
+# thresholds alike. Shares, rates, prices and counts per account keep their values.
+
 def sampled_group(group: Any, weight: int) -> specs.InvestorSpec:
-    """An investor group as a run simulates it: one in `weight` of its accounts and of its needs."""
+    """An investor group as a run simulates it: one in `weight` of its accounts, of its needs and of
+    its orders per issue, each order its real size (a share of the sampled issue `weight` times larger)."""
     if weight == 1:
         return _copy(specs.InvestorSpec, group)
-    return _copy(specs.InvestorSpec, group, accounts=group.accounts // weight, needs_per_day=group.needs_per_day / weight)
+    subscription = _copy(specs.SubscriptionSpec, group.subscription)
+    share = subscription.order_size_median_share_of_issue
+    subscription = dataclasses.replace(subscription, orders_per_issue=subscription.orders_per_issue / weight,
+                                       order_size_median_share_of_issue=None if share is None else share * weight)
+    return _copy(specs.InvestorSpec, group, accounts=group.accounts // weight, needs_per_day=group.needs_per_day / weight,
+                 subscription=subscription)
+
+
+def sampled_programme(programme: specs.ProgrammeSpec, weight: int) -> specs.ProgrammeSpec:
+    """A bond programme as a sample sees it: each issue one in `weight` of its size, its fixed and
+    servicing costs alike (its proportional costs, yields and shares unchanged)."""
+    if weight == 1:
+        return programme
+    costs = {form: dataclasses.replace(cost, fixed_cost_hkd=cost.fixed_cost_hkd / weight,
+                                       servicing_cost_hkd_per_payment=cost.servicing_cost_hkd_per_payment / weight)
+             for form, cost in programme.costs.items()}
+    return dataclasses.replace(programme, size_hkd=programme.size_hkd / weight, costs=costs)
+
+
+def sampled_grants(grants: specs.GrantSpec, weight: int) -> specs.GrantSpec:
+    """The grant scheme as a sample sees it: its caps, size threshold and budget one in `weight`, and
+    the distinct investors a full grant needs one in `weight` (a sample's holder counts the same)."""
+    if weight == 1:
+        return grants
+    return dataclasses.replace(
+        grants, full_grant_cap_hkd=grants.full_grant_cap_hkd / weight, half_grant_cap_hkd=grants.half_grant_cap_hkd / weight,
+        full_grant_min_size_hkd=grants.full_grant_min_size_hkd / weight, budget_hkd=grants.budget_hkd / weight,
+        min_unaffiliated_investors=grants.min_unaffiliated_investors / weight)
 
 
 def instrument_spec(name: str, instrument: Any, stamp_duty: Any, instruments: dict[str, Any]) -> specs.InstrumentSpec:

@@ -360,7 +360,7 @@ def _issuance_kpis() -> list[Kpi]:
             Kpi(f"days_to_settle_{form}", "days", f"Mean business days from allocation to settlement, {form} issues",
                 lambda r, f=form: _mean_or_nan(_issued(r, f)["days_to_settle"])),
             Kpi(f"distinct_holders_{form}", "count", f"Mean distinct holders per {form} issue",
-                lambda r, f=form: _mean_or_nan(_issued(r, f)["distinct_holders"]), is_total=False),
+                lambda r, f=form: _mean_or_nan(_issued(r, f)["distinct_holders"])),
             Kpi(f"cash_locked_hkd_days_{form}", "HKD-days", f"Investor cash locked from allocation to settlement, {form} issues",
                 lambda r, f=form: float(_issued(r, f)["cash_locked_hkd_days"].sum())),
         ]

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim import engine
+from sim.compile import compile_market
 from sim.experiment import api
 from sim.experiment.sample_check import sample_check
 from sim.kpis import declared_kpis
@@ -81,9 +82,35 @@ def test_a_weight_the_sample_cannot_honour_is_refused(setting, words):
         _channels(setting)
 
 
-def test_a_sample_of_a_market_with_issuers_is_refused_until_the_primary_market_scales():
-    with pytest.raises(ScenarioError, match="does not yet scale the primary market"):
-        load_scenario(SCENARIOS / "regular_bond_issuance.yaml", ["sample.weight=2"])
+def test_a_sample_of_a_revenue_token_programme_is_refused_until_its_project_scales():
+    with pytest.raises(ScenarioError, match="does not yet scale a revenue project"):
+        load_scenario(SCENARIOS / "renewable_revenue_token.yaml", ["sample.weight=2"])
+
+
+def test_a_sampled_primary_market_offers_one_in_weight_of_each_issue_to_one_in_weight_of_the_orders_at_real_size():
+    whole = compile_market(load_scenario(SCENARIOS / "digital_bond_grant.yaml"))
+    part = compile_market(load_scenario(SCENARIOS / "digital_bond_grant.yaml", ["sample.weight=5"]))
+    for name, programme in whole.programmes.items():
+        assert part.programmes[name].size_hkd * 5 == pytest.approx(programme.size_hkd)
+        for form, costs in programme.costs.items():
+            assert part.programmes[name].costs[form].fixed_cost_hkd * 5 == pytest.approx(costs.fixed_cost_hkd)
+            assert part.programmes[name].costs[form].proportional_cost_bps == costs.proportional_cost_bps
+    for name, group in whole.investors.items():
+        wish, sampled = group.subscription, part.investors[name].subscription
+        assert sampled.orders_per_issue * 5 == pytest.approx(wish.orders_per_issue)
+        if wish.order_size_median_share_of_issue is not None:  # the same HK$ order of a fifth of the issue
+            assert sampled.order_size_median_share_of_issue == pytest.approx(5 * wish.order_size_median_share_of_issue)
+        assert sampled.order_size_median_hkd == wish.order_size_median_hkd
+    assert part.grants.full_grant_cap_hkd * 5 == pytest.approx(whole.grants.full_grant_cap_hkd)
+    assert part.grants.min_unaffiliated_investors * 5 == pytest.approx(whole.grants.min_unaffiliated_investors)
+
+
+def test_a_sampled_issuance_reports_the_whole_markets_issues_and_their_costs():
+    whole = run(load_scenario(SCENARIOS / "regular_bond_issuance.yaml", ["horizon_days=40"]), seed=4).kpis
+    part = run(load_scenario(SCENARIOS / "regular_bond_issuance.yaml", ["horizon_days=40", "sample.weight=5"]), seed=4).kpis
+    for kpi in ("issued_hkd_tokenized", "issue_cost_bps_tokenized", "cash_locked_hkd_days_tokenized", "days_to_settle_tokenized"):
+        assert part[kpi] == pytest.approx(whole[kpi], rel=1e-6), kpi
+    assert part["issued_hkd_tokenized"] > 0
 
 
 def test_the_check_flags_a_sample_whose_kpi_moved_and_passes_one_that_did_not():

@@ -284,7 +284,7 @@ class GrantSpec:
     full_grant_cap_hkd: float
     half_grant_cap_hkd: float
     full_grant_min_size_hkd: float
-    min_unaffiliated_investors: int
+    min_unaffiliated_investors: float  # distinct investors a full grant needs (a sample's: one in its weight)
     max_grants_per_issuer: int
     budget_hkd: float
     eligible_issuers: tuple[str, ...]  # kinds of issuer the scheme pays

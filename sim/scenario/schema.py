@@ -269,10 +269,11 @@ class Scenario(Strict):
                     f"of {sampled:.3g} start onboarded to tokenized venues against {share:g} in the whole market (whole "
                     f"accounts only); a sample must resolve that share within {SAMPLED_SHARE_TOLERANCE:.0%}, so choose a "
                     "smaller weight")
-        if self.issuers:
+        revenue = [name for name, programme in self.programmes().items() if programme.revenue is not None]
+        if revenue:
             raise ValueError(
-                f"sample.weight: {weight}, but the scenario has issuers; a sample of accounts does not yet scale the "
-                "primary market (issue sizes, subscriptions, grants), so sample only scenarios without issuers")
+                f"sample.weight: {weight}, but programme {revenue[0]} issues revenue tokens; a sample does not yet scale "
+                "a revenue project (its tokens and output), so sample only scenarios whose programmes issue bonds")
         return self
 
     @model_validator(mode="after")
