@@ -60,7 +60,8 @@ class Estimate:
 def estimate(scenario: Scenario) -> Estimate:
     """The size of one run of `scenario`, from its parameters alone."""
     days = scenario.horizon_days
-    needs = math.ceil(sum(group.needs_per_day for group in scenario.investors.values()) * days)
+    weight = scenario.sample.weight  # a sampled run simulates one in `weight` of the accounts, needs and orders
+    needs = math.ceil(sum(group.needs_per_day for group in scenario.investors.values()) / weight * days)
     trades = math.ceil(needs * TRADES_PER_NEED)
     requotes = 0
     for venue in scenario.venues.values():
@@ -70,8 +71,8 @@ def estimate(scenario: Scenario) -> Estimate:
         for listing in venue.listings.values():
             requotes += math.ceil(open_minutes / listing.market_maker.requote_minutes) * days
     issues = len(plan_issues(scenario))
-    orders = math.ceil(sum(group.subscription.orders_per_issue for group in scenario.investors.values()) * issues)
-    accounts = sum(group.accounts for group in scenario.investors.values())
+    orders = math.ceil(sum(group.subscription.orders_per_issue for group in scenario.investors.values()) / weight * issues)
+    accounts = sum(group.accounts for group in scenario.investors.values()) // weight
     assets = 2 * len(scenario.instruments) + issues
     peak = (BASE_BYTES + trades * BYTES_PER_TRADE + requotes * BYTES_PER_QUOTE
             + accounts * assets * BYTES_PER_ACCOUNT_ASSET)

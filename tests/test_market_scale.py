@@ -141,3 +141,11 @@ def test_check_sample_from_the_command_line_names_each_weight_and_refuses_a_bad_
     refused = tokensim("check-sample", str(CHANNELS), "--weights", "3", "--out", str(tmp_path / "no"), "--quiet")
     assert refused.returncode == 2 and "does not divide" in refused.stderr and "Traceback" not in refused.stderr
     assert not (tmp_path / "no").exists()
+
+
+def test_the_size_of_a_sampled_run_is_the_samples():
+    from sim.run_size import estimate
+
+    whole, part = estimate(_channels()), estimate(_channels("sample.weight=10"))
+    assert part.needs == pytest.approx(whole.needs / 10, abs=1) and part.accounts == whole.accounts // 10
+    assert part.requotes == whole.requotes  # the market makers are not sampled
