@@ -108,9 +108,9 @@ def test_an_unknown_series_names_the_close_matches():
 
 def test_an_unknown_period_names_the_periods_the_series_has():
     with pytest.raises(UnknownFigure) as raised:
-        published.figure("hkex_etf_adt", "2019")
+        published.figure("hkex_etf_adt", "2016")
     message = str(raised.value)
-    assert "'2019'" in message and "2024" in message and "2025" in message
+    assert "'2016'" in message and "2024" in message and "2025" in message
 
 
 def test_a_good_file_in_another_folder_loads(tmp_path):
