@@ -149,3 +149,20 @@ def test_the_size_of_a_sampled_run_is_the_samples():
     whole, part = estimate(_channels()), estimate(_channels("sample.weight=10"))
     assert part.needs == pytest.approx(whole.needs / 10, abs=1) and part.accounts == whole.accounts // 10
     assert part.requotes == whole.requotes  # the market makers are not sampled
+
+
+HK_2025 = SCENARIOS / "scale" / "hk_2025.yaml"
+TRADING_DAYS_JAN_TO_MAY_2025 = 99  # HKEX trading days, 2 Jan to 30 May 2025
+
+
+def test_hk_2025_trades_hong_kongs_2025_turnover_in_etfs_and_dutiable_shares():
+    """A calibration target, not evidence: the needs and interest weights were fitted to these."""
+    from sim.published import figure
+
+    days = 10
+    kpis = run(load_scenario(HK_2025, [f"horizon_days={days}"]), seed=1).kpis
+    etf = figure("hkex_etf_adt", "2025").value * 1e9
+    shares = figure("stamp_duty_stock_revenue_ytd", "2025-05").value * 1e9 / 0.002 / TRADING_DAYS_JAN_TO_MAY_2025
+    assert kpis["turnover_hkd_hk_tracker_conventional"] / days == pytest.approx(etf, rel=0.1)
+    assert kpis["turnover_hkd_hk_stocks_conventional"] / days == pytest.approx(shares, rel=0.1)
+    assert kpis["stamp_duty_hkd"] / days == pytest.approx(shares * 0.002, rel=0.12)  # both sides of every share trade
