@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.market.values import TRADING_DAYS_PER_YEAR
 from sim.market.venue_kinds import PROVIDERS
 from sim.scenario.schema import FORMS, Scenario
 from sim.settlement_economics import settlement_kpis, settlement_scaling
@@ -289,8 +290,25 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                 f"went through {wrapper}: where the choice of wrapper put the volume (investors' trades in these "
                 "instruments, whatever the interest behind them); 0 when they traded none",
                 lambda r, w=wrapper, ws=wrappers: _exposure_share(r, w, ws)))
+    kpis.extend(_per_year(kpis, scenario.horizon_days))
     _check_unique(kpis)
     return kpis
+
+
+def yearly(name: str) -> bool:
+    """Is the KPI a fiscal or turnover total that also has a `_per_year` form?"""
+    return name in FISCAL_KPIS or name.startswith(("turnover_hkd_", "stamp_duty_hkd_", "basket_stamp_duty_hkd",
+                                                   "grants_"))
+
+
+def _per_year(kpis: list[Kpi], horizon_days: int) -> list[Kpi]:
+    """Each fiscal and turnover total over a year: its value over the horizon times 250 business
+    days over the horizon's (a year is TRADING_DAYS_PER_YEAR business days, as in the model's
+    annual rates, whatever the calendar's count)."""
+    factor = TRADING_DAYS_PER_YEAR / horizon_days
+    return [Kpi(f"{kpi.name}_per_year", "HKD a year", f"{kpi.meaning}; a year of it (times {TRADING_DAYS_PER_YEAR} "
+                f"business days over the {horizon_days} simulated)", lambda r, k=kpi: k.compute(r) * factor, is_total=True)
+            for kpi in kpis if yearly(kpi.name) and kpi.unit == "HKD"]
 
 
 def _exposure_share(r: RunTables, wrapper: str, wrappers: tuple[str, ...]) -> float:

@@ -166,3 +166,12 @@ def test_hk_2025_trades_hong_kongs_2025_turnover_in_etfs_and_dutiable_shares():
     assert kpis["turnover_hkd_hk_tracker_conventional"] / days == pytest.approx(etf, rel=0.1)
     assert kpis["turnover_hkd_hk_stocks_conventional"] / days == pytest.approx(shares, rel=0.1)
     assert kpis["stamp_duty_hkd"] / days == pytest.approx(shares * 0.002, rel=0.12)  # both sides of every share trade
+
+
+def test_every_fiscal_and_turnover_total_comes_as_a_year_of_it_too():
+    result = run(_channels("sample.weight=10"), seed=2)  # 5 days: a year is 50 times them
+    kpis = result.kpis
+    for name in ("stamp_duty_hkd", "turnover_hkd_tokenized", "net_fiscal_hkd", "turnover_hkd_hk_stocks_conventional",
+                 "stamp_duty_hkd_stock_conventional", "grants_paid_hkd"):
+        assert kpis[f"{name}_per_year"] == pytest.approx(kpis[name] * 50), name
+    assert "investor_cost_bps_per_year" not in kpis and "trades_per_year" not in kpis  # rates and counts have none
