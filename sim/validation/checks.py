@@ -6,10 +6,10 @@ the Markdown report and the command's summary read one list. Every row also says
 show (`sim.validation.kinds`: identity, calibration target or out of sample) and why, and an
 out-of-sample row names the parameters that drive it. A check outside its range is marked, not
 raised: validation is a report on the model, not a test that stops it; only an identity outside
-its range sets the command's exit status. Each model
-figure carries a 95% interval: the pooled figure plus or minus the Student-t half-width of the
-same figure measured on each seed alone (none with one seed; zero-intelligence markets use the
-spread between markets, and the statutory cost is exact).
+its range sets the command's exit status. Each model figure carries a 95% interval: the pooled
+figure plus or minus the Student-t half-width of the same figure measured on each seed alone
+(none with one seed; zero-intelligence markets use the spread between markets, and the
+statutory cost is exact).
 """
 
 from __future__ import annotations
