@@ -8,8 +8,9 @@ Modules, one job each:
 - `replay`: Hong Kong's 2021 stamp duty rise replayed against a counterfactual;
 - `arbitrage_band`: ETF premiums against the authorised participant's band;
 - `littles_law`: settlement exposure against value traded times the cycle;
-- `checks`: each result as a report row against its target; `suite`: runs them all;
+- `kinds`: what a check can show (identity, calibration target, out of sample) and its drivers;
+- `checks`: each result as a report row against its target, with its kind; `suite`: runs them all;
 - `figures`, `report`: the report folder, written atomically (`sim.outputs.write_folder`);
-- `commands`: the `validate-model` and `calibrate` subcommands.
+- `commands`, `calibrate_command`: the `validate-model` and `calibrate` subcommands.
 The method and the sources are in `docs/validation.md`.
 """

@@ -1,7 +1,8 @@
 """Figures of the validation report, one per check family, each set against its published target.
 
 Why: a reader should see at a glance how far each measured figure sits from what the literature
-reports. House style as `sim.figures`: a title, axis labels with units, and a source line
+reports, and what kind of check it is (a calibration target's figure says it is fitted, not
+evidence). House style as `sim.figures`: a title, axis labels with units, and a source line
 naming the scenario, the seeds and the package version.
 """
 
@@ -21,16 +22,24 @@ from sim import __version__  # noqa: E402
 from sim.figures import PNG_METADATA  # noqa: E402
 from sim.validation.arbitrage_band import BandShare  # noqa: E402
 from sim.validation.elasticity import PUBLISHED_RANGE, Elasticity  # noqa: E402
+from sim.validation.kinds import CALIBRATION_TARGET, IDENTITY, NOT_EVIDENCE, OUT_OF_SAMPLE  # noqa: E402
 from sim.validation.littles_law import LittleRatio  # noqa: E402
 from sim.validation.replay import Replay  # noqa: E402
 from sim.validation.suite import Validation  # noqa: E402
 from sim.validation.zero_intelligence import KINDS, PUBLISHED, summary  # noqa: E402
 
 KIND_COLOURS = {"ZI-C": "#4C72B0", "ZI-U": "#DD8452"}
+# A second title line: what the check behind the figure can show (sim.validation.kinds).
+CHECK_KIND_LINES = {
+    IDENTITY: "Identity check: holds by construction, fails only if the code breaks",
+    OUT_OF_SAMPLE: "Out of sample: no parameter behind it was set from this figure",
+    CALIBRATION_TARGET: f"Calibration target: {NOT_EVIDENCE}",
+}
 
 
-def _finish(fig, ax, title: str, xlabel: str, ylabel: str, source: str, path: Path, legend_columns: int = 1) -> None:
-    ax.set_title(title, loc="left", fontsize=12)
+def _finish(fig, ax, title: str, xlabel: str, ylabel: str, source: str, path: Path, legend_columns: int = 1,
+            *, kind: str) -> None:
+    ax.set_title(f"{title}\n{CHECK_KIND_LINES[kind]}", loc="left", fontsize=11)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
@@ -53,7 +62,7 @@ def zero_intelligence_figure(table: pd.DataFrame, source: str, path: Path) -> No
     ax.set_xticks(x, [name.split(":")[0] for name in means.index])
     ax.set_ylim(0, 125)
     _finish(fig, ax, "Zero-intelligence traders: allocative efficiency (Gode & Sunder 1993)", "Market",
-            "Efficiency (% of maximum surplus)", source, path, legend_columns=2)
+            "Efficiency (% of maximum surplus)", source, path, legend_columns=2, kind=OUT_OF_SAMPLE)
 
 
 def elasticity_figure(result: Elasticity, source: str, path: Path) -> None:
@@ -73,7 +82,7 @@ def elasticity_figure(result: Elasticity, source: str, path: Path) -> None:
     ax.set_xticks(costs.round(1))
     ax.set_yticks(volumes.round())
     _finish(fig, ax, "Volume against total transaction cost (duty sweep)", "Total cost per side (bps, log scale)",
-            "ETF conventional turnover (HKD million, log scale)", source, path)
+            "ETF conventional turnover (HKD million, log scale)", source, path, kind=CALIBRATION_TARGET)
 
 
 def replay_figure(replay: Replay, source: str, path: Path) -> None:
@@ -84,7 +93,7 @@ def replay_figure(replay: Replay, source: str, path: Path) -> None:
     ax.plot(replay.rise_volume_hkd.index, replay.rise_volume_hkd / 1e6, color="#C44E52", label="0.10% -> 0.13% per side")
     ax.axvline(replay.switch_day - 0.5, color="black", linewidth=0.8, linestyle="--", label="duty rise")
     _finish(fig, ax, f"Replay of the 2021 stamp duty rise: volume {replay.change_vs_counterfactual:+.1%} vs counterfactual",
-            "Business day", "Exchange turnover (HKD million per day)", source, path)
+            "Business day", "Exchange turnover (HKD million per day)", source, path, kind=CALIBRATION_TARGET)
 
 
 def premium_figure(shares: list[BandShare], source: str, path: Path) -> None:
@@ -99,7 +108,7 @@ def premium_figure(shares: list[BandShare], source: str, path: Path) -> None:
         for sign in (-1, 1):
             ax.axvline(sign * share.band_bps.mean(), color=colour, linestyle="--", linewidth=1)
     _finish(fig, ax, "Premium to NAV (ETFs) or backing value (tokens) and the arbitrage band (dashed)", "Daily mean premium of the quote mid (bps)",
-            "Days", source, path)
+            "Days", source, path, kind=IDENTITY)
 
 
 def littles_law_figure(ratios: list[LittleRatio], source: str, path: Path) -> None:
@@ -112,7 +121,7 @@ def littles_law_figure(ratios: list[LittleRatio], source: str, path: Path) -> No
         ax.annotate(f"ratio {r.ratio:.3f}", (k, max(r.unsettled_hkd, r.volume_times_cycle_hkd) / 1e6),
                     ha="center", va="bottom", fontsize=8, xytext=(0, 3), textcoords="offset points")
     ax.set_xticks(x, [f"{r.venue} (T+{r.cycle_days:g})" for r in ratios])
-    _finish(fig, ax, "Settlement exposure against Little's law", "Venue", "HKD million", source, path)
+    _finish(fig, ax, "Settlement exposure against Little's law", "Venue", "HKD million", source, path, kind=IDENTITY)
 
 
 FIGURES = ("zero_intelligence.png", "elasticity.png", "replay.png", "premium.png", "littles_law.png")

@@ -20,6 +20,7 @@ from sim.validation.checks import (
     zero_intelligence_checks,
 )
 from sim.validation.elasticity import Elasticity, measure_elasticity
+from sim.validation.kinds import check_fits
 from sim.validation.littles_law import LittleRatio, littles_law
 from sim.validation.replay import Replay, replay_duty_rise
 from sim.validation.runs import ModelRuns, exchange_listing
@@ -51,7 +52,8 @@ class Validation:
     little: list[LittleRatio]
 
     def checks(self) -> list[Check]:
-        return [
+        """Every check, each with its kind; a driver fitted to a row that is not a calibration target here is refused."""
+        checks = [
             *zero_intelligence_checks(self.zero_intelligence),
             *elasticity_checks(self.elasticity),
             *replay_checks(self.replay),
@@ -59,6 +61,8 @@ class Validation:
             *littles_law_checks(self.little),
             statutory_cost_check(self.runs.scenario()),
         ]
+        check_fits(checks)
+        return checks
 
 
 def validate(path: str | Path, overrides: Sequence[str], settings: Settings, seed: int | None = None) -> Validation:
