@@ -21,6 +21,7 @@ from sim.validation.checks import (
 )
 from sim.validation.elasticity import Elasticity, measure_elasticity
 from sim.validation.kinds import check_fits
+from sim.validation.hong_kong import HongKong, hong_kong_checks, measure_hong_kong, share_channel
 from sim.validation.littles_law import LittleRatio, littles_law
 from sim.validation.replay import Replay, replay_duty_rise
 from sim.validation.runs import ModelRuns, exchange_listing
@@ -50,6 +51,7 @@ class Validation:
     replay: Replay
     bands: list[BandShare]
     little: list[LittleRatio]
+    hong_kong: HongKong | None = None  # only for a scenario with a taxed share channel
 
     def checks(self) -> list[Check]:
         """Every check, each with its kind; a driver fitted to a row that is not a calibration target here is refused."""
@@ -60,6 +62,7 @@ class Validation:
             *band_checks(self.bands),
             *littles_law_checks(self.little),
             statutory_cost_check(self.runs.scenario()),
+            *([] if self.hong_kong is None else hong_kong_checks(self.hong_kong)),
         ]
         check_fits(checks)
         return checks
@@ -73,4 +76,6 @@ def validate(path: str | Path, overrides: Sequence[str], settings: Settings, see
     elasticity = measure_elasticity(runs)
     replay = replay_duty_rise(runs)
     own = runs.results()
-    return Validation(runs, zero_intelligence, elasticity, replay, premium_in_band(own), littles_law(own))
+    channel = share_channel(runs.scenario())
+    hong_kong = None if channel is None else measure_hong_kong(runs, channel, own)
+    return Validation(runs, zero_intelligence, elasticity, replay, premium_in_band(own), littles_law(own), hong_kong)
