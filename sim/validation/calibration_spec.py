@@ -72,6 +72,8 @@ class SpecFile(Strict):
     overrides: list[str] = Field(default_factory=list, description="`--set` overrides every run gets (not fitted).")
     max_evaluations: int = Field(60, ge=1, le=10_000, description="Parameter vectors evaluated at most.")
     tolerance: float = Field(0.001, gt=0, lt=1, description="Accuracy of the search on each parameter's [0, 1] scale.")
+    good_enough: float = Field(1e-6, ge=0, description="Stop once the objective is at most this (1e-6: every target "
+                               "within about 0.1%); 0 searches until the search converges or the cap.")
     parameters: dict[str, ParameterSpec] = Field(min_length=1)
     targets: list[TargetSpec] = Field(min_length=1)
 
@@ -132,6 +134,7 @@ class CalibrationSpec:
     seed: int | None
     max_evaluations: int
     tolerance: float
+    good_enough: float
     parameters: tuple[Parameter, ...]
     targets: tuple[Target, ...]
 
@@ -162,7 +165,7 @@ def load_spec(path: str | os.PathLike[str], extra_overrides: tuple[str, ...] = (
     parameters = _parameters(source, scenario_path, scenario, written, overrides)
     targets = _targets(source, scenario, written.targets)
     return CalibrationSpec(path, scenario_path, written.scenario, overrides, written.seeds if seeds is None else seeds,
-                           written.seed, written.max_evaluations, written.tolerance, parameters, targets)
+                           written.seed, written.max_evaluations, written.tolerance, written.good_enough, parameters, targets)
 
 
 def _read_spec(path: Path) -> Any:

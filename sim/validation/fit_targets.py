@@ -10,7 +10,9 @@ needs no derivative, respects the bounds without penalties, and looks across the
 refining, rather than taking the small initial steps in which Nelder-Mead's simplex can stall
 on a plateau. On the [0, 1] scale one `tolerance` means the same relative accuracy for every
 parameter. Its cost is evaluations: about 10-20 per line search, so the spec (or
-`--max-evaluations`) caps them, and the best vector evaluated is returned whatever the cap cut.
+`--max-evaluations`) caps them, and the best vector evaluated is returned whatever the cap cut;
+the search also stops as soon as the objective is `good_enough` (the published figures are not
+known to better than a fraction of a percent, so further evaluations would fit noise in them).
 
 Evaluations are counted by parameter vector (each one runs every seed, and the duty sweep when
 the elasticity is a target); the objective is in `sim.validation.fit_objective`.
@@ -27,6 +29,10 @@ from sim.scenario import ScenarioError
 from sim.validation.calibration_spec import CalibrationSpec
 from sim.validation.fit_objective import Evaluation, Objective
 
+RELATIVE_FTOL = 1e-4
+"""Powell stops when a whole round of line searches lowers the objective by less than this share:
+on a plateau of the common-random-numbers objective a round gains nothing at all."""
+
 
 class OptimiserMissing(ScenarioError):
     """scipy is not installed: the fit needs the `calibration` extra."""
@@ -34,6 +40,10 @@ class OptimiserMissing(ScenarioError):
 
 class _Spent(Exception):
     """The evaluation budget is used up (raised inside the optimiser's call of the objective)."""
+
+
+class _GoodEnough(Exception):
+    """An evaluation met the spec's `good_enough` (raised inside the optimiser's call of the objective)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +54,7 @@ class TargetFit:
     start: Evaluation
     best: Evaluation
     history: tuple[Evaluation, ...]
-    stopped_by_cap: bool
+    stopped_by: str  # "converged", "good enough" or "evaluation cap"
 
     def fitted_values(self) -> dict[str, float]:
         return {p.key: value for p, value in zip(self.spec.parameters, self.best.values)}
@@ -81,16 +91,22 @@ def fit_targets(spec: CalibrationSpec, base_seed: int | None = None,
         evaluation = objective.evaluate(values)
         if progress is not None and len(objective.history) > known:
             progress(len(objective.history), evaluation)
+        if evaluation.objective <= spec.good_enough:
+            raise _GoodEnough
         return evaluation.objective
 
     start_unit = np.array([p.to_unit(p.start) for p in parameters])
     start = objective.evaluate(tuple(p.start for p in parameters))
     if progress is not None:
         progress(1, start)
-    stopped = False
+    stopped_by = "converged"
     try:
+        if start.objective <= spec.good_enough:
+            raise _GoodEnough
         minimize(evaluate_unit, start_unit, method="Powell", bounds=[(0.0, 1.0)] * len(parameters),
-                 options={"xtol": spec.tolerance, "ftol": 1e-6, "maxfev": 10 * spec.max_evaluations})
+                 options={"xtol": spec.tolerance, "ftol": RELATIVE_FTOL, "maxfev": 10 * spec.max_evaluations})
     except _Spent:
-        stopped = True
-    return TargetFit(spec, start, objective.best, tuple(objective.history), stopped)
+        stopped_by = "evaluation cap"
+    except _GoodEnough:
+        stopped_by = "good enough"
+    return TargetFit(spec, start, objective.best, tuple(objective.history), stopped_by)

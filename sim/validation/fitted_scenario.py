@@ -132,6 +132,6 @@ def fit_report(fit: TargetFit) -> str:
     lines.append(f"{'parameter':<{key_width}}  {'low':>10}  {'high':>10}  {'start':>10}  {'fitted':>10}")
     for row in parameters.itertuples(index=False):
         lines.append(f"{row.key:<{key_width}}  {row.low:>10.4g}  {row.high:>10.4g}  {row.start:>10.4g}  {row.fitted:>10.6g}")
-    cap = " (stopped by the evaluation cap)" if fit.stopped_by_cap else ""
-    lines.append(f"\nobjective {fit.start.objective:.4g} -> {fit.best.objective:.4g} in {len(fit.history)} evaluations{cap}")
+    lines.append(f"\nobjective {fit.start.objective:.4g} -> {fit.best.objective:.4g} in {len(fit.history)} evaluations "
+                 f"(stopped: {fit.stopped_by})")
     return "\n".join(lines)
