@@ -186,6 +186,7 @@ BAD_SPECS = {
     "zero weight": (None, [{"kpi": "trades", "value": 1, "source": "s", "weight": 0}], "targets[0].weight"),
     "zero target": (None, [{"kpi": "trades", "value": 0, "source": "s"}], "targets[0].error_scale"),
     "no source": (None, [{"kpi": "trades", "value": 1}], "targets[0].source"),
+    "number as text": (None, [{"kpi": "trades", "value": "1.5e10", "source": "s"}], "targets[0].value"),
 }
 
 

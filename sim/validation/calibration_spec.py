@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sim.kpis import declared_kpis
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario.base import Strict
-from sim.scenario.errors import from_validation_error
+from sim.scenario.errors import UNSET, Issue, from_validation_error
 from sim.scenario.strict_yaml import load_strict
 from sim.validation.runs import exchange_listing
 
@@ -153,7 +153,7 @@ def load_spec(path: str | os.PathLike[str], extra_overrides: tuple[str, ...] = (
     try:
         written = SpecFile.model_validate(data)
     except ValidationError as error:
-        raise from_validation_error(error, SpecFile, data, {}, source) from None
+        raise _exponent_hint(from_validation_error(error, SpecFile, data, {}, source)) from None
     scenario_path = _scenario_file(path, written.scenario)
     horizon = horizon_days if horizon_days is not None else written.horizon_days
     overrides = (*([f"horizon_days={horizon}"] if horizon is not None else []), *written.overrides, *extra_overrides)
@@ -186,6 +186,23 @@ def _read_spec(path: Path) -> Any:
     if not isinstance(data, dict):
         raise ScenarioError(source, "", "expected a mapping of keys (scenario, parameters, targets, ...)")
     return data
+
+
+def _exponent_hint(error: ScenarioError) -> ScenarioError:
+    """The error, with a hint where a number was read as text because its exponent has no sign
+    (YAML 1.1 reads `1.5e10` as text and `1.5e+10` as a number)."""
+    issues = [Issue(i.source, i.key_path, f"{i.message} (write the exponent with a sign and the mantissa with a "
+                    "point, e.g. 1.5e+10: YAML reads 1.5e10 as text)", i.value)
+              if isinstance(i.value, str) and _reads_as_number(i.value) else i for i in error.issues]
+    return ScenarioError.from_issues(issues)
+
+
+def _reads_as_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _scenario_file(spec: Path, text: str) -> Path:
@@ -273,7 +290,7 @@ def _parameters(source: str, scenario_path: Path, scenario: Scenario, written: S
             value = value_at(scenario, concrete)
             if isinstance(value, bool) or not isinstance(value, float):
                 raise ScenarioError(source, where, "must be a key that holds a number with a point (an integer, "
-                                    "switch, text or section cannot be fitted)", value if _children(value) is None else None)
+                                    "switch, text or section cannot be fitted)", value if _children(value) is None else UNSET)
             if concrete in found:
                 raise ScenarioError(source, where, f"fits '{concrete}', which another parameter already fits")
             if concrete in overridden:
