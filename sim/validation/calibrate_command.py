@@ -53,7 +53,8 @@ def add_parser(subparsers: Any) -> None:
                                   "optimiser instead of the single elasticity target; the scenario is the spec's")
     calibrate_parser.add_argument("--fitted", metavar="PATH",
                                   help="with --spec: where to write the fitted scenario (default: beside the spec, "
-                                  "SPEC.fitted.yaml); it must be at most one folder below the scenario's parent")
+                                  "SPEC.fitted.yaml); it extends the scenario, which must then be in its folder, below "
+                                  "it or in a sibling folder (the rule of extends)")
     calibrate_parser.add_argument("--target", type=float, default=None,
                                   help=f"elasticity of volume to total transaction cost (default {DEFAULT_TARGET:g}; "
                                   "not with --spec)")
