@@ -21,8 +21,9 @@ from sim.validation.calibration_spec import Target, load_spec
 from sim.validation.elasticity import measure_elasticity
 from sim.validation.fit_objective import MISSED_ERROR, objective as objective_of, relative_error
 from sim.validation.fit_targets import OptimiserMissing, fit_targets
+from sim.validation.fitted_scenario import default_fitted_path, extends_path
 from sim.validation.runs import ModelRuns
-from tests.conftest import SCENARIOS
+from tests.conftest import ROOT, SCENARIOS
 
 BASELINE = SCENARIOS / "baseline.yaml"
 
@@ -232,3 +233,11 @@ def test_single_target_options_are_refused_with_a_spec(tmp_path):
                       [{"kpi": "trades", "value": 2500, "source": "s"}])
     with pytest.raises(ScenarioError, match="--target"):
         command("calibrate", "--spec", str(path), "--target", "-1", "--out", str(tmp_path / "out"))
+
+
+@pytest.mark.parametrize("spec_file", sorted(p for p in (ROOT / "calibration").glob("*.yaml")
+                                             if not p.name.endswith(".fitted.yaml")), ids=lambda p: p.name)
+def test_every_shipped_spec_validates_and_its_fitted_scenario_can_extend_its_scenario(spec_file):
+    spec = load_spec(spec_file)
+    assert spec.parameters and spec.targets and all(t.source for t in spec.targets)
+    assert extends_path(default_fitted_path(spec.path), spec.scenario_path) == spec.scenario_text
