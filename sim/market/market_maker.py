@@ -76,8 +76,9 @@ class MarketMaker(LiquidityProvider):
             self.requote(t, sample=False)
 
     def after_trade(self, t: float) -> None:
-        """Refill the ladder when a taker has used up one side of it."""
-        if not self.listing.book.two_sided():
+        """Refill the ladder when a taker has used up one side of it, or after every trade when the
+        book refills at once (`refill_after_each_trade`)."""
+        if self.params.refill_after_each_trade or not self.listing.book.two_sided():
             self.requote(t, sample=False)
 
     def withdraw(self) -> None:

@@ -32,6 +32,7 @@ class MarketMakerSpec:
     initial_units: int
     initial_cash_hkd: float
     prices_own_charges: bool  # false: the quotes stand for investors' limit orders, which do not quote their duty
+    refill_after_each_trade: bool = False  # requote after every trade, not only when a side is used up
 
 
 @dataclass(frozen=True, slots=True)

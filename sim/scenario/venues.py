@@ -52,6 +52,13 @@ class MarketMakerParams(Strict):
     )
     initial_units: int = Field(5_000_000, ge=0, le=10**11, description="Units held at the start.")
     initial_cash_hkd: float = Field(300_000_000.0, ge=0, lt=1e13, description="Cash held at the start, HKD.")
+    refill_after_each_trade: bool = Field(
+        False,
+        description="Does the maker replenish its ladder after every trade that takes from it (a book whose resting "
+        "liquidity refills at once, as on a deep, fast market), rather than only when one side is used up or at "
+        "its next requote? true makes what each taker meets independent of how many takers arrive, which a "
+        "weighted sample of accounts needs (docs/model.md, Market scale).",
+    )
     prices_own_charges: bool = Field(
         True,
         description="Does the half-spread cover the quoting side's own per-side charges (fees, duty)? true: a "

@@ -5,6 +5,9 @@ Modules, one job each:
 - `runs`: the model runs the checks share (one scenario, common seeds);
 - `elasticity`: volume elasticity to total transaction cost, from a stamp duty sweep;
 - `calibration`: the gain-mean scaling that puts that elasticity at a target;
+- `calibration_spec`, `fit_targets`, `fit_objective`, `fitted_scenario`: fitting several scenario keys to
+  several published figures at once (`tokensim calibrate --spec`), and writing the fitted scenario;
+- `hong_kong`: Hong Kong's 2021 rise, 2023 cut and 2015 ETF waiver as out-of-sample rows;
 - `replay`: Hong Kong's 2021 stamp duty rise replayed against a counterfactual;
 - `arbitrage_band`: ETF premiums against the authorised participant's band;
 - `littles_law`: settlement exposure against value traded times the cycle;
