@@ -43,7 +43,7 @@ COST_PARTS = {"duty": "taker_duty_hkd", "fees": "taker_fees_hkd", "spread": "tak
 """Investors' all-in cost, by part: the trade table's column of each."""
 
 
-TOTAL_UNITS = ("HKD", "count", "units", "HKD-days", "kWh")
+TOTAL_UNITS = ("HKD", "HKD a year", "count", "units", "HKD-days", "kWh")
 """Units of KPIs that add up over accounts: a sampled run reports them times its weight (`Kpi.total`)."""
 
 
@@ -307,7 +307,7 @@ def _per_year(kpis: list[Kpi], horizon_days: int) -> list[Kpi]:
     annual rates, whatever the calendar's count)."""
     factor = TRADING_DAYS_PER_YEAR / horizon_days
     return [Kpi(f"{kpi.name}_per_year", "HKD a year", f"{kpi.meaning}; a year of it (times {TRADING_DAYS_PER_YEAR} "
-                f"business days over the {horizon_days} simulated)", lambda r, k=kpi: k.compute(r) * factor, is_total=True)
+                f"business days over the {horizon_days} simulated)", lambda r, k=kpi: k.compute(r) * factor)
             for kpi in kpis if yearly(kpi.name) and kpi.unit == "HKD"]
 
 
