@@ -32,7 +32,10 @@ from sim.experiment.executors import WorkerLost, start_worker, worker_start_cont
 from sim.invariant_replay import locate
 from sim.invariants import InvariantError
 from sim.market.ledger import AccountingError
-from sim.outputs import PLACE_ERRORS, OutputError, output_folder, run_status, terminate_as_interrupt, write_run
+from sim.outputs import (
+    PLACE_ERRORS, TRADE_FORMATS, TRADE_ROWS, TRADE_SAMPLE_EVERY, OutputError, TradeOutput, output_folder, run_status,
+    terminate_as_interrupt, write_run,
+)
 from sim.report.commands import add_parsers as add_report_parsers
 from sim.report.sweep_figures import sensitivity_figures, sweep_figures
 from sim.run_progress import progress_every, run_with_progress
@@ -63,6 +66,7 @@ def command_run(args: argparse.Namespace) -> int:
     if duplicated:
         raise ScenarioError(str(files[0]), "name", "two scenarios share this name; names must be unique", duplicated[0])
     out = output_folder(args.out)
+    _trade_output(args).check_available()
     plans = [_plan(out, path, scenario, args) for path, scenario in scenarios]
     to_run = [plan for plan in plans if plan.status != UP_TO_DATE]
     workers = _workers(args.workers, len(to_run))
@@ -105,11 +109,15 @@ class _Plan:
     status: str
 
 
+def _trade_output(args: argparse.Namespace) -> TradeOutput:
+    return TradeOutput(getattr(args, "trades", "all"), getattr(args, "trades_format", "csv"))
+
+
 def _plan(out: Path, path: Path, scenario: Scenario, args: argparse.Namespace) -> _Plan:
     """Refuse (before anything runs) to replace a folder silently, or one that is not a run's."""
     seed = scenario.seed if args.seed is None else args.seed
     folder = out / scenario.name
-    status = run_status(folder, scenario, seed)
+    status = run_status(folder, scenario, seed, _trade_output(args))
     if status == "not a run folder":
         raise ScenarioError(str(folder), "", "exists and is not a tokensim run folder; choose another --out or move it away")
     if status not in ("missing", UP_TO_DATE) and not args.overwrite:
@@ -129,7 +137,7 @@ def _run_plan(plan: _Plan, out: Path, args: argparse.Namespace) -> tuple[dict[st
         return kpis, f"{name}: up to date in {plan.folder} (same scenario, seed and code); skipped"
     result = run_checked(plan.scenario, plan.seed, quiet=bool(args.quiet))
     folder = write_run(result, out, _sources(plan.path, args.set), list(args.set), ["tokensim", *args.argv],
-                       overwrite=args.overwrite)
+                       overwrite=args.overwrite, trades=_trade_output(args))
     weight = plan.scenario.sample.weight
     sampled = "" if weight == 1 else f" (a 1/{weight:,} sample of accounts: tables are the sample's, KPI totals the market's)"
     return result.kpis, (f"{name}: {len(result.trades):,} trades over {plan.scenario.horizon_days} days{sampled} "
@@ -200,6 +208,11 @@ def parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--out", default="outputs", help="output folder (default: outputs)")
     run_parser.add_argument("--overwrite", action="store_true",
                             help="replace output folders holding an earlier run (otherwise refused; identical runs are skipped)")
+    run_parser.add_argument("--trades", choices=TRADE_ROWS, default="all",
+                            help=f"trade rows to write: all (default), sample (every {TRADE_SAMPLE_EVERY}th, as "
+                            "trades_sample.*) or none; the other tables and the KPIs always cover every trade")
+    run_parser.add_argument("--trades-format", choices=TRADE_FORMATS, default="csv",
+                            help="the trade table's format: csv (default) or parquet (pip install -e \".[parquet]\")")
     add_overrides(run_parser)
     add_execution_options(run_parser, reps=None)
     run_parser.set_defaults(handler=command_run)

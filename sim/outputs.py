@@ -20,6 +20,7 @@ import shutil
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +32,59 @@ from sim.runs import RunResult
 from sim.scenario import Scenario, ScenarioError
 
 PARTIAL_PREFIX = "."
-TABLES = ("trades.csv", "daily.csv", "groups.csv", "issuance.csv", "settlement.csv", "payments.csv", "kpis.csv")
+TABLES = ("daily.csv", "groups.csv", "issuance.csv", "settlement.csv", "payments.csv", "kpis.csv")  # besides the trades
+TRADE_ROWS = ("all", "sample", "none")
+TRADE_FORMATS = ("csv", "parquet")
+TRADE_SAMPLE_EVERY = 100  # `--trades sample` writes trade 0, 100, 200, ... of the run
+
+
+@dataclass(frozen=True)
+class TradeOutput:
+    """Which of a run's trade rows are written, and in what format: the trade table is the one that
+    grows with the market (about 200 bytes a row as CSV, so a market-scale year is gigabytes), the
+    others stay small and are always CSV."""
+
+    rows: str = "all"  # all; sample: every TRADE_SAMPLE_EVERY-th row in time order; none
+    format: str = "csv"  # or parquet (the `parquet` extra: pyarrow)
+
+    def __post_init__(self) -> None:
+        if self.rows not in TRADE_ROWS:
+            raise ScenarioError("--trades", "", f"must be one of {', '.join(TRADE_ROWS)}", self.rows)
+        if self.format not in TRADE_FORMATS:
+            raise ScenarioError("--trades-format", "", f"must be one of {', '.join(TRADE_FORMATS)}", self.format)
+
+    @property
+    def file(self) -> str | None:
+        """The trade table's file name, or None when no trades are written."""
+        if self.rows == "none":
+            return None
+        return f"{'trades' if self.rows == 'all' else 'trades_sample'}.{self.format}"
+
+    def describe(self) -> dict:
+        """As the manifest records it (a folder written with other options is not this run's)."""
+        return {"rows": self.rows, "format": self.format,
+                **({"sample_every": TRADE_SAMPLE_EVERY} if self.rows == "sample" else {})}
+
+    def check_available(self) -> None:
+        """Parquet needs pyarrow: said before anything runs."""
+        if self.format == "parquet":
+            try:
+                import pyarrow  # noqa: F401  (only its presence is checked here)
+            except ImportError:
+                raise ScenarioError("--trades-format", "", "parquet needs pyarrow: pip install -e \".[parquet]\"",
+                                    self.format) from None
+
+    def write(self, trades: pd.DataFrame, folder: Path) -> None:
+        if self.file is None:
+            return
+        rows = trades if self.rows == "all" else trades.iloc[::TRADE_SAMPLE_EVERY]
+        if self.format == "csv":
+            rows.to_csv(folder / self.file, index=False)
+        else:
+            rows.to_parquet(folder / self.file, index=False, engine="pyarrow", compression="zstd")
+
+
+LEGACY_TRADES = {"rows": "all", "format": "csv"}  # what a manifest without the key was written with
 USER_ERROR, FAULT = 2, 1
 # OS errors that say the place is unusable (a user's choice of path) rather than that the machine failed.
 PLACE_ERRORS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.EEXIST, errno.ENOTDIR, errno.EISDIR,
@@ -101,7 +154,8 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def manifest(result: RunResult, sources: list[str], overrides: list[str], command: list[str] | None = None) -> dict:
+def manifest(result: RunResult, sources: list[str], overrides: list[str], command: list[str] | None = None,
+             trades: TradeOutput = TradeOutput()) -> dict:
     """Everything needed to reproduce the run; `command` defaults to this process's command line."""
     return {
         "scenario": result.scenario.name,
@@ -114,14 +168,15 @@ def manifest(result: RunResult, sources: list[str], overrides: list[str], comman
         "overrides": overrides,
         "command": command_line() if command is None else command,
         "versions": versions(),
-        "files": [*TABLES, "figures/turnover.png", "figures/spread.png"],
+        "files": [*([trades.file] if trades.file else []), *TABLES, "figures/turnover.png", "figures/spread.png"],
+        "trades": trades.describe(),
         "resolved_scenario": result.scenario.model_dump(mode="json"),
     }
 
 
-def run_status(folder: Path, scenario: Scenario, seed: int) -> str:
-    """What is at `folder` compared with a run of `scenario` with `seed` by this code:
-    "missing", "up to date", "not a run folder", or why it differs ("another seed", ...)."""
+def run_status(folder: Path, scenario: Scenario, seed: int, trades: TradeOutput = TradeOutput()) -> str:
+    """What is at `folder` compared with a run of `scenario` with `seed` by this code, writing
+    `trades`: "missing", "up to date", "not a run folder", or why it differs ("another seed", ...)."""
     if not folder.exists() and not folder.is_symlink():
         return "missing"
     try:
@@ -136,6 +191,8 @@ def run_status(folder: Path, scenario: Scenario, seed: int) -> str:
         return f"another seed ({recorded.get('seed')})"
     if recorded.get("code_fingerprint") != code_fingerprint():
         return "the code changed"
+    if recorded.get("trades", LEGACY_TRADES) != trades.describe():
+        return "written with other trade output options"
     missing = [name for name in recorded.get("files", TABLES) if not (folder / name).is_file()]
     return f"files missing ({missing[0]})" if missing else "up to date"
 
@@ -215,14 +272,14 @@ def _alive(pid: int) -> bool:
 
 
 def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: list[str],
-              command: list[str] | None = None, overwrite: bool = False) -> Path:
+              command: list[str] | None = None, overwrite: bool = False, trades: TradeOutput = TradeOutput()) -> Path:
     """Write `out_dir/<scenario>/` atomically and return its path. What is there when the run
     ends decides: nothing, it is written; the same run (another process finished it first), it is
     kept; another run, it is replaced only with `overwrite`, else an `OutputError` (exit status
     2) says so and this run's results are dropped; a folder that is not a run's is never replaced."""
 
     def fill(folder: Path) -> None:
-        result.trades.to_csv(folder / "trades.csv", index=False)
+        trades.write(result.trades, folder)
         result.daily.to_csv(folder / "daily.csv", index=False)
         result.groups.to_csv(folder / "groups.csv", index=False)
         result.issuance.to_csv(folder / "issuance.csv", index=False)
@@ -230,11 +287,11 @@ def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: l
         result.payments.to_csv(folder / "payments.csv", index=False)
         kpi_frame(result).to_csv(folder / "kpis.csv", index=False)
         save_run_figures(result, folder / "figures")
-        text = json.dumps(manifest(result, sources, overrides, command), indent=2, sort_keys=False)
+        text = json.dumps(manifest(result, sources, overrides, command, trades), indent=2, sort_keys=False)
         (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
 
     def replace(folder: Path) -> bool:
-        status = run_status(folder, result.scenario, result.seed)
+        status = run_status(folder, result.scenario, result.seed, trades)
         if status in ("missing", "up to date"):
             return status == "missing"
         if status == "not a run folder":
