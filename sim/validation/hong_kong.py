@@ -23,6 +23,7 @@ The published figures are read from `data/` (docs/data.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -112,6 +113,25 @@ def _months_range(months_before: tuple[str, ...], month_after: str) -> tuple[flo
     return min(changes), max(changes)
 
 
+def _turnover_check(name: str, change: np.ndarray, months_before: tuple[str, ...], month_after: str, rates: str,
+                    drivers: tuple[Driver, ...], reason: str) -> Check:
+    """The share channel's turnover change against HKEX securities turnover around the change."""
+    low, high = _months_range(months_before, month_after)
+    before = " and ".join(_month_name(month) for month in months_before)
+    return Check(
+        name, float(change.mean()),
+        f"HKEX securities turnover {_month_name(month_after)} against {before}: {low:.1%} to {high:.1%}", low, high,
+        f"{rates}; the model's dutiable shares against the whole securities market's months, which moved with the "
+        "market cycle and Southbound flows: a bound, not an identification",
+        *interval(float(change.mean()), change), kind=OUT_OF_SAMPLE, reason=reason, drivers=drivers)
+
+
+def _month_name(period: str) -> str:
+    """`2021-08` as `Aug 2021`."""
+    year, month = period.split("-")
+    return f"{date(int(year), int(month), 1):%b} {year}"
+
+
 def hong_kong_checks(hk: HongKong) -> list[Check]:
     share_turnover = f"turnover_hkd_{hk.channel.share}_conventional"
     low, high = _per_seed(hk.at_low, share_turnover), _per_seed(hk.at_high, share_turnover)
@@ -122,14 +142,9 @@ def hong_kong_checks(hk: HongKong) -> list[Check]:
               "fitted to a volume elasticity, the needs to 2025's turnover")
     checks = []
 
-    rise = _change(high, low)
-    lo, hi = _months_range(("2021-06", "2021-07"), "2021-08")
-    checks.append(Check(
-        "hk_2021_duty_rise_share_turnover_change", float(rise.mean()),
-        f"HKEX securities turnover Aug 2021 against Jun and Jul: {lo:.1%} to {hi:.1%}", lo, hi,
-        "0.1% -> 0.13% per side; the model's dutiable shares against the whole securities market's months, which "
-        "moved with the market cycle and Southbound flows: a bound, not an identification",
-        *interval(float(rise.mean()), rise), kind=OUT_OF_SAMPLE, reason=reason, drivers=drivers))
+    checks.append(_turnover_check(
+        "hk_2021_duty_rise_share_turnover_change", _change(high, low), ("2021-06", "2021-07"), "2021-08",
+        "0.1% -> 0.13% per side (1 Aug 2021)", drivers, reason))
 
     scale_2021 = _bn("hkex_securities_adt", "2021") / _bn("hkex_securities_adt", "2025")
     extra = (duty_high - duty_low) * scale_2021
@@ -142,13 +157,9 @@ def hong_kong_checks(hk: HongKong) -> list[Check]:
         f"2025's); the estimate was made before the rise: within {ABOUT:.0%} of it passes",
         *interval(float(extra.mean()), extra), kind=OUT_OF_SAMPLE, reason=reason, drivers=(*drivers, SCALE)))
 
-    cut = _change(low, high)
-    lo, hi = _months_range(("2023-09", "2023-10"), "2023-12")
-    checks.append(Check(
-        "hk_2023_duty_cut_share_turnover_change", float(cut.mean()),
-        f"HKEX securities turnover Dec 2023 against Sep and Oct: {lo:.1%} to {hi:.1%}", lo, hi,
-        "0.13% -> 0.1% per side (17 Nov 2023, so December is the first whole month after); a bound, not an "
-        "identification", *interval(float(cut.mean()), cut), kind=OUT_OF_SAMPLE, reason=reason, drivers=drivers))
+    checks.append(_turnover_check(
+        "hk_2023_duty_cut_share_turnover_change", _change(low, high), ("2023-09", "2023-10"), "2023-12",
+        "0.13% -> 0.1% per side (17 Nov 2023, so December is the first whole month after)", drivers, reason))
 
     etf_duty = (_per_seed(hk.etf_free, "stamp_duty_hkd_per_year") - _per_seed(hk.etf_dutiable, "stamp_duty_hkd_per_year"))
     scale_2014 = _bn("hkex_etf_adt", "2014") / _bn("hkex_etf_adt", "2025")
