@@ -9,6 +9,7 @@ import pytest
 
 from sim.scenario import Scenario, ScenarioError, load_scenario, render_reference, resolve_scenario_dict
 from sim.scenario.schema import MAX_VENUES
+from tests.conftest import SCENARIOS
 
 MINI = """\
 name: mini
@@ -499,3 +500,12 @@ def test_a_venue_whose_trades_can_never_settle_is_refused(mini: Path) -> None:
 )
 def test_a_venue_that_fails_often_but_can_settle_loads(mini: Path, change: str) -> None:
     load_scenario(mini, (*_NEVER_SETTLES, change))
+
+
+def test_a_value_out_of_range_in_a_new_entry_without_required_keys_names_the_key_not_a_typo():
+    """A new listing (whose keys all have defaults) with one value out of range once read as a misspelt name."""
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(SCENARIOS / "baseline.yaml",
+                      ["venues.exchange.listings.green_bond.market_maker.inventory_limit_units=20000000000"])
+    message = str(caught.value)
+    assert "inventory_limit_units" in message and "10000000000" in message and "did you mean" not in message

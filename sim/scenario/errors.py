@@ -172,8 +172,8 @@ def _typo_report(entry_model: type[BaseModel], data: Any, entry_path: Loc) -> tu
     """Report `entry_path` as a misspelt name if it lacks every required key and has a close sibling."""
     name, entry = str(entry_path[-1]), _value_at(data, entry_path)
     required = [key for key, field in entry_model.model_fields.items() if field.is_required()]
-    if not isinstance(entry, Mapping) or any(key in entry for key in required):
-        return None
+    if not required or not isinstance(entry, Mapping) or any(key in entry for key in required):
+        return None  # an entry with no required keys (a listing) cannot be told from a typo by what it lacks
     siblings = [str(key) for key in _value_at(data, entry_path[:-1]) or {} if str(key) != name]
     close = difflib.get_close_matches(name, siblings, n=1)
     if not close:
