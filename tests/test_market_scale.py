@@ -175,3 +175,14 @@ def test_every_fiscal_and_turnover_total_comes_as_a_year_of_it_too():
                  "stamp_duty_hkd_stock_conventional", "grants_paid_hkd"):
         assert kpis[f"{name}_per_year"] == pytest.approx(kpis[name] * 50), name
     assert "investor_cost_bps_per_year" not in kpis and "trades_per_year" not in kpis  # rates and counts have none
+
+
+def test_the_policy_overlays_at_2025_scale_name_their_comparators_and_counterfactuals():
+    folder = SCENARIOS / "scale"
+    waiver = load_scenario(folder / "hk_2025_stamp_duty_waiver.yaml")
+    duty = load_scenario(folder / "hk_2025_tokenized_etf_duty.yaml")
+    rise = load_scenario(folder / "hk_2025_stock_duty_2021.yaml")
+    assert waiver.measured_against == "hk_2025_tokenized_etf_duty.yaml" and waiver.counterfactual is None
+    assert duty.counterfactual and duty.policy.stamp_duty.tokenized_etf.rate_per_side == 0.001
+    assert rise.measured_against == "hk_2025.yaml" and rise.policy.stamp_duty.conventional_stock.rate_per_side == 0.0013
+    assert {s.sample.weight for s in (waiver, duty, rise)} == {100}  # at the market's scale, as hk_2025
