@@ -54,6 +54,7 @@ class Kpi:
     meaning: str
     compute: Callable[[RunTables], float]
     is_total: bool | None = None  # None: by the unit (TOTAL_UNITS); False for a mean per listing or issue in such a unit
+    scales: tuple[str, float] | None = None  # (an earlier KPI, a factor): this one is that one's value times it
 
     @property
     def total(self) -> bool:
@@ -307,7 +308,8 @@ def _per_year(kpis: list[Kpi], horizon_days: int) -> list[Kpi]:
     annual rates, whatever the calendar's count)."""
     factor = TRADING_DAYS_PER_YEAR / horizon_days
     return [Kpi(f"{kpi.name}_per_year", "HKD a year", f"{kpi.meaning}; a year of it (times {TRADING_DAYS_PER_YEAR} "
-                f"business days over the {horizon_days} simulated)", lambda r, k=kpi: k.compute(r) * factor)
+                f"business days over the {horizon_days} simulated)", lambda r, k=kpi: k.compute(r) * factor,
+                scales=(kpi.name, factor))
             for kpi in kpis if yearly(kpi.name) and kpi.unit == "HKD"]
 
 
@@ -409,11 +411,14 @@ def compute_kpis(tables: RunTables) -> dict[str, float]:
     weight; rates, shares, spreads and depth are the sample's; the settlement KPIs set on net
     positions are NaN (a sample cannot give them: `NET_POSITION_KPIS`)."""
     weight = tables.scenario.sample.weight
-    kpis = {kpi.name: kpi.compute(tables) for kpi in declared_kpis(tables.scenario)}
+    declared = declared_kpis(tables.scenario)
+    kpis: dict[str, float] = {}
+    for kpi in declared:  # a KPI that scales an earlier one takes its value rather than computing it again
+        kpis[kpi.name] = kpi.compute(tables) if kpi.scales is None else kpis[kpi.scales[0]] * kpi.scales[1]
     settlement = settlement_kpis(tables.settlement)
     if weight == 1:
         return kpis | settlement
-    totals = {kpi.name for kpi in declared_kpis(tables.scenario) if kpi.total}
+    totals = {kpi.name for kpi in declared if kpi.total}
     totals |= {name for name in settlement if settlement_scaling(name) == "total"}
     unknowable = {name for name in settlement if settlement_scaling(name) == "net"}
     return {name: math.nan if name in unknowable else value * weight if name in totals else value

@@ -185,12 +185,19 @@ def sweep(
     specs = target.typed(parse_params(params, ranges_only=design == "lhs"))
     base_seed = target.seed if seed is None else seed
     assignments = grid(specs) if design == "grid" else latin_hypercube(specs, samples, base_seed)
-    experiment = Experiment(
-        name or f"sweep-{target.name}", "sweep", points(target, assignments), target.evaluate, base_seed, reps,
+    experiment = _sweep_experiment(name or f"sweep-{target.name}", target, specs, assignments, base_seed, reps,
+                                   design, samples)
+    return _finish(experiment, execution, until_ci)
+
+
+def _sweep_experiment(name: str, target: Target, specs: list, assignments, base_seed: int, reps: int, design: str,
+                      samples: int | None) -> Experiment:
+    """A sweep of `target` over the points of `assignments` (design `design`, with `samples` points if lhs)."""
+    return Experiment(
+        name, "sweep", points(target, assignments), target.evaluate, base_seed, reps,
         {"target": target.describe(), "params": [p.text for p in specs], "design": design, "samples": samples},
         target.kpi_names(),
     )
-    return _finish(experiment, execution, until_ci)
 
 
 def check_sample(
@@ -207,12 +214,8 @@ def check_sample(
     grid_text = ",".join(str(w) for w in [1, *sorted({int(w) for w in weights})])
     target = _target(model, [*overrides, f"horizon_days={horizon_days}"])
     specs = target.typed(parse_params([f"sample.weight={grid_text}"]))
-    experiment = Experiment(
-        name or f"sample-check-{target.name}", "sweep", points(target, grid(specs)), target.evaluate,
-        target.seed if seed is None else seed, reps,
-        {"target": target.describe(), "params": [p.text for p in specs], "design": "grid", "samples": None},
-        target.kpi_names(),
-    )
+    experiment = _sweep_experiment(name or f"sample-check-{target.name}", target, specs, grid(specs),
+                                   target.seed if seed is None else seed, reps, "grid", None)
 
     def analyse(conducted: Conducted) -> dict[str, pd.DataFrame]:
         kpis = kpi_columns(conducted.runs, experiment.points)

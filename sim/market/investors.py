@@ -273,8 +273,8 @@ class InvestorGroup:
         """Decide whether and where the need trades, then send the order; True if anything filled.
 
         A need for an exposure weighs every open listing of every wrapper, each at its own fair
-        value, with its own quantity for the need's HK$ size and its tracking cost, in the one
-        logit. (Inline, not a method per line: this runs once per need.)"""
+        value, with its own quantity for the need's HK$ size and its tracking cost, and picks by
+        the nested logit of `_choose`. (Inline, not a method per line: this runs once per need.)"""
         t, day, k, line_draw, local_account, open_bits, side, size_draw, gain, choice_draw = need
         params = self.params
         interest = self.interests[k]
