@@ -32,6 +32,7 @@ from sim.experiment.executors import WorkerLost, start_worker, worker_start_cont
 from sim.invariant_replay import locate
 from sim.invariants import InvariantError
 from sim.market.ledger import AccountingError
+from sim.ranges.commands import add_parser as add_ranges_parser
 from sim.outputs import (
     PLACE_ERRORS, TRADE_FORMATS, TRADE_ROWS, TRADE_SAMPLE_EVERY, OutputError, TradeOutput, output_folder, run_status,
     terminate_as_interrupt, write_run,
@@ -234,6 +235,7 @@ def parser() -> argparse.ArgumentParser:
     add_report_parsers(commands)
     add_validate_parser(commands)
     add_calibrate_parser(commands)
+    add_ranges_parser(commands, add_overrides)
     return main_parser
 
 

@@ -80,7 +80,7 @@ def _finish(experiment: Experiment, execution: dict[str, Any], until_ci: str | U
     )
 
 
-def _scenarios(files: Sequence[PathLike], overrides: Sequence[str]) -> list[ScenarioTarget]:
+def scenario_targets(files: Sequence[PathLike], overrides: Sequence[str]) -> list[ScenarioTarget]:
     targets = [ScenarioTarget(path, overrides) for path in files]
     names = [t.name for t in targets]
     for target in targets:
@@ -103,7 +103,7 @@ def run(
 ) -> ExperimentResult:
     """`reps` replications of each scenario, with the same seeds for all (from `seed`, default
     the first scenario's own); `until_ci` ("KPI=REL") adds replications until precise enough."""
-    targets = _scenarios(scenarios, overrides)
+    targets = scenario_targets(scenarios, overrides)
     experiment = Experiment(
         name or "reps-" + "+".join(t.name for t in targets), "run", [t.point({}) for t in targets],
         targets[0].evaluate, targets[0].seed if seed is None else seed, reps,
@@ -125,7 +125,7 @@ def compare(
     followed: it is the reference of the experiment."""
     if not policies:
         raise ScenarioError("compare", "", "name at least one policy scenario to compare with the baseline")
-    named = _scenarios([baseline, *policies], overrides)
+    named = scenario_targets([baseline, *policies], overrides)
     base = named[0]
     targets, comparators = with_comparators(named, overrides)
     experiment = Experiment(

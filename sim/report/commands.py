@@ -28,6 +28,8 @@ from typing import Any
 from sim.experiment import api
 from sim.experiment.commands import INTERRUPTED, add_execution_options, conduct, execution_options, print_comparison
 from sim.outputs import output_folder, terminate_as_interrupt
+from sim.ranges.assumption_sets import CENTRAL
+from sim.ranges.commands import command_ranges, ranges_name
 from sim.report.document import build_report
 from sim.scenario import ScenarioError
 from sim.scenario_files import scenario_files
@@ -47,6 +49,12 @@ def add_parsers(subparsers: Any) -> None:
                         help="output folder (default: outputs; for an experiment folder, the folder itself)")
     report.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a scenario key in every scenario, e.g. horizon_days=20 (repeatable)")
+    report.add_argument("--assumptions", metavar="FILE",
+                        help="an assumption file (docs/ranges.md): run the comparison under each of its sets, each "
+                        "refitted to the same published figures, and show each headline's range over them")
+    report.add_argument("--horizon-days", type=int, default=None, metavar="DAYS",
+                        help="with --assumptions: horizon of the policy runs (default: the scenarios'); the refits keep "
+                        "their spec's")
     add_execution_options(report, reps=REPORT_REPS, until_ci=False)
     report.set_defaults(handler=command_report)
 
@@ -81,13 +89,18 @@ def command_report(args: argparse.Namespace) -> int:
     experiment folder, rebuild its report without running anything."""
     folder = experiment_folder(args.files)
     if folder is not None:
-        if args.set or args.baseline or args.seed is not None:
-            raise ScenarioError(str(folder), "", "--set, --baseline and --seed apply to scenario files, not to a "
-                                "finished experiment's folder")
+        if args.set or args.baseline or args.seed is not None or args.assumptions or args.horizon_days is not None:
+            raise ScenarioError(str(folder), "", "--set, --baseline, --seed, --assumptions and --horizon-days apply to "
+                                "scenario files, not to a finished experiment's folder")
         return write_report(folder, output_folder(args.out or str(folder)))
     args.out = args.out or "outputs"
     output_folder(args.out)
     baseline, policies = split_baseline(scenario_files(args.files), args.baseline)
+    if args.assumptions is not None:
+        return report_with_ranges(args, baseline, policies)
+    if args.horizon_days is not None:
+        raise ScenarioError("--horizon-days", "", "goes with --assumptions; without it, use --set horizon_days=N",
+                            args.horizon_days)
     status = 0
 
     def report(result: api.ExperimentResult) -> None:
@@ -96,6 +109,17 @@ def command_report(args: argparse.Namespace) -> int:
         status = write_report(result.folder, Path(args.out))
 
     return conduct(lambda: api.compare(baseline, policies, reps=args.reps, **execution_options(args)), report) or status
+
+
+def report_with_ranges(args: argparse.Namespace, baseline: Path, policies: list[Path]) -> int:
+    """`tokensim ranges` under the assumption file, then the report of its central comparison,
+    showing each headline's range over the sets, into --out."""
+    args.baseline, args.policies = str(baseline), [str(p) for p in policies]
+    status = command_ranges(args)
+    if status != 0:
+        return status
+    folder = Path(args.out) / (args.name or ranges_name(baseline)) / CENTRAL
+    return write_report(folder, Path(args.out))
 
 
 def write_report(folder: Path, out: Path) -> int:

@@ -30,6 +30,7 @@ from sim.market.values import TRADING_DAYS_PER_YEAR
 from sim.outputs import PARTIAL_PREFIX, OutputError, folder_lock, remove_abandoned
 from sim.report.inputs import ReportInputs, load_inputs
 from sim.report.break_even import break_evens
+from sim.report.ranges_text import RANGE_HEADER, range_notes, range_rows, range_sentence
 from sim.report.sections import Section, report_sections
 from sim.report.text import Headline, amount, break_even_text, change, delta, headlines_present, policy_summary
 
@@ -73,6 +74,8 @@ class Content:
     differences: list[tuple[str, list[str]]]
     table_notes: list[str] = field(default_factory=list)  # under the headline table: what is a counterfactual
     pdf_table: list[tuple[str, ...]] = field(default_factory=list)  # the table with short names (`starred`)
+    ranges_table: list[tuple[str, ...]] = field(default_factory=list)  # each headline's range over assumption sets
+    ranges_notes: list[str] = field(default_factory=list)  # what the sets are; or that the intervals are seed noise only
 
 
 def horizon_phrase(inputs: ReportInputs) -> str:
@@ -158,7 +161,8 @@ def summaries(inputs: ReportInputs) -> list[str]:
         policy_summary(inputs.described(p), inputs.comparison[inputs.comparison["policy"] == p], headlines,
                        grants.get(p), horizon, inputs.described(inputs.comparator(p)), inputs.label(inputs.comparator(p)),
                        years_simulated(inputs)),
-        break_even_text(cases[p]) if p in cases else ""))) for p in inputs.policies]
+        break_even_text(cases[p]) if p in cases else "",
+        range_sentence(inputs, p, headlines)))) for p in inputs.policies]
 
 
 def content(inputs: ReportInputs) -> Content:
@@ -198,6 +202,7 @@ def content(inputs: ReportInputs) -> Content:
         table_notes=[f"{name} is a counterfactual (it departs on purpose from Hong Kong law or practice): {text}."
                      for name, text in inputs.counterfactuals.items()],
         pdf_table=headline_table(inputs, headlines, lambda name: starred(inputs, name)),
+        ranges_table=range_rows(inputs, headlines), ranges_notes=range_notes(inputs),
     )
 
 
@@ -227,6 +232,7 @@ def render_html(report: Content) -> str:
         f'<h2>Headline table</h2>\n<div class="table-wrap"><table id="headline">\n<thead><tr>{header}</tr></thead>\n'
         f"<tbody>\n{body}\n</tbody>\n</table></div>",
         *(f'<p class="note counterfactual">{e(note)}</p>' for note in report.table_notes),
+        _html_ranges(report),
         sections,
         "<h2>Scenario differences from each policy's comparator</h2>\n<dl>" + "".join(
             f"<dt>{e(policy)}</dt><dd><ul>" + "".join(f"<li>{e(c)}</li>" for c in changes) + "</ul></dd>"
@@ -235,6 +241,20 @@ def render_html(report: Content) -> str:
         "<h3>Scenarios</h3>\n<dl>" + "".join(f"<dt>{e(n)}</dt><dd>{e(d)}</dd>" for n, d in report.scenarios) + "</dl>",
         "</body>\n</html>\n",
     ])
+
+
+def _html_ranges(report: Content) -> str:
+    """The section "What would change this answer": the ranges table (when there are ranges) and its notes."""
+    e = html.escape
+    parts = ["<h2>What would change this answer</h2>"]
+    if report.ranges_table:
+        header = "".join(f"<th>{e(cell)}</th>" for cell in RANGE_HEADER)
+        body = "\n".join("<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>"
+                         for row in report.ranges_table)
+        parts.append(f'<div class="table-wrap"><table id="ranges">\n<thead><tr>{header}</tr></thead>\n'
+                     f"<tbody>\n{body}\n</tbody>\n</table></div>")
+    parts += [f'<p class="note">{e(note)}</p>' for note in report.ranges_notes]
+    return "\n".join(parts)
 
 
 def _html_section(section: Section) -> str:
@@ -269,6 +289,12 @@ def _tail_lines(report: Content) -> list[str]:
     """The prose after the headline table: the sections' notes and the scenario differences."""
     lines = [""]
     for note in report.table_notes:
+        lines += [*_wrapped(note), ""]
+    lines += ["What would change this answer", ""]
+    for policy, kpi, central, span, low, high, verdict in report.ranges_table:
+        lines += [*_wrapped(f"{policy}, {kpi}: {central}; over the assumption sets {span} (lowest under {low}, "
+                            f"highest under {high}): {verdict}."), ""]
+    for note in report.ranges_notes:
         lines += [*_wrapped(note), ""]
     for section in report.sections:
         for text in (section.intro, *section.notes):

@@ -13,6 +13,8 @@ Each policy is measured against its comparator (the manifest's `compared_with`, 
 (the manifest's `counterfactual`); `label`, `described` and `against` are the words every table,
 figure and sentence of the report uses for them. A folder written before comparators existed
 reads as every policy against the baseline (its `baseline_mean` column is the comparator mean).
+The central comparison of a `tokensim ranges` experiment also holds `ranges.csv` and
+`assumption_sets.csv`: the report then shows each headline's range over the assumption sets.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import pandas as pd
 
 from sim.experiment.store import RunStore
 from sim.experiment.targets import ScenarioTarget
+from sim.ranges.tables import read_assumption_sets, read_ranges
 from sim.experiment.tasks import task_key
 from sim.scenario import ScenarioError
 
@@ -62,6 +65,8 @@ class ReportInputs:
     scenario_hashes: dict[str, str] = field(default_factory=dict)
     comparators: dict[str, str] = field(default_factory=dict)  # policy -> the scenario it is measured against
     counterfactuals: dict[str, str] = field(default_factory=dict)  # scenario -> how it departs from law or practice
+    ranges: pd.DataFrame | None = None  # ranges.csv: each effect's range over assumption sets (`tokensim ranges`)
+    assumption_sets: pd.DataFrame | None = None  # assumption_sets.csv: each set's name, words and refit
 
     def comparator(self, policy: str) -> str:
         """The scenario `policy` is measured against (the baseline unless it named another)."""
@@ -156,6 +161,8 @@ def load_inputs(folder: str | Path) -> ReportInputs:
         scenario_hashes={e["scenario"]: e.get("scenario_hash", "") for e in entries},
         comparators={e["scenario"]: e.get("compared_with") or baseline for e in entries if e["scenario"] != baseline},
         counterfactuals=counterfactuals,
+        ranges=read_ranges(folder),
+        assumption_sets=read_assumption_sets(folder),
     )
 
 

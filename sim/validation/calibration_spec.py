@@ -149,7 +149,7 @@ def load_spec(path: str | os.PathLike[str], extra_overrides: tuple[str, ...] = (
     line's) win over the file's. A ScenarioError naming the spec, key and value otherwise."""
     path = Path(path)
     source = str(path)
-    data = _read_spec(path)
+    data = read_yaml_mapping(path)
     try:
         written = SpecFile.model_validate(data)
     except ValidationError as error:
@@ -168,13 +168,14 @@ def load_spec(path: str | os.PathLike[str], extra_overrides: tuple[str, ...] = (
                            written.seed, written.max_evaluations, written.tolerance, written.good_enough, parameters, targets)
 
 
-def _read_spec(path: Path) -> Any:
-    """The YAML mapping in `path`, read strictly (no duplicate keys, plain tags) and bounded in size."""
+def read_yaml_mapping(path: Path, what: str = "calibration spec", keys: str = "scenario, parameters, targets, ...") -> Any:
+    """The YAML mapping in `path`, read strictly (no duplicate keys, plain tags) and bounded in
+    size; `what` names the kind of file and `keys` the keys it expects, in the errors."""
     source = str(path)
     if not path.is_file():
-        raise ScenarioError(source, "", "calibration spec not found (or not a file)")
+        raise ScenarioError(source, "", f"{what} not found (or not a file)")
     if path.stat().st_size > MAX_SPEC_BYTES:
-        raise ScenarioError(source, "", f"a calibration spec may have at most {MAX_SPEC_BYTES:,} bytes")
+        raise ScenarioError(source, "", f"a {what} may have at most {MAX_SPEC_BYTES:,} bytes")
     try:
         data = load_strict(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
@@ -184,7 +185,7 @@ def _read_spec(path: Path) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         raise ScenarioError(source, "", where + (getattr(error, "problem", None) or "not valid YAML")) from None
     if not isinstance(data, dict):
-        raise ScenarioError(source, "", "expected a mapping of keys (scenario, parameters, targets, ...)")
+        raise ScenarioError(source, "", f"expected a mapping of keys ({keys})")
     return data
 
 
