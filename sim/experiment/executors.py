@@ -175,7 +175,11 @@ class ProcessPool(AbstractContextManager):
         for task in running.values():
             retries[task.key] = retries.get(task.key, 0) + 1
         failing = [task for task in running.values() if retries[task.key] > WORKER_RETRIES]
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        # Wait for the broken pool's manager thread: left running after shutdown(wait=False) with a
+        # worker that died abnormally, it can still touch the pool's closed pipes and print an
+        # OSError (Bad file descriptor) traceback at exit (CPython gh-132969). A broken pool has
+        # already terminated its workers, so the wait is short.
+        self.pool.shutdown(wait=True, cancel_futures=True)
         if failing:
             seeds = ", ".join(str(task.seed) for task in failing)
             raise WorkerLost(
