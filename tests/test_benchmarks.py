@@ -101,3 +101,13 @@ def test_the_harness_runs_end_to_end_at_a_tiny_size_without_writing_results():
                  "scaling by population", "bytes per recorded trade", "replications (medians"):
         assert line in done.stdout
     assert (results.read_bytes() if results.exists() else None) == before
+
+
+def test_the_market_scale_benchmarks_run_at_tiny_size(capsys):
+    spec = importlib.util.spec_from_file_location("market_scale", ROOT / "benchmarks" / "market_scale.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--size", "tiny", "--only", "report", "--only", "dask"]) == 0
+    printed = capsys.readouterr().out
+    assert "market-scale report: hk_2025 and 2 policies" in printed and "(exit status 0)" in printed
+    assert "Dask: 2 replications of 1 days of hk_2025" in printed
