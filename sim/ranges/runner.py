@@ -100,7 +100,9 @@ def run_ranges(sets: AssumptionSets, baseline: Path, policies: Sequence[Path], *
         fit = None
         if sets.calibration is not None:
             spec = set_spec(sets, assumptions, overrides, start)
-            fit = fit_targets(spec, seed)
+            fit = fit_targets(spec, seed, lambda k, evaluation: say(
+                f"  refit evaluation {k}: {', '.join(f'{v:.6g}' for v in evaluation.values)} -> objective "
+                f"{evaluation.objective:.4g}"))
             say(fit_report(fit))
             if assumptions.name == sets.sets[0].name:
                 start = fit.fitted_values()
