@@ -38,12 +38,33 @@ def report(tmp_path_factory) -> Path:
     return out
 
 
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "outputs" / "screenshots"
+
+
+def missing(why: str) -> None:
+    """Skip, saying why; under CI (CI=true) fail instead: the browser tests must run there."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run the browser tests: {why}")
+    pytest.skip(why)
+
+
+def save_screenshot(browser, name: str) -> Path:
+    """The browser's view as outputs/screenshots/NAME.png (kept for a person to look at)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    path.write_bytes(browser.get_screenshot_as_png())
+    return path
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
-        pytest.skip(f"no headless browser here: {CHROMIUM} or {CHROMEDRIVER} is missing "
-                    "(apt-get install chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+        missing(f"no headless browser here: {CHROMIUM} or {CHROMEDRIVER} is missing "
+                "(apt-get install chromium chromium-driver)")
+    try:
+        from selenium import webdriver
+    except ImportError:
+        missing("selenium is not installed (pip install -e '.[test]')")
     from selenium.webdriver.chrome.service import Service
 
     os.environ.setdefault("SE_OFFLINE", "true")  # selenium manager, if ever consulted, stays off the network
@@ -84,6 +105,29 @@ def test_report_loads_cleanly_with_every_image_summary_and_table(browser, report
     assert pixels.shape[0] > 100 and float(np.var(pixels)) > 1e-3, "the screenshot is blank"
 
 
+@pytest.mark.parametrize("width, height, name", [(1280, 900, "desktop"), (390, 844, "phone")])
+def test_the_first_screen_answers_before_any_scrolling(browser, report, width, height, name):
+    """The verdicts start on the first screen, the matrix follows them with one marked cell per
+    policy and KPI, and the screenshot of that screen is saved."""
+    from selenium.webdriver.common.by import By
+
+    _open(browser, report, width, height)
+    verdicts = browser.find_elements(By.CSS_SELECTOR, "ul.verdicts li")
+    assert [v.text.split(",")[0] for v in verdicts] == ["tokenized_etf_duty (counterfactual)", "stamp_duty_waiver"]
+    assert verdicts[0].location["y"] < height and "the public purse" in verdicts[1].text
+    heading = browser.find_element(By.TAG_NAME, "h2")
+    assert heading.text == "At a glance" and "Scale: the baseline turns over" in browser.find_element(By.CLASS_NAME, "scale").text
+    rows = browser.find_elements(By.CSS_SELECTOR, "table#matrix tbody tr")
+    marks = {cell.get_attribute("class") for row in rows for cell in row.find_elements(By.TAG_NAME, "td")[1:]}
+    assert len(rows) >= 4 and marks <= {"up", "down", "unclear", "none"} and marks & {"up", "down"}
+    if width <= 400:
+        assert browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth") <= 1
+    shot = save_screenshot(browser, f"report_first_screen_{name}")
+    from matplotlib.image import imread
+
+    assert float(np.var(imread(shot)[..., :3])) > 1e-3, "the screenshot is blank"
+
+
 def test_report_fits_a_phone_screen(browser, report):
     _open(browser, report, 390, 844)
     overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
@@ -100,9 +144,12 @@ def test_pdf_pages_and_extractable_text(report):
     pdf = pypdf.PdfReader(report / "report.pdf")
     text = [" ".join(page.extract_text().split()) for page in pdf.pages]
     pages = len(pdf.pages) - figures  # text pages (summary, table, notes, differences), then one page per figure
-    assert 1 <= pages <= 3 and not any("Headline table" in t for t in text[pages:])
-    first = text[0]
+    assert 1 <= pages <= 4 and not any("Appendix: every headline KPI" in t for t in text[pages:])
+    first, prose = text[0], " ".join(text[:pages])
     assert ("Policy report: tokenized_etf_duty (counterfactual) against baseline, stamp_duty_waiver against "
             "tokenized_etf_duty (counterfactual)") in first
-    assert "stamp duty forgone" in first and "Headline table" in first
+    # the first screen answers: the market's scale, a verdict per policy with its fiscal line a year
+    assert first.index("At a glance") < first.index("Scale: the baseline turns over") < first.index("Summary")
+    assert "stamp_duty_waiver, against tokenized_etf_duty (counterfactual):" in first and "the public purse" in first
+    assert "stamp duty forgone" in prose and "Appendix: every headline KPI" in prose
     assert "tokenized_etf_duty is a counterfactual (it departs on purpose" in " ".join(text[:pages])

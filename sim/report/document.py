@@ -30,6 +30,7 @@ from sim.market.values import TRADING_DAYS_PER_YEAR
 from sim.outputs import PARTIAL_PREFIX, OutputError, folder_lock, remove_abandoned
 from sim.report.inputs import ReportInputs, load_inputs
 from sim.report.break_even import break_evens
+from sim.report.at_a_glance import Cell, market_size_line, matrix, verdicts
 from sim.report.ranges_text import RANGE_HEADER, range_notes, range_rows, range_sentence
 from sim.report.sections import Section, report_sections
 from sim.report.text import Headline, amount, break_even_text, change, delta, headlines_present, policy_summary
@@ -56,6 +57,10 @@ figcaption { color: #555; font-size: 0.85rem; }
 .note { color: #555; font-style: italic; }
 h1, p, dd, li { overflow-wrap: anywhere; }
 .table-wrap { overflow-x: auto; }
+.scale { background: #f3f3f3; padding: 0.4rem 0.6rem; }
+ul.verdicts li { margin-bottom: 0.4rem; }
+#matrix td.up { background: #dbe9f6; } #matrix td.down { background: #fbe3cf; } #matrix td.unclear { color: #777; }
+#matrix th:not(:first-child), #matrix td:not(:first-child) { text-align: right; }
 @media print { figure { break-inside: avoid; } }
 """
 
@@ -76,6 +81,10 @@ class Content:
     pdf_table: list[tuple[str, ...]] = field(default_factory=list)  # the table with short names (`starred`)
     ranges_table: list[tuple[str, ...]] = field(default_factory=list)  # each headline's range over assumption sets
     ranges_notes: list[str] = field(default_factory=list)  # what the sets are; or that the intervals are seed noise only
+    scale: str = ""  # the simulated market's size against Hong Kong's
+    verdicts: list[str] = field(default_factory=list)  # one line per policy: its decisive numbers
+    matrix_header: list[str] = field(default_factory=list)  # the matrix's columns: the policies
+    matrix_rows: list[tuple[str, list[Cell]]] = field(default_factory=list)  # per KPI: label and a cell per policy
 
 
 def horizon_phrase(inputs: ReportInputs) -> str:
@@ -139,8 +148,18 @@ def scenario_differences(inputs: ReportInputs) -> list[tuple[str, list[str]]]:
     return differences
 
 
+MATRIX_SYMBOLS = {"up": "\u25b2", "down": "\u25bc", "unclear": "\u25cb", "none": ""}
+MATRIX_LEGEND = ("\u25b2 a clear rise, \u25bc a clear fall (the 95% seed interval excludes zero), \u25cb no clear effect; "
+                 "each cell is the policy minus its comparator, totals a year. Colour shows only direction and "
+                 "clarity, not whether the change is good.")
+MANY_POLICIES = 2  # above this many, the title counts the policies instead of listing them
+
+
 def report_title(inputs: ReportInputs) -> str:
-    """"Policy report: waiver against duty (counterfactual), duty (counterfactual) against baseline"."""
+    """"Policy report: waiver against duty (counterfactual), duty (counterfactual) against baseline";
+    with many policies, their count (the first screen lists them with their verdicts)."""
+    if len(inputs.policies) > MANY_POLICIES:
+        return f"Policy report: {len(inputs.policies)} policies, each against its comparator"
     return "Policy report: " + ", ".join(f"{inputs.label(p)} against {inputs.label(inputs.comparator(p))}"
                                           for p in inputs.policies)
 
@@ -203,6 +222,8 @@ def content(inputs: ReportInputs) -> Content:
                      for name, text in inputs.counterfactuals.items()],
         pdf_table=headline_table(inputs, headlines, lambda name: starred(inputs, name)),
         ranges_table=range_rows(inputs, headlines), ranges_notes=range_notes(inputs),
+        scale=market_size_line(inputs), verdicts=verdicts(inputs, headlines),
+        matrix_header=matrix(inputs)[0], matrix_rows=matrix(inputs)[1],
     )
 
 
@@ -227,20 +248,41 @@ def render_html(report: Content) -> str:
     return "\n".join([
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(report.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>",
-        f"<h1>{e(report.title)}</h1>\n<p class=\"provenance\">{e(report.provenance)}</p>",
-        "<h2>Summary</h2>", *(f'<p class="summary">{e(s)}</p>' for s in report.summaries),
-        f'<h2>Headline table</h2>\n<div class="table-wrap"><table id="headline">\n<thead><tr>{header}</tr></thead>\n'
-        f"<tbody>\n{body}\n</tbody>\n</table></div>",
-        *(f'<p class="note counterfactual">{e(note)}</p>' for note in report.table_notes),
+        f"<h1>{e(report.title)}</h1>",
+        _html_at_a_glance(report),
         _html_ranges(report),
+        "<h2>Summary</h2>", *(f'<p class="summary">{e(s)}</p>' for s in report.summaries),
         sections,
+        f'<h2>Appendix: every headline KPI</h2>\n<div class="table-wrap"><table id="headline">\n<thead><tr>{header}</tr>'
+        f"</thead>\n<tbody>\n{body}\n</tbody>\n</table></div>",
+        *(f'<p class="note counterfactual">{e(note)}</p>' for note in report.table_notes),
         "<h2>Scenario differences from each policy's comparator</h2>\n<dl>" + "".join(
             f"<dt>{e(policy)}</dt><dd><ul>" + "".join(f"<li>{e(c)}</li>" for c in changes) + "</ul></dd>"
             for policy, changes in report.differences) + "</dl>",
         "<h2>Assumptions</h2>\n<ul>" + "".join(f"<li>{e(a)}</li>" for a in report.assumptions) + "</ul>",
         "<h3>Scenarios</h3>\n<dl>" + "".join(f"<dt>{e(n)}</dt><dd>{e(d)}</dd>" for n, d in report.scenarios) + "</dl>",
+        f'<p class="provenance">{e(report.provenance)}</p>',
         "</body>\n</html>\n",
     ])
+
+
+def _html_at_a_glance(report: Content) -> str:
+    """The first screen: the market's scale, one verdict per policy, and the matrix of effects."""
+    e = html.escape
+    parts = ["<h2>At a glance</h2>"]
+    if report.scale:
+        parts.append(f'<p class="scale">{e(report.scale)}</p>')
+    parts.append('<ul class="verdicts">' + "".join(f"<li>{e(v)}</li>" for v in report.verdicts) + "</ul>")
+    if report.matrix_rows:
+        head = "<th>KPI</th>" + "".join(f"<th>{e(name)}</th>" for name in report.matrix_header)
+        body = "\n".join(
+            f"<tr><td>{e(label)}</td>" + "".join(
+                f'<td class="{cell.mark}">{e(cell.text)} {MATRIX_SYMBOLS[cell.mark]}</td>' for cell in cells) + "</tr>"
+            for label, cells in report.matrix_rows)
+        parts.append(f'<div class="table-wrap"><table id="matrix">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n'
+                     f"</tbody>\n</table></div>")
+        parts.append(f'<p class="note legend">{e(MATRIX_LEGEND)}</p>')
+    return "\n".join(parts)
 
 
 def _html_ranges(report: Content) -> str:
@@ -278,11 +320,23 @@ def _wrapped(text: str, width: int = 110) -> list[str]:
 
 
 def _lead_lines(report: Content) -> list[str]:
-    """The prose before the headline table: provenance and summaries."""
-    lines = [*_wrapped(report.provenance), ""]
+    """The prose before the headline table: the first screen (scale, verdicts, the matrix as
+    lines), the summaries, then the provenance."""
+    lines = ["At a glance", ""]
+    if report.scale:
+        lines += [*_wrapped(report.scale), ""]
+    for verdict in report.verdicts:
+        lines += [*_wrapped(f"- {verdict}"), ""]
+    for label, cells in report.matrix_rows:
+        lines += _wrapped(f"{label}: " + "; ".join(
+            f"{name} {cell.text or 'n/a'} {MATRIX_SYMBOLS[cell.mark]}".rstrip()
+            for name, cell in zip(report.matrix_header, cells)))
+    if report.matrix_rows:
+        lines += ["", *_wrapped(MATRIX_LEGEND), ""]
+    lines += ["Summary", ""]
     for summary in report.summaries:
         lines += [*_wrapped(summary), ""]
-    return lines
+    return [*lines, *_wrapped(report.provenance), ""]
 
 
 def _tail_lines(report: Content) -> list[str]:
@@ -318,7 +372,7 @@ def _text_pages(report: Content) -> list:
     title = textwrap.wrap(report.title, TITLE_CHARACTERS)
     flow = [*(("title", line, 2.5 if i == len(title) - 1 else 1.6) for i, line in enumerate(title)),
             *(("text", line, 1.0) for line in _lead_lines(report)),
-            ("heading", "Headline table", 1.5), ("header", TABLE_HEADER, 1.0),
+            ("heading", "Appendix: every headline KPI", 1.5), ("header", TABLE_HEADER, 1.0),
             *(("row", row, 1.0) for row in report.pdf_table),
             *(("text", line, 1.0) for line in _starred_note(report)),
             *(("text", line, 1.0) for line in _tail_lines(report))]
@@ -342,7 +396,7 @@ def _text_pages(report: Content) -> list:
             pages.append(plt.figure(figsize=PAGE))
             y = TOP
             if kind == "row":
-                for repeated, size in ((("heading", "Headline table (continued)")), 1.5), (("header", TABLE_HEADER), 1.0):
+                for repeated, size in ((("heading", "Appendix: every headline KPI (continued)")), 1.5), (("header", TABLE_HEADER), 1.0):
                     draw(*repeated, pages[-1])
                     y -= size * LINE
         draw(kind, content, pages[-1])
