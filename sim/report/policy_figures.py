@@ -12,6 +12,7 @@ intervals: of a scenario's mean (summary.csv) or of a paired difference (compari
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 
@@ -35,7 +36,7 @@ def source_text(inputs: ReportInputs) -> str:
 
 
 def _colours(inputs: ReportInputs) -> list[str]:
-    return [BASELINE_COLOUR, *(POLICY_COLOURS[i % len(POLICY_COLOURS)] for i in range(len(inputs.policies)))]
+    return [policy_colour(inputs, name) for name in (inputs.baseline, *inputs.policies)]
 
 
 def _scaled(values: np.ndarray, unit: str) -> tuple[np.ndarray, str]:
@@ -49,6 +50,18 @@ def _scaled(values: np.ndarray, unit: str) -> tuple[np.ndarray, str]:
     return values, unit
 
 
+def yearly(kpi: str, measured: set[str]) -> tuple[str, str]:
+    """A total's per-year form and "a year" when the runs measured it; else the KPI itself and nothing."""
+    return (f"{kpi}_per_year", "a year") if f"{kpi}_per_year" in measured else (kpi, "")
+
+
+def policy_colour(inputs: ReportInputs, name: str) -> str:
+    """The one colour a scenario has in every figure: grey for the baseline, else its policy's."""
+    if name not in inputs.policies:
+        return BASELINE_COLOUR
+    return POLICY_COLOURS[inputs.policies.index(name) % len(POLICY_COLOURS)]
+
+
 def _errors(low: np.ndarray, mean: np.ndarray, high: np.ndarray) -> np.ndarray:
     """Whisker lengths below and above; none where the interval is undefined."""
     return np.nan_to_num(np.vstack([mean - low, high - mean]), nan=0.0)
@@ -60,12 +73,14 @@ def headline_bars(inputs: ReportInputs, headlines: list[Headline]):
     rows = math.ceil(len(headlines) / COLUMNS)
     fig, axes = plt.subplots(rows, COLUMNS, figsize=(11, 2.9 * rows + 0.9), squeeze=False)
     summary = inputs.summary.set_index(["scenario", "kpi"])
+    measured = set(inputs.summary["kpi"])
     for ax, headline in zip(axes.flat, headlines):
-        cells = summary.reindex([(name, headline.kpi) for name in names])
+        kpi, when = yearly(headline.kpi, measured)
+        cells = summary.reindex([(name, kpi) for name in names])
         stacked = np.vstack([cells[c].to_numpy(dtype=float) for c in ("ci_low", "mean", "ci_high")])
         (low, mean, high), unit = _scaled(stacked, headline.unit)
         ax.bar(range(len(names)), mean, yerr=_errors(low, mean, high), color=_colours(inputs), capsize=3)
-        ax.set_title(headline.label, loc="left", fontsize=9)
+        ax.set_title(headline.label + (f", {when}" if when else ""), loc="left", fontsize=9)
         ax.set_ylabel(unit, fontsize=8)
         ax.set_xticks(range(len(names)), [inputs.label(n) for n in names], rotation=30, ha="right", fontsize=7)
         ax.tick_params(axis="y", labelsize=7)
@@ -77,28 +92,59 @@ def headline_bars(inputs: ReportInputs, headlines: list[Headline]):
     return fig
 
 
+HATCHES = {"stamp_duty_hkd": "", "grants_paid_hkd": "//", "net_fiscal_hkd": ".."}
+
+
+def fiscal_finding(inputs: ReportInputs) -> str:
+    """The fiscal view's title: each policy's net change to the public purse a year (or over the
+    run), said only where its 95% interval excludes zero."""
+    measured = set(inputs.comparison["kpi"])
+    kpi, when = yearly("net_fiscal_hkd", measured)
+    comparison = inputs.comparison.set_index(["policy", "kpi"])
+    parts = []
+    for policy in inputs.policies:
+        if (policy, kpi) not in comparison.index:
+            continue
+        row = comparison.loc[(policy, kpi)]
+        if not (row["ci_low"] > 0 or row["ci_high"] < 0):
+            parts.append(f"{inputs.label(policy)}: no clear change")
+            continue
+        factor, suffix = hkd_scale(abs(row["difference"]))
+        verb = "gains" if row["difference"] > 0 else "costs"
+        parts.append(f"{inputs.label(policy)} {verb} HK${abs(row['difference']) / factor:,.3g}{suffix} {when or 'over the run'}")
+    if not parts or len(parts) > 3:
+        return "Fiscal view: duty and grants, per scenario and against each policy's comparator"
+    return "Net effect on the public purse: " + "; ".join(parts)
+
+
 def fiscal_view(inputs: ReportInputs):
     """Stamp duty collected and grants paid per scenario, and their paired change against each
-    policy's comparator."""
-    kpis = [k for k in FISCAL_KPIS if k in set(inputs.summary["kpi"])]
+    policy's comparator, a year where the runs measured it; each scenario in its own colour, each
+    KPI in its own hatching; the title states each policy's net effect."""
+    measured = set(inputs.summary["kpi"])
+    kpis = [k for k in FISCAL_KPIS if k in measured]
+    shown = {k: yearly(k, measured)[0] for k in kpis}
+    when = yearly(kpis[0], measured)[1] if kpis else ""
     labels = {h.kpi: h.label for h in HEADLINES}
     names = [inputs.baseline, *inputs.policies]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4))
     width = 0.8 / max(len(kpis), 1)
     summary = inputs.summary.set_index(["scenario", "kpi"])
     comparison = inputs.comparison.set_index(["policy", "kpi"])
-    levels = np.vstack([summary.reindex([(n, k) for n in names])["mean"].to_numpy(dtype=float) for k in kpis])
-    changes = np.vstack([comparison.reindex([(p, k) for p in inputs.policies])["difference"].to_numpy(dtype=float)
+    levels = np.vstack([summary.reindex([(n, shown[k]) for n in names])["mean"].to_numpy(dtype=float) for k in kpis])
+    changes = np.vstack([comparison.reindex([(p, shown[k]) for p in inputs.policies])["difference"].to_numpy(dtype=float)
                          for k in kpis])
     factor, suffix = hkd_scale(float(np.nanmax(np.abs(np.concatenate([levels.ravel(), changes.ravel(), [0.0]])))))
     unit = {"bn": "HKD billion", "m": "HKD million", "k": "HKD thousand"}.get(suffix, "HKD")
     for i, kpi in enumerate(kpis):
-        level = summary.reindex([(n, kpi) for n in names])
+        level = summary.reindex([(n, shown[kpi]) for n in names])
         left.bar(np.arange(len(names)) + i * width, level["mean"] / factor, width, label=labels[kpi],
+                 color=[policy_colour(inputs, n) for n in names], hatch=HATCHES[kpi], edgecolor="white",
                  yerr=_errors(*(level[c].to_numpy(dtype=float) / factor for c in ("ci_low", "mean", "ci_high"))),
                  capsize=3)
-        paired = comparison.reindex([(p, kpi) for p in inputs.policies])
+        paired = comparison.reindex([(p, shown[kpi]) for p in inputs.policies])
         right.bar(np.arange(len(inputs.policies)) + i * width, paired["difference"] / factor, width, label=labels[kpi],
+                  color=[policy_colour(inputs, p) for p in inputs.policies], hatch=HATCHES[kpi], edgecolor="white",
                   yerr=_errors(*(paired[c].to_numpy(dtype=float) / factor for c in ("ci_low", "difference", "ci_high"))),
                   capsize=3)
     pairs = [f"{inputs.label(p)}\nagainst {inputs.label(inputs.comparator(p))}" for p in inputs.policies]
@@ -106,11 +152,13 @@ def fiscal_view(inputs: ReportInputs):
                              (right, pairs, "Change against each policy's comparator (policy \u2212 comparator)")):
         ax.set_xticks(np.arange(len(ticks)) + width * (len(kpis) - 1) / 2, ticks, rotation=30, ha="right", fontsize=8)
         ax.set_title(title, loc="left", fontsize=10)
-        ax.set_ylabel(f"{unit} over the horizon")
+        ax.set_ylabel(f"{unit} {when or 'over the horizon'}")
         ax.axhline(0, color="#333333", linewidth=0.8)
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(frameon=False, fontsize=8)
-    fig.suptitle("Fiscal view: stamp duty and grants (95% intervals)", x=0.01, ha="left", fontsize=12)
+    handles = [plt.Rectangle((0, 0), 1, 1, facecolor="#BBBBBB", hatch=HATCHES[k], edgecolor="white") for k in kpis]
+    fig.legend(handles, [labels[k] for k in kpis], frameon=False, fontsize=8, ncol=len(kpis), loc="upper right",
+               bbox_to_anchor=(0.99, 0.95))  # hatching says which KPI; colour, which scenario
+    fig.suptitle(fiscal_finding(inputs), x=0.01, ha="left", fontsize=11)
     add_source(fig, source_text(inputs))
     return fig
 
@@ -128,16 +176,19 @@ def forest_plot(inputs: ReportInputs, headlines: list[Headline]):
         rows = comparison.reindex([(policy, h.kpi) for h in shown])
         base = rows["comparator_mean"].replace(0, np.nan).to_numpy(dtype=float)
         low, mid, high = (100 * rows[c].to_numpy(dtype=float) / base for c in ("ci_low", "difference", "ci_high"))
+        colour = policy_colour(inputs, policy)
         ax.errorbar(mid, np.arange(len(shown)) + offsets[i], xerr=_errors(low, mid, high), fmt="o", markersize=4,
-                    capsize=2, color=POLICY_COLOURS[i % len(POLICY_COLOURS)],
-                    label=f"{inputs.label(policy)} against {inputs.label(inputs.comparator(policy))}")
+                    capsize=2, color=colour)
+        ax.annotate(textwrap.fill(f"{inputs.label(policy)} against {inputs.label(inputs.comparator(policy))}", 34),
+                    (1.0, offsets[i]), xycoords=("axes fraction", "data"), xytext=(4, 0), textcoords="offset points",
+                    color=colour, fontsize=7, va="center", ha="left")  # a direct label on the first row, not a legend
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_yticks(range(len(shown)), [h.label for h in shown], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("Change against the policy's comparator (% of the comparator's mean), 95% paired interval")
     ax.set_title("Paired differences per policy", loc="left", fontsize=12)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(frameon=False, fontsize=8)
+    fig.subplots_adjust(left=0.3, right=0.7)  # room for the KPI names and the direct labels
     add_source(fig, source_text(inputs))
     return fig
 
