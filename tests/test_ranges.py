@@ -79,11 +79,21 @@ def test_a_bad_assumption_file_is_a_scenario_error_naming_the_file_and_key(tmp_p
     assert issue.source == str(path) and issue.key_path == key and words in issue.message
 
 
-def test_a_set_key_must_load_in_every_scenario_that_runs(tmp_path):
-    baseline, waiver, path = project(tmp_path, {"x": {"description": "x", "set": {"horizon_days": 4}}})
+def test_a_valid_file_puts_the_central_set_first_and_gives_each_set_its_overrides(tmp_path):
+    baseline, waiver, path = project(tmp_path, {"x": {"description": "x", "set": {
+        "horizon_days": 4, "investors.retail.active_hours": [9.0, 17.0]}}})
     sets = load_assumption_sets(path, [baseline, waiver], tuple(QUICK))
-    assert [s.name for s in sets.sets] == [CENTRAL, "x"] and sets.named("x").overrides == ("horizon_days=4",)
-    (tmp_path / "scenarios" / "other.yaml").write_text("name: other\nextends: baseline.yaml\ninstruments: {}\n")
+    assert [s.name for s in sets.sets] == [CENTRAL, "x"] and sets.sets[0].overrides == ()
+    assert sets.named("x").overrides == ("horizon_days=4", "investors.retail.active_hours=[9.0, 17.0]")
+
+
+def test_a_set_key_must_load_in_every_scenario_that_runs(tmp_path):
+    baseline, waiver, path = project(tmp_path, {"x": {"description": "x", "set": {
+        "policy.stamp_duty.tokenized_etf.rate_per_side": 0.002}}})
+    load_assumption_sets(path, [baseline, waiver], tuple(QUICK))  # fine where the key is valid
+    with pytest.raises(ScenarioError) as caught:
+        load_assumption_sets(path, [baseline, tmp_path / "scenarios" / "missing.yaml"], tuple(QUICK))
+    assert "missing.yaml" in caught.value.issues[0].message
 
 
 def test_the_command_refuses_a_bad_file_before_anything_runs(tmp_path, capsys):
