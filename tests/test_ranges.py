@@ -217,3 +217,16 @@ def test_every_shipped_assumption_file_loads_against_its_scenarios(path):
     sets = load_assumption_sets(path, [scenario.resolve()])
     assert sets.sets[0].name == CENTRAL and len(sets.sets) >= 9
     assert all(s.description for s in sets.sets)
+
+
+def test_report_with_assumptions_runs_the_ranges_and_reports_the_central_set(tmp_path):
+    baseline, waiver, path = project(tmp_path, FEE_HIGH)
+    out = tmp_path / "out"
+    quick = [arg for override in QUICK for arg in ("--set", override)]
+    status = main(["report", str(baseline), str(waiver), "--baseline", str(baseline), "--assumptions", str(path),
+                   "--horizon-days", "2", "--reps", "2", "--workers", "1", "--out", str(out), "--quiet", *quick])
+    assert status == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="ranges"' in page and "platform_fee_high: a dear platform" in page
+    assert (out / "ranges-baseline" / "central" / "ranges.csv").is_file()
+    assert main(["report", str(out / "ranges-baseline" / "central"), "--assumptions", str(path)]) == 2
