@@ -242,24 +242,27 @@ function handleJob(job, serial) {
   }
 }
 
-function cell(row, text, className = "") {
+function cell(row, text, heading, className = "") {
   const td = document.createElement("td");
   td.textContent = text;
+  td.dataset.label = heading;  // shown before the number when a phone lays rows out as cards
   if (className) td.className = className;
   row.append(td);
 }
 
 function renderRows(tbody, rows) {
   tbody.replaceChildren();
+  const headings = Array.from(tbody.closest("table").tHead.rows[0].cells).map((th) => th.textContent);
   for (const item of rows) {
     const row = document.createElement("tr");
     row.dataset.kpi = item.kpi;
-    cell(row, item.label);
-    cell(row, item.text.comparator);
-    cell(row, item.text.policy);
+    cell(row, item.label, headings[0]);
+    cell(row, item.text.comparator, headings[1]);
+    cell(row, item.text.policy, headings[2]);
     const direction = item.difference > 0 ? "up" : item.difference < 0 ? "down" : "";
-    cell(row, item.text.difference, `difference ${item.clear ? "clear" : ""} ${item.clear ? direction : ""}`.trim());
-    cell(row, item.text.interval, "interval");
+    const marks = item.clear ? ` clear ${direction}` : "";
+    cell(row, item.text.difference, headings[3], `difference${marks}`.trim());
+    cell(row, item.text.interval, headings[4], "interval");
     tbody.append(row);
   }
 }
