@@ -25,7 +25,7 @@ DEFAULT_INPUTS = ["scenarios"]
 DEFAULT_PORT = 8050
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_REPS = 6
-DEFAULT_HORIZON_DAYS = 60
+DEFAULT_HORIZON_DAYS = 250
 DEFAULT_OUT = "outputs/explore"
 INSTALL_HINT = "pip install 'leap-tokensim[explore]'"
 
