@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -309,3 +310,51 @@ def test_the_scenarios_are_checked_before_the_server_starts(tmp_path):
     (tmp_path / "broken.yaml").write_text("name: broken\nextends: baseline.yaml\nhorizon_dayz: 3\n")
     with pytest.raises(ScenarioError, match="unknown key 'horizon_dayz'"):
         Catalogue([str(tmp_path)], None, TINY)
+
+
+# The runner
+
+
+def test_a_newer_setting_replaces_the_one_waiting_and_the_running_one_finishes(catalogue, tmp_path, monkeypatch):
+    from sim.explore import jobs
+
+    release, started = threading.Event(), []
+    real = jobs.api.compare
+
+    def held(*args, **kwargs):
+        started.append(kwargs["overrides"])
+        assert release.wait(60)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs.api, "compare", held)
+    runner = Runner(tmp_path, workers=1)
+    running = runner.submit(_setting(catalogue, {}))
+    deadline = time.monotonic() + 30
+    while running.status != "running" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    waiting = runner.submit(_setting(catalogue, {RATE: 0.0001}))
+    newest = runner.submit(_setting(catalogue, {RATE: 0.0002}))
+    assert (running.status, waiting.status, newest.status) == ("running", "superseded", "queued")
+    assert runner.submit(_setting(catalogue, {RATE: 0.0002})) is newest  # asking again is the same job
+    release.set()
+    while newest.status in ("queued", "running") and time.monotonic() < deadline + 60:
+        time.sleep(0.05)
+    assert (running.status, newest.status, waiting.status) == ("done", "done", "superseded")
+    assert len(started) == 2 and runner.job(waiting.setting.key) is waiting
+    again = runner.submit(waiting.setting)  # asked for again, it runs
+    assert again is not waiting and again.status in ("queued", "running")
+    while again.status in ("queued", "running") and time.monotonic() < deadline + 120:
+        time.sleep(0.05)
+    assert again.status == "done"
+
+
+def test_a_setting_runs_on_a_dask_scheduler(catalogue, tmp_path):
+    distributed = pytest.importorskip("dask.distributed", reason="Dask is not installed (pip install -e '.[test]')")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        runner = Runner(tmp_path, dask=cluster.scheduler_address)
+        job = runner.submit(_setting(catalogue, {RATE: 0.0003}))
+        deadline = time.monotonic() + 120
+        while job.status in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert job.status == "done", job.error
+    assert (job.done, job.total, job.result["computed"]) == (4, 4, 4)

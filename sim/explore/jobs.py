@@ -41,7 +41,13 @@ from sim.scenario import ScenarioError
 POLL_SECONDS = 0.3
 CACHE_FOLDER = "explore-cache"
 SETTINGS_FOLDER = "explore-settings"
-EXPECTED_ERRORS = (ScenarioError, TooLarge, WorkerLost, RunDidNotEnd, OSError)
+
+
+class RunsFailed(RuntimeError):
+    """Some runs of a setting raised; the experiment folder's failures.csv lists them."""
+
+
+EXPECTED_ERRORS = (ScenarioError, TooLarge, WorkerLost, RunDidNotEnd, OSError, RunsFailed)
 
 
 @dataclass
@@ -126,6 +132,7 @@ class Runner:
         expected = self._expected_keys(setting)
         job.total = len(expected)
         watcher = threading.Thread(target=self._watch, args=(job, folder / "runs", expected, watching), daemon=True)
+        status, error_text = "failed", None
         try:
             path = self.out / SETTINGS_FOLDER / setting.file_name()
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -134,26 +141,27 @@ class Runner:
             result = api.compare(setting.policy.comparator.path, [path], reps=setting.reps, overrides=setting.scale,
                                  out=self.out, name=folder.name, workers=self.workers, dask=self.dask, quiet=True)
             if result.failed:
-                raise RuntimeError(f"{result.failed} runs failed: {result.failures['error'].iloc[0]}")
+                raise RunsFailed(f"{result.failed} runs failed: {result.failures['error'].iloc[0]}")
             job.result = {
                 "policy": setting.policy.entry.describe(), "comparator": setting.policy.comparator.describe(),
                 "effects": effects(result.comparison, setting.policy.entry.name), "reps": setting.reps,
                 "seeds": result.seeds, "computed": result.computed, "reused": result.reused,
                 "folder": str(result.folder),
             }
-            self._cache_path(setting.key).parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(self._cache_path(setting.key),
-                         json.dumps({"setting": setting.describe(), "result": job.result}, indent=1) + "\n")
-            job.status = "done"
+            cache = self._cache_path(setting.key)
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(cache, json.dumps({"setting": setting.describe(), "result": job.result}, indent=1) + "\n")
+            status = "done"
         except EXPECTED_ERRORS as error:
-            job.status, job.error = "failed", str(error)
+            error_text = str(error)
         except Exception as error:  # a model bug: the page gets one line, the terminal the traceback
             traceback.print_exc(file=sys.stderr)
-            job.status, job.error = "failed", f"{type(error).__name__}: {error}"
+            error_text = f"{type(error).__name__}: {error}"
         finally:
             watching.set()
             job.done = self._on_disk(folder / "runs", expected)
             job.seconds = round(time.monotonic() - job.started, 1)
+            job.error, job.status = error_text, status  # the status last: a reader seeing "done" sees the rest
 
     @staticmethod
     def _expected_keys(setting: Setting) -> list[str]:
