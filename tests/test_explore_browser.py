@@ -153,6 +153,9 @@ def test_a_lever_change_runs_the_setting_and_updates_the_numbers(browser, server
     _until(browser, lambda d: d.execute_script("return document.body.dataset.job") != first, "no new run started", 30)
     second, status = _settled(browser)
     assert status == "done", browser.find_element(By.ID, "error").text
+    progress = browser.execute_script("const bar = document.getElementById('progress'); return [bar.value, bar.max]")
+    assert progress == [4, 4], "the progress bar does not count the setting's 4 runs"
+    assert "runs computed" in browser.find_element(By.ID, "status-text").text
     after = _cell(browser, "fiscal", "stamp_duty_hkd", "difference")
     assert after != before, "the duty difference did not change with the duty rate"
     assert "0.30%" in browser.find_element(By.CSS_SELECTOR, "[data-lever='duty.tokenized_etf.rate'] output").text
@@ -210,3 +213,21 @@ def test_an_unknown_scenario_is_a_clear_error_in_the_page(browser, server):
     _settled(browser)
     error = browser.find_element(By.ID, "error")
     assert error.is_displayed() and error.text.startswith("unknown scenario nope (on offer: ")
+
+
+def test_a_counterfactual_policy_is_labelled_as_one_where_its_numbers_appear(browser, server):
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(1280, 1000)
+    browser.get(f"{server}/?scenario=tokenized_etf_duty")
+    _, status = _settled(browser)
+    assert status == "done"
+    assert browser.find_element(By.ID, "error").is_displayed() is False
+    selected = browser.find_element(By.CSS_SELECTOR, "#scenario option:checked").text
+    assert selected == "tokenized_etf_duty (counterfactual)"
+    assert browser.find_element(By.ID, "effect-title").text == "Effect of tokenized_etf_duty (counterfactual) against baseline"
+    assert [browser.find_element(By.ID, f"{table}-policy").text for table in ("fiscal", "effects")] == \
+        ["Policy (counterfactual)"] * 2
+    assert browser.find_element(By.ID, "effects-comparator").text == "Comparator"
+    assert "This scenario is itself a counterfactual" in browser.find_element(By.ID, "comparator").text
+    assert _errors(browser) == []

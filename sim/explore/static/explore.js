@@ -225,6 +225,7 @@ function handleJob(job, serial) {
   if (serial !== state.serial) return;  // an answer about a setting no longer on screen
   document.body.dataset.job = job.key;
   document.body.dataset.status = job.status;
+  $("results").classList.toggle("stale", job.status !== "done");  // the numbers on screen are another setting's
   if (job.status === "queued" || job.status === "running") {
     const words = job.status === "queued" ? "Waiting for the run before it to finish" : "Running";
     setStatus(`${words}: ${job.done} of ${job.total} runs done…`, job.done, job.total);
@@ -276,8 +277,10 @@ function renderResults(result) {
     .map((entry) => `${entry.name} is a counterfactual: ${entry.counterfactual}`);
   $("counterfactual-note").textContent = notes.join(" ");
   $("counterfactual-note").hidden = notes.length === 0;
-  const heading = comparator.counterfactual ? "Comparator (counterfactual)" : "Comparator";
-  for (const id of ["fiscal-comparator", "effects-comparator"]) $(id).textContent = heading;
+  for (const table of ["fiscal", "effects"]) {
+    $(`${table}-comparator`).textContent = comparator.counterfactual ? "Comparator (counterfactual)" : "Comparator";
+    $(`${table}-policy`).textContent = policy.counterfactual ? "Policy (counterfactual)" : "Policy";
+  }
   renderRows($("fiscal").tBodies[0], result.effects.fiscal);
   renderRows($("effects").tBodies[0], result.effects.headlines);
 }
