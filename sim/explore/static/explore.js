@@ -97,7 +97,8 @@ function leverControl(lever) {
   const hint = document.createElement("span");
   hint.className = "hint";
   const comparatorName = state.current.comparator.name;
-  hint.textContent = `${lever.help} Scenario: ${formatLever(lever, lever.value)}; ${comparatorName}: ` +
+  hint.textContent = lever.active_when ? `${lever.help} Default: ${formatLever(lever, lever.value)}.` :
+    `${lever.help} Scenario: ${formatLever(lever, lever.value)}; ${comparatorName}: ` +
     `${formatLever(lever, lever.comparator_value)}.`;
   input.addEventListener("input", () => {
     if (lever.kind !== "switch") output.textContent = formatLever(lever, Number(input.value));
