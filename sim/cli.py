@@ -29,6 +29,7 @@ from sim import __version__
 from sim.experiment.commands import add_commands, add_execution_options, command_run_experiment, wants_experiment
 from sim.engine import RunDidNotEnd
 from sim.experiment.executors import WorkerLost, start_worker, worker_start_context
+from sim.explore.commands import add_parser as add_explore_parser
 from sim.invariant_replay import locate
 from sim.invariants import InvariantError
 from sim.market.ledger import AccountingError
@@ -236,6 +237,7 @@ def parser() -> argparse.ArgumentParser:
     add_validate_parser(commands)
     add_calibrate_parser(commands)
     add_ranges_parser(commands, add_overrides)
+    add_explore_parser(commands, add_overrides)
     return main_parser
 
 
