@@ -11,8 +11,6 @@ quietly skips checks nothing.
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import threading
 import time
@@ -21,27 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from headless import SCREENSHOTS, chromium, save_screenshot, unavailable
 from waiver_scenarios import write_waiver_scenarios
 from sim.explore.catalogue import Catalogue
 from sim.explore.jobs import Runner
 from sim.scenario import load_scenario
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 TINY = ["horizon_days=3", "investors.retail.accounts=200", "investors.institutional.accounts=20"]
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync")
-SCREENSHOTS = Path(os.environ.get("TOKENSIM_SCREENSHOTS", ROOT / "outputs" / "screenshots"))
-IN_CI = os.environ.get("CI", "").lower() in ("true", "1", "yes")
 RUN_SECONDS = 120
-
-
-def _unavailable(reason: str) -> None:
-    """Fail under CI, skip elsewhere: either way, say why."""
-    if IN_CI:
-        pytest.fail(f"CI=true but the browser test cannot run: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +37,7 @@ def server(tmp_path_factory):
 
         from sim.explore.app import Explorer, create_app
     except ImportError as error:
-        _unavailable(f"the explorer's web packages are not installed ({error.name}): pip install -e '.[test]'")
+        unavailable(f"the explorer's web packages are not installed ({error.name}): pip install -e '.[test]'")
     folder = tmp_path_factory.mktemp("scenarios")
     write_waiver_scenarios(folder)
     explorer = Explorer(Catalogue([str(folder)], None, TINY), Runner(tmp_path_factory.mktemp("out"), workers=1),
@@ -74,21 +59,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
-        _unavailable(f"no headless browser here: {CHROMIUM} or {CHROMEDRIVER} is missing "
-                     "(apt-get install chromium chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _unavailable("selenium is not installed (pip install -e '.[test]')")
-    os.environ.setdefault("SE_OFFLINE", "true")  # selenium manager, if ever consulted, stays off the network
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 
@@ -121,9 +92,7 @@ def _move(browser, lever: str, value) -> None:
 
 
 def _save(browser, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
-    assert browser.save_screenshot(str(path)), f"could not save {path}"
+    path = save_screenshot(browser, name)
     assert path.stat().st_size > 5_000, f"{path} is empty"
     return path
 

@@ -1,31 +1,25 @@
 """The checks a person would make on the report: open report.html in a real browser (headless
 Chromium through selenium) on a desktop and a phone-sized window, and read the PDF.
 
-Debian's /usr/bin/chromium and /usr/bin/chromedriver are used with the driver path given, so
-selenium never looks for a driver on the network; the browser tests are skipped, saying why,
-only where those binaries are missing (`.ci/run` installs them when it can).
+The browser is `headless.chromium` (skipped outside CI, failed under CI=true, where it is
+missing); the first screen's screenshots are saved as outputs/screenshots/report_first_screen_*.png.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from headless import chromium, save_screenshot
 from waiver_scenarios import write_waiver_scenarios
 from sim.experiment import api
 from sim.report.document import build_report
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 TINY = ["horizon_days=5", "investors.retail.accounts=200", "investors.institutional.accounts=20"]
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync")
 
 
 @pytest.fixture(scope="module")
@@ -38,42 +32,9 @@ def report(tmp_path_factory) -> Path:
     return out
 
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "outputs" / "screenshots"
-
-
-def missing(why: str) -> None:
-    """Skip, saying why; under CI (CI=true) fail instead: the browser tests must run there."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run the browser tests: {why}")
-    pytest.skip(why)
-
-
-def save_screenshot(browser, name: str) -> Path:
-    """The browser's view as outputs/screenshots/NAME.png (kept for a person to look at)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    path.write_bytes(browser.get_screenshot_as_png())
-    return path
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
-        missing(f"no headless browser here: {CHROMIUM} or {CHROMEDRIVER} is missing "
-                "(apt-get install chromium chromium-driver)")
-    try:
-        from selenium import webdriver
-    except ImportError:
-        missing("selenium is not installed (pip install -e '.[test]')")
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")  # selenium manager, if ever consulted, stays off the network
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 
@@ -122,7 +83,7 @@ def test_the_first_screen_answers_before_any_scrolling(browser, report, width, h
     assert len(rows) >= 4 and marks <= {"up", "down", "unclear", "none"} and marks & {"up", "down"}
     if width <= 400:
         assert browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth") <= 1
-    shot = save_screenshot(browser, f"report_first_screen_{name}")
+    shot = save_screenshot(browser, f"report_first_screen_{name}.png")
     from matplotlib.image import imread
 
     assert float(np.var(imread(shot)[..., :3])) > 1e-3, "the screenshot is blank"
