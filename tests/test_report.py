@@ -342,3 +342,25 @@ def test_a_killed_report_writer_leaves_a_marked_folder_that_the_next_report_remo
     (abandoned / "report.pdf").write_bytes(b"%PDF-1.4 truncated")
     assert report_command(str(copy)) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment"]
+
+
+def test_the_first_screen_marks_each_cell_by_its_interval_and_gives_the_fiscal_line_a_year(reported):
+    from sim.report.at_a_glance import DOWN, NONE, UNCLEAR, UP, matrix, verdicts
+    from sim.report.inputs import load_inputs
+    from sim.report.text import headlines_present
+
+    inputs = load_inputs(reported / EXPERIMENT)
+    comparison = inputs.comparison.set_index(["policy", "kpi"])
+    header, rows = matrix(inputs)
+    assert header == [f"{DUTY} (counterfactual)", WAIVER]
+    by_label = dict(rows)
+    duty = comparison.loc[(WAIVER, "stamp_duty_hkd_per_year")]
+    expected = UP if duty["ci_low"] > 0 else DOWN if duty["ci_high"] < 0 else UNCLEAR
+    assert by_label["Stamp duty, a year"][1].mark == expected
+    assert all(cell.mark in (UP, DOWN, UNCLEAR, NONE) for _, cells in rows for cell in cells)
+    lines = verdicts(inputs, headlines_present(set(inputs.comparison["kpi"])))
+    assert lines[1].startswith(f"{WAIVER}, against {DUTY} (counterfactual): ")
+    net = comparison.loc[(WAIVER, "net_fiscal_hkd_per_year")]
+    words = "costs the public purse" if net["ci_high"] < 0 else "gains the public purse" if net["ci_low"] > 0 else \
+        "no clear effect on the public purse"
+    assert words in lines[1] and "a year" in lines[1]

@@ -71,12 +71,6 @@ def _yearly(inputs: ReportInputs, policy: str, kpi: str) -> tuple[pd.Series | No
     return _row(inputs, policy, kpi), ""
 
 
-def _with_interval(row: pd.Series, unit: str) -> str:
-    if math.isnan(row["half_width"]):
-        return delta(row["difference"], unit)
-    return f"{delta(row['difference'], unit)} (95% CI {delta(row['ci_low'], unit)} to {delta(row['ci_high'], unit)})"
-
-
 def _mark(row: pd.Series | None) -> str:
     if row is None:
         return NONE
@@ -112,7 +106,9 @@ def _fiscal(inputs: ReportInputs, policy: str) -> str:
     when = when or "over the run"  # a total; a folder from before the per-year forms has it over the horizon
     mark = _mark(row)
     if mark == UNCLEAR:
-        return f"no clear effect on the public purse ({_with_interval(row, 'HKD')} {when})"
+        interval = "" if math.isnan(row["half_width"]) else (
+            f" (95% CI {delta(row['ci_low'], 'HKD')} to {delta(row['ci_high'], 'HKD')})")
+        return f"no clear effect on the public purse: {delta(row['difference'], 'HKD')} {when}{interval}"
     word = "gains" if mark == UP else "costs"
     return (f"{word} the public purse {amount(abs(row['difference']), 'HKD')} {when} "
             f"(95% CI {delta(row['ci_low'], 'HKD')} to {delta(row['ci_high'], 'HKD')}; duty over every channel less "
