@@ -9,6 +9,7 @@ none of this and says that its intervals are seed noise only.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -16,6 +17,7 @@ import pandas as pd
 from sim.report.inputs import ReportInputs
 from sim.report.text import Headline, delta
 
+MISSED_FIT = 0.10  # a refit's largest relative error above which the report says the set missed its targets
 RANGE_HEADER = ("Policy", "KPI", "Central (95% seed CI)", "Range over assumption sets", "Lowest under",
                 "Highest under", "Direction")
 NO_RANGES = ("The intervals are seed noise only: they do not include the unsourced assumptions' effect. "
@@ -25,10 +27,19 @@ NO_RANGES = ("The intervals are seed noise only: they do not include the unsourc
 
 
 def _rows(inputs: ReportInputs, policy: str, headlines: list[Headline]) -> list[tuple[Headline, pd.Series]]:
+    """Each headline's ranges row for `policy`: a total's per-year row where the runs measured it
+    (its label then says "a year"); headlines no set measured (NaN throughout) are left out."""
     if inputs.ranges is None:
         return []
     table = inputs.ranges[inputs.ranges["policy"] == policy].set_index("kpi")
-    return [(h, table.loc[h.kpi]) for h in headlines if h.kpi in table.index]
+    rows = []
+    for h in headlines:
+        yearly = f"{h.kpi}_per_year"
+        if yearly in table.index:
+            h = dataclasses.replace(h, kpi=yearly, label=f"{h.label}, a year", phrase=f"{h.phrase} a year")
+        if h.kpi in table.index and not math.isnan(float(table.loc[h.kpi, "difference"])):
+            rows.append((h, table.loc[h.kpi]))
+    return rows
 
 
 def range_rows(inputs: ReportInputs, headlines: list[Headline]) -> list[tuple[str, ...]]:
@@ -85,5 +96,8 @@ def range_notes(inputs: ReportInputs) -> list[str]:
         for row in inputs.assumption_sets.itertuples(index=False):
             refit = "" if not isinstance(row.fitted, str) or not row.fitted else (
                 f" Refit: {row.fitted} (largest target error {row.largest_fit_error:.1%}).")
+            if refit and row.largest_fit_error > MISSED_FIT:
+                refit += (" The refit did not reproduce the published figures: this set's market differs from the "
+                          "published one, so read its answers with care.")
             notes.append(f"{row.assumption_set}: {row.description}.{refit}")
     return notes
