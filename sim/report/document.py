@@ -187,6 +187,7 @@ def summaries(inputs: ReportInputs) -> list[str]:
 def content(inputs: ReportInputs) -> Content:
     """Everything the report says, from the inputs alone."""
     headlines = headlines_present(set(inputs.comparison["kpi"]))
+    effects = matrix(inputs)
     provenance = (f"LEAP tokenization simulator {inputs.package_version}; experiment {inputs.experiment}; "
                   f"scenarios {', '.join(s.name for s in inputs.scenarios)} (baseline {inputs.baseline}); "
                   f"{inputs.reps} replications per scenario with common seeds from base seed {inputs.base_seed}; "
@@ -223,7 +224,7 @@ def content(inputs: ReportInputs) -> Content:
         pdf_table=headline_table(inputs, headlines, lambda name: starred(inputs, name)),
         ranges_table=range_rows(inputs, headlines), ranges_notes=range_notes(inputs),
         scale=market_size_line(inputs), verdicts=verdicts(inputs, headlines),
-        matrix_header=matrix(inputs)[0], matrix_rows=matrix(inputs)[1],
+        matrix_header=effects[0], matrix_rows=effects[1],
     )
 
 
