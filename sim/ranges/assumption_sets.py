@@ -9,9 +9,11 @@ report can show, beside each headline's seed interval, how far it moves across t
     calibration: ../calibration/hk_2025.yaml   # optional: refit every set to these targets
     sets:
       elastic:
-        description: investors' gain means at the elastic end of the published range (-1.65)
-        set: {investors.retail.gain_mean_bps: 24.2}
-        targets: {volume_elasticity: -1.65}    # optional: a target of the calibration moved with the set
+        description: investors' volume answers cost at the elastic end of the published range (-1.5)
+        targets: {volume_elasticity: -1.5}     # a target of the calibration moved with the set
+      platform_fee_high:
+        description: the platform charges 20 bp a side (the high end of calibration.md's 0-20 bp)
+        set: {venues.platform.fees.trading_fee_bps: 20.0}   # scenario keys and their values
 
 The central set (the shipped values, refitted) is always run and is called `central`; the name
 is reserved. A set may not fix a key the calibration fits: the refit decides those. A set may

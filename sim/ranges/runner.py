@@ -33,7 +33,8 @@ from sim import __version__
 from sim.experiment import api
 from sim.provenance import git_revision
 from sim.ranges.assumption_sets import AssumptionSet, AssumptionSets
-from sim.ranges.tables import RANGES_FILE, SETS_FILE, fit_tables, ranges_table, sets_table, write_table
+from sim.experiment.store import write_atomic, write_table
+from sim.ranges.tables import RANGES_FILE, SETS_FILE, fit_tables, ranges_table, sets_table
 from sim.validation.calibration_spec import CalibrationSpec, Parameter, load_spec
 from sim.validation.fit_targets import TargetFit, fit_targets
 from sim.validation.fitted_scenario import fit_report
@@ -104,7 +105,7 @@ def run_ranges(sets: AssumptionSets, baseline: Path, policies: Sequence[Path], *
                 f"  refit evaluation {k}: {', '.join(f'{v:.6g}' for v in evaluation.values)} -> objective "
                 f"{evaluation.objective:.4g}"))
             say(fit_report(fit))
-            if assumptions.name == sets.sets[0].name:
+            if index == 0:  # the central set: the others start from its fit
                 start = fit.fitted_values()
         fitted = tuple(fit.overrides()) if fit is not None else ()
         set_overrides = (*overrides, *assumptions.overrides, *fitted, *run_overrides)
@@ -153,7 +154,7 @@ def _write_manifest(folder: Path, sets: AssumptionSets, baseline: Path, policies
             "folder": o.folder.name,
         } for o in outcomes],
     }
-    write_table(json.dumps(manifest, indent=2, sort_keys=False) + "\n", folder / "manifest.json")
+    write_atomic(folder / "manifest.json", json.dumps(manifest, indent=2, sort_keys=False) + "\n")
 
 
 def stderr(text: str) -> None:

@@ -17,7 +17,6 @@ published figure and the values it took; a set that cannot reproduce them is vis
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,19 +95,6 @@ def fit_tables(outcomes: list[SetOutcome]) -> tuple[pd.DataFrame | None, pd.Data
 
 def _set_first(table: pd.DataFrame) -> pd.DataFrame:
     return table[["assumption_set", *[c for c in table.columns if c != "assumption_set"]]]
-
-
-def write_table(content: pd.DataFrame | str, path: Path) -> None:
-    """A table (CSV) or a text written whole: to a temporary file beside it, then renamed into place."""
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        if isinstance(content, str):
-            partial.write_text(content, encoding="utf-8")
-        else:
-            content.to_csv(partial, index=False, lineterminator="\n")
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def read_ranges(folder: Path) -> pd.DataFrame | None:

@@ -23,7 +23,8 @@ import pandas as pd
 
 from sim.published import figure
 from sim.report.inputs import ReportInputs
-from sim.report.text import Headline, amount, change, delta, is_clear
+from sim.ranges.tables import DEPENDS, NO_EFFECT, NOT_CLEAR, ROBUST
+from sim.report.text import Headline, amount, change, delta, is_clear, yearly
 
 PER_YEAR = "_per_year"
 NET_FISCAL = "net_fiscal_hkd"
@@ -38,10 +39,10 @@ MATRIX_KPIS = (  # (KPI, label, unit), in the matrix's order; totals are shown a
 )
 UP, DOWN, UNCLEAR, NONE = "up", "down", "unclear", "none"
 ROBUSTNESS = {  # the ranges' verdict on the fiscal effect, in the verdict line's words
-    "robust": "its direction holds under every assumption set",
-    "depends on assumptions": "its sign depends on the assumptions",
-    "not clear in every set": "it is not clear under every assumption set",
-    "no clear effect": "it is not clear under any assumption set",
+    ROBUST: "its direction holds under every assumption set",
+    DEPENDS: "its sign depends on the assumptions",
+    NOT_CLEAR: "it is not clear under every assumption set",
+    NO_EFFECT: "it is not clear under any assumption set",
 }
 COMPARED_YEAR = "2025"
 
@@ -65,10 +66,8 @@ def _row(inputs: ReportInputs, policy: str, kpi: str) -> pd.Series | None:
 def _yearly(inputs: ReportInputs, policy: str, kpi: str) -> tuple[pd.Series | None, str]:
     """The KPI's row a year when the run computed its per-year form (a total), else its own row;
     and the words saying which ("a year", or nothing for a level or a rate)."""
-    row = _row(inputs, policy, kpi + PER_YEAR)
-    if row is not None:
-        return row, "a year"
-    return _row(inputs, policy, kpi), ""
+    name, when = yearly(kpi, set(inputs.comparison["kpi"]))
+    return _row(inputs, policy, name), when
 
 
 def _mark(row: pd.Series | None) -> str:

@@ -20,7 +20,7 @@ from sim.kpis import FISCAL_KPIS
 from sim.report.break_even import BreakEven
 from sim.figures import add_source, plt
 from sim.report.inputs import ReportInputs
-from sim.report.text import HEADLINES, Headline, hkd_scale
+from sim.report.text import HEADLINES, Headline, hkd_scale, yearly
 
 BASELINE_COLOUR = "#8C8C8C"
 POLICY_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#CCB974")
@@ -48,11 +48,6 @@ def _scaled(values: np.ndarray, unit: str) -> tuple[np.ndarray, str]:
     if unit == "fraction":
         return values * 100, "%"
     return values, unit
-
-
-def yearly(kpi: str, measured: set[str]) -> tuple[str, str]:
-    """A total's per-year form and "a year" when the runs measured it; else the KPI itself and nothing."""
-    return (f"{kpi}_per_year", "a year") if f"{kpi}_per_year" in measured else (kpi, "")
 
 
 def policy_colour(inputs: ReportInputs, name: str) -> str:

@@ -15,7 +15,8 @@ import math
 import pandas as pd
 
 from sim.report.inputs import ReportInputs
-from sim.report.text import Headline, delta
+from sim.ranges.tables import DEPENDS, ROBUST
+from sim.report.text import Headline, delta, yearly
 
 MISSED_FIT = 0.10  # a refit's largest relative error above which the report says the set missed its targets
 RANGE_HEADER = ("Policy", "KPI", "Central (95% seed CI)", "Range over assumption sets", "Lowest under",
@@ -34,9 +35,9 @@ def _rows(inputs: ReportInputs, policy: str, headlines: list[Headline]) -> list[
     table = inputs.ranges[inputs.ranges["policy"] == policy].set_index("kpi")
     rows = []
     for h in headlines:
-        yearly = f"{h.kpi}_per_year"
-        if yearly in table.index:
-            h = dataclasses.replace(h, kpi=yearly, label=f"{h.label}, a year", phrase=f"{h.phrase} a year")
+        kpi, when = yearly(h.kpi, set(table.index))
+        if when:
+            h = dataclasses.replace(h, kpi=kpi, label=f"{h.label}, {when}", phrase=f"{h.phrase} {when}")
         if h.kpi in table.index and not math.isnan(float(table.loc[h.kpi, "difference"])):
             rows.append((h, table.loc[h.kpi]))
     return rows
@@ -68,10 +69,10 @@ def range_sentence(inputs: ReportInputs, policy: str, headlines: list[Headline])
     if not rows:
         return ""
     sets = len(inputs.assumption_sets) if inputs.assumption_sets is not None else int(rows[0][1]["sets"])
-    robust = [h.phrase for h, row in rows if row["verdict"] == "robust"]
+    robust = [h.phrase for h, row in rows if row["verdict"] == ROBUST]
     depends = [f"{h.phrase} ({delta(row['range_low'], h.unit)} under {_name(row['set_at_low'])} to "
                f"{delta(row['range_high'], h.unit)} under {_name(row['set_at_high'])})"
-               for h, row in rows if row["verdict"] == "depends on assumptions"]
+               for h, row in rows if row["verdict"] == DEPENDS]
     parts = []
     if robust:
         parts.append(f"its effect on {', '.join(robust)} keeps its direction in every one")

@@ -59,6 +59,11 @@ HEADLINES = (
 HKD_SCALES = ((1e9, "bn"), (1e6, "m"), (1e3, "k"))
 
 
+def yearly(kpi: str, measured: set[str]) -> tuple[str, str]:
+    """A total's per-year form and "a year" when the runs measured it; else the KPI itself and nothing."""
+    return (f"{kpi}_per_year", "a year") if f"{kpi}_per_year" in measured else (kpi, "")
+
+
 def headlines_present(kpis: set[str]) -> list[Headline]:
     """The headline KPIs that the experiment measured, in report order."""
     return [h for h in HEADLINES if h.kpi in kpis]
