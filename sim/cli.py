@@ -181,7 +181,7 @@ def command_validate(args: argparse.Namespace) -> int:
 
 def command_show(args: argparse.Namespace) -> int:
     scenario = load_scenario(Path(args.file), args.set)
-    print(yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, default_flow_style=None), end="")
+    print(yaml.safe_dump(scenario.document(), sort_keys=False, default_flow_style=None), end="")
     return 0
 
 
@@ -224,7 +224,8 @@ def parser() -> argparse.ArgumentParser:
     add_overrides(validate_parser)
     validate_parser.set_defaults(handler=command_validate)
 
-    show_parser = commands.add_parser("show", help="print a scenario with inheritance and defaults resolved")
+    show_parser = commands.add_parser("show", help="print a scenario with inheritance and defaults resolved, as a file that loads back to it "
+                                        "(its relative paths, such as measured_against, still relative to FILE's folder)")
     show_parser.add_argument("file", metavar="FILE")
     add_overrides(show_parser)
     show_parser.set_defaults(handler=command_show)

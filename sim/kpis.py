@@ -43,7 +43,7 @@ COST_PARTS = {"duty": "taker_duty_hkd", "fees": "taker_fees_hkd", "spread": "tak
 """Investors' all-in cost, by part: the trade table's column of each."""
 
 
-TOTAL_UNITS = ("HKD", "HKD a year", "count", "units", "HKD-days", "kWh")
+TOTAL_UNITS = ("HKD", "HKD a year", "count", "count a year", "units", "HKD-days", "kWh")
 """Units of KPIs that add up over accounts: a sampled run reports them times its weight (`Kpi.total`)."""
 
 
@@ -142,6 +142,18 @@ def _listing_trades(r: RunTables, name: str, venue: str) -> float:
         return 0.0
     per_listing = _pooled(r, r.trades, pd.Series(1.0, index=r.trades.index))
     return float(per_listing.loc[(name, venue), "sum"]) if (name, venue) in per_listing.index else 0.0
+
+
+def _listing_trade_size(r: RunTables, name: str, venue: str) -> float:
+    """Mean value of a trade on one listing, HKD (every trade on its book: investors', makers' and an
+    authorised participant's; a programme's issues pooled); NaN if none traded."""
+    if not len(r.trades):
+        return float("nan")
+    per_listing = _pooled(r, r.trades, r.trades["value_hkd"])
+    if (name, venue) not in per_listing.index:
+        return float("nan")
+    total, count = per_listing.loc[(name, venue), ["sum", "count"]]
+    return float(total / count)
 
 
 def _value_weighted_spread(r: RunTables, form: str) -> float:
@@ -252,6 +264,9 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
     for name, venue in book_listings(scenario):
         kpis.append(Kpi(f"trades_{name}_{venue}", "count", f"Trades in {name} on {venue} (a programme's issues pooled)",
                         lambda r, n=name, v=venue: _listing_trades(r, n, v)))
+        kpis.append(Kpi(f"trade_size_hkd_{name}_{venue}", "HKD", f"Mean value of a trade in {name} on {venue}, every "
+                        "trade on its book (a programme's issues pooled); NaN if none traded",
+                        lambda r, n=name, v=venue: _listing_trade_size(r, n, v), is_total=False))
         kpis.append(Kpi(f"spread_bps_{name}_{venue}", "bps", f"Mean quoted spread of {name} on {venue} over its quote "
                         "samples (a programme's issues pooled); NaN if never quoted",
                         _listing_mean("spread_bps", name, venue)))
@@ -297,20 +312,20 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
 
 
 def yearly(name: str) -> bool:
-    """Is the KPI a fiscal or turnover total that also has a `_per_year` form?"""
+    """Is the KPI a fiscal, turnover or trade-count total that also has a `_per_year` form?"""
     return name in FISCAL_KPIS or name.startswith(("turnover_hkd_", "stamp_duty_hkd_", "basket_stamp_duty_hkd",
-                                                   "grants_"))
+                                                   "grants_", "trades_"))
 
 
 def _per_year(kpis: list[Kpi], horizon_days: int) -> list[Kpi]:
-    """Each fiscal and turnover total over a year: its value over the horizon times 250 business
-    days over the horizon's (a year is TRADING_DAYS_PER_YEAR business days, as in the model's
-    annual rates, whatever the calendar's count)."""
+    """Each fiscal and turnover total, and each listing's trade count, over a year: its value over
+    the horizon times 250 business days over the horizon's (a year is TRADING_DAYS_PER_YEAR
+    business days, as in the model's annual rates, whatever the calendar's count)."""
     factor = TRADING_DAYS_PER_YEAR / horizon_days
-    return [Kpi(f"{kpi.name}_per_year", "HKD a year", f"{kpi.meaning}; a year of it (times {TRADING_DAYS_PER_YEAR} "
-                f"business days over the {horizon_days} simulated)", lambda r, k=kpi: k.compute(r) * factor,
-                scales=(kpi.name, factor))
-            for kpi in kpis if yearly(kpi.name) and kpi.unit == "HKD"]
+    return [Kpi(f"{kpi.name}_per_year", f"{kpi.unit} a year", f"{kpi.meaning}; a year of it (times "
+                f"{TRADING_DAYS_PER_YEAR} business days over the {horizon_days} simulated)",
+                lambda r, k=kpi: k.compute(r) * factor, scales=(kpi.name, factor))
+            for kpi in kpis if yearly(kpi.name) and kpi.unit in ("HKD", "count")]
 
 
 def _exposure_share(r: RunTables, wrapper: str, wrappers: tuple[str, ...]) -> float:

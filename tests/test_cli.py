@@ -65,6 +65,27 @@ def test_validate_show_and_help(capsys):
         assert "usage:" in capsys.readouterr().out
 
 
+def test_what_show_prints_loads_back_to_the_same_scenario_for_every_shipped_file(tmp_path):
+    """`show` resolves inheritance and defaults; its output, put where the file was (its relative
+    paths such as `measured_against` stay relative), must load to the very scenario it shows."""
+    import shutil
+
+    import yaml
+
+    from sim.scenario import load_scenario
+
+    copy = tmp_path / "scenarios"
+    shutil.copytree(ROOT / "scenarios", copy)
+    files = sorted(copy.glob("*.yaml")) + sorted((copy / "scale").glob("*.yaml"))
+    for path in files:
+        scenario = load_scenario(path)
+        shown = path.with_name(f"shown_{path.name}")
+        shown.write_text(yaml.safe_dump(scenario.document(), sort_keys=False), encoding="utf-8")
+        assert load_scenario(shown).model_dump(mode="json") == scenario.model_dump(mode="json"), path.name
+    done = tokensim("show", str(copy / "baseline.yaml"))
+    assert done.returncode == 0 and yaml.safe_load(done.stdout) == load_scenario(copy / "baseline.yaml").document()
+
+
 def test_reference_doc_is_up_to_date():
     committed = (ROOT / "docs" / "scenario-reference.md").read_text(encoding="utf-8")
     assert committed == render_reference(), "regenerate: tokensim reference > docs/scenario-reference.md"

@@ -77,7 +77,7 @@ def venue_spec(kind: str = "exchange", form: str = "conventional", index: int = 
 def investor_spec(**changes) -> InvestorSpec:
     spec = InvestorSpec(
         accounts=2, needs_per_day=100.0, active_hours=(0.0, 24.0), interest={"etf": 1.0},
-        trade_size_median_hkd=10_000.0, trade_size_sigma=1.0, gain_mean_bps=30.0,
+        trade_size_median_hkd=10_000.0, trade_size_sigma=1.0, trade_size_median_hkd_by_interest={}, gain_mean_bps=30.0,
         channel_logit_scale_bps=5.0, wrapper_logit_scale_bps=5.0, settlement_delay_cost_bps_per_day=1.0,
         tokenized_access=True, conventional_access=True, venues=None, short_selling=False, retail=False,
         adoption=AdoptionSpec(initial_share=1.0, innovation_per_year=0.0, imitation_per_year=0.0),
@@ -493,6 +493,18 @@ def test_need_whose_gain_beats_the_all_in_cost_trades_with_the_listings_provider
     provider = world.provider_account
     assert world.ledger.free_units(ASSET, provider) == world.ledger.units[ASSET][provider] - 100  # committed
     assert world.cash() == cash_before and world.ledger.units[ASSET][row["buyer"]] == 0  # moved only at settlement
+
+
+def test_a_size_set_for_an_interest_replaces_the_groups_median_for_its_needs():
+    def bought(**spec_changes) -> int:
+        world = World(quote_size_units=10_000)
+        group = world.investors(**spec_changes)
+        ready(world)
+        assert group.handle_need(world.need(BUY, gain_bps=40.0, account=1)) is True
+        return int(world.recorder.trades.frame()["quantity"].sum())
+
+    assert bought() == 100  # the group's median, HK$10,000 at HK$100
+    assert bought(trade_size_median_hkd_by_interest={"etf": 150_000.0}) == 1_500  # the interest's own median
 
 
 @pytest.mark.parametrize("provider", ["maker", "dealer"])

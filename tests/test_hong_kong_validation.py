@@ -22,14 +22,14 @@ DAYS = 10
 
 def _runs(share_turnover: list[float], duty_per_year: list[float], etf_turnover: float = 3.3e11) -> list:
     return [SimpleNamespace(kpis={"turnover_hkd_shares_conventional": value, "stamp_duty_hkd_per_year": duty,
-                                  "turnover_hkd_etfs_conventional": etf_turnover})
+                                  "turnover_hkd_etfs_conventional": etf_turnover, "turnover_hkd_big_etf_conventional": 1e11})
             for value, duty in zip(share_turnover, duty_per_year)]
 
 
 @pytest.fixture
 def checks() -> dict:
     hk = HongKong(
-        Channel("shares", "etfs"), DAYS,
+        Channel("shares", ("etfs", "big_etf")), DAYS,
         at_low=_runs([1.5e12, 1.4e12], [70e9, 66e9]), at_high=_runs([1.35e12, 1.33e12], [84e9, 82e9]),
         etf_dutiable=_runs([1.5e12, 1.4e12], [71e9, 67e9]), etf_free=_runs([1.5e12, 1.4e12], [70e9, 66e9]),
     )
@@ -64,12 +64,12 @@ def test_every_hong_kong_row_is_out_of_sample_with_drivers_fitted_elsewhere_and_
         fitted = {d.fitted_to for d in check.drivers if d.fitted_to}
         assert fitted and check.name not in fitted and fitted <= {"volume_elasticity_ttc", *FITTED_TURNOVER}
     assert all(checks[name].kind == CALIBRATION_TARGET for name in FITTED_TURNOVER)
-    assert checks[FITTED_TURNOVER[0]].measured == pytest.approx(3.3e11 / DAYS)
+    assert checks[FITTED_TURNOVER[0]].measured == pytest.approx((3.3e11 + 1e11) / DAYS)  # every ETF's turnover
 
 
 def test_a_scenario_without_a_taxed_share_channel_has_no_hong_kong_rows():
     assert share_channel(load_scenario(SCENARIOS / "baseline.yaml")) is None
-    assert share_channel(load_scenario(HK_2025)) == Channel("hk_stocks", "hk_tracker")
+    assert share_channel(load_scenario(HK_2025)) == Channel("hk_stocks", ("hk_tracker", "tracker_fund"))
 
 
 def test_validate_model_on_hk_2025_writes_the_hong_kong_rows_with_sources_intervals_and_a_verdict(tmp_path):

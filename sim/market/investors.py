@@ -2,7 +2,8 @@
 
 A group's needs arrive as one superposed Poisson stream (one SimPy process per group, not per
 investor) within the group's active hours. Each need has an instrument (by the group's
-interest weights), a side, a size in HKD, an account and a private gain in bps of value drawn
+interest weights), a side, a size in HKD (lognormal about the group's median, or the median it
+gives that interest), an account and a private gain in bps of value drawn
 from an exponential distribution; the gain's mean is the group's cost sensitivity. The need
 trades only if its gain beats the expected all-in cost of at least one listing the investor may
 use that is open, quoted and feasible (the seller holds the units, the buyer has the cash; only
@@ -142,6 +143,9 @@ class InvestorGroup:
         self.interests = interests
         weights = list(params.interest.values())
         self._cumulative_array = np.array([sum(weights[: k + 1]) / sum(weights) for k in range(len(weights))])
+        # the median trade size of a need, by the index of its interest
+        self._size_medians = [params.trade_size_median_hkd_by_interest.get(name, params.trade_size_median_hkd)
+                              for name in params.interest]
         self.onboarded_shares = onboarded_shares
         self.onboarded_accounts = [onboarded_accounts(share, params.accounts) for share in onboarded_shares]
         self._onboarded_array = np.array(self.onboarded_accounts, dtype=np.int64)
@@ -288,6 +292,7 @@ class InvestorGroup:
             self._terms_on(day)
         terms = self._terms
         account = self.first_account + local_account
+        size_hkd = self._size_medians[k] * math.exp(params.trade_size_sigma * size_draw)
         options = []
         for nest, line in enumerate(lines):
             open_listings = line.open_listings.get(open_bits)
@@ -301,7 +306,7 @@ class InvestorGroup:
                 continue
             lot = line.min_units
             tracking = line.tracking_bps
-            wanted = params.trade_size_median_hkd * math.exp(params.trade_size_sigma * size_draw) / fair
+            wanted = size_hkd / fair
             wanted = max(lot, int(wanted / lot) * lot)
             for listing in open_listings:
                 rate, charges, waiting, network_fee_cents, prefund_bps_per_day, prefund_lead, later = terms[listing]

@@ -133,6 +133,7 @@ class InvestorSpec:
     interest: dict[str, float]
     trade_size_median_hkd: float
     trade_size_sigma: float
+    trade_size_median_hkd_by_interest: dict[str, float]  # where an interest's differs from the group's median
     gain_mean_bps: float
     channel_logit_scale_bps: float
     wrapper_logit_scale_bps: float  # the nested logit's upper level: which wrapper of an exposure

@@ -96,6 +96,12 @@ class InvestorGroupParams(Strict):
     )
     trade_size_median_hkd: float = Field(gt=0, lt=1e11, description="Median trade size, HKD (lognormal).")
     trade_size_sigma: float = Field(1.0, ge=0, le=5, description="Log-standard deviation of trade size.")
+    trade_size_median_hkd_by_interest: dict[Name, Annotated[float, Field(gt=0, lt=1e11)]] = Field(
+        default_factory=dict,
+        description="Median trade size, HKD, of the needs that concern one interest (an instrument, programme or "
+        "exposure named in `interest`), where it differs from `trade_size_median_hkd`: a group may trade one "
+        "instrument in larger tickets than the rest (institutions in the largest index ETF, say).",
+    )
     gain_mean_bps: float = Field(
         gt=0,
         lt=10_000,
@@ -136,6 +142,15 @@ class InvestorGroupParams(Strict):
     @model_validator(mode="after")
     def _hours_ordered(self) -> InvestorGroupParams:
         check_window(*self.active_hours, "active_hours")
+        return self
+
+    @model_validator(mode="after")
+    def _sizes_name_interests(self) -> InvestorGroupParams:
+        unknown = sorted(set(self.trade_size_median_hkd_by_interest) - set(self.interest))
+        if unknown:
+            raise ValueError(
+                f"trade_size_median_hkd_by_interest: {', '.join(unknown)} is not among the group's interests "
+                f"({', '.join(self.interest)}); a trade size is set for what the group's needs concern")
         return self
 
     @model_validator(mode="after")

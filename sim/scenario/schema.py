@@ -161,6 +161,17 @@ class Scenario(Strict):
                            "sample of accounts; default the whole market).")
     experiment: ExperimentPlan | None = Field(None, description="A sweep this scenario is meant for (`tokensim sweep FILE`).")
 
+    def document(self) -> dict:
+        """The scenario as data that loads back to the same scenario (`tokensim show`): every key resolved
+        and every default filled in, except that each listing keeps only its venue kind's liquidity
+        provider (the schema fills in the other kinds' defaults too, and a file may not set them)."""
+        data = self.model_dump(mode="json")
+        for name, venue in self.venues.items():
+            for listing in data["venues"][name]["listings"].values():
+                for key in venue.other_providers():
+                    listing.pop(key, None)
+        return data
+
     def programmes(self) -> dict[str, Programme]:
         """Every issuance programme by name (names are unique across issuers)."""
         return {name: p for issuer in self.issuers.values() for name, p in issuer.programmes.items()}

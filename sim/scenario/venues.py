@@ -154,12 +154,16 @@ class VenueParams(Strict):
                              "form must be tokenized (for a conventional venue settling at the trade, use dvp with "
                              "settlement_cycle_days 0)")
         provider = PROVIDERS[self.kind].spec_key  # the listing key of this kind's provider: one mapping, the market's
-        others = {cls.spec_key for cls in PROVIDERS.values()} - {provider}
+        others = self.other_providers()
         for name, listing in self.listings.items():
             wrong = others & listing.model_fields_set
             if wrong:
                 raise ValueError(f"listing {name}: a {self.kind} venue has a {provider}, not a {wrong.pop()}")
         return self
+
+    def other_providers(self) -> set[str]:
+        """The listing keys of the liquidity providers of other venue kinds: a listing here may not set them."""
+        return {cls.spec_key for cls in PROVIDERS.values()} - {PROVIDERS[self.kind].spec_key}
 
     def settlement(self) -> SettlementModel:
         """The venue's settlement model: its own, or its kind's default."""

@@ -52,18 +52,18 @@ SCALE = Driver.sourced("market size in the year", "HKEX securities (or ETF) aver
 
 @dataclass(frozen=True)
 class Channel:
-    """The scenario's taxed share listing and its ETF, by name."""
+    """The scenario's taxed share listing and its ETFs (together, the ETF market), by name."""
 
     share: str
-    etf: str
+    etfs: tuple[str, ...]
 
 
 def share_channel(scenario: Scenario) -> Channel | None:
-    """The first share listed on a conventional exchange, and the first ETF; None without a share."""
+    """The first share listed on a conventional exchange, and every ETF; None without a share or an ETF."""
     shares = [name for name, i in scenario.instruments.items() if i.type == "stock"
               and any(v.kind == "exchange" and name in v.listings for v in scenario.venues.values())]
-    etfs = [name for name, i in scenario.instruments.items() if i.type == "etf"]
-    return Channel(shares[0], etfs[0]) if shares and etfs else None
+    etfs = tuple(name for name, i in scenario.instruments.items() if i.type == "etf")
+    return Channel(shares[0], etfs) if shares and etfs else None
 
 
 @dataclass(frozen=True)
@@ -178,12 +178,12 @@ def hong_kong_checks(hk: HongKong) -> list[Check]:
         drivers=(*drivers, SCALE, share)))
 
     days = hk.horizon_days
-    etf_day = _per_seed(hk.at_low, f"turnover_hkd_{hk.channel.etf}_conventional") / days
+    etf_day = sum(_per_seed(hk.at_low, f"turnover_hkd_{etf}_conventional") for etf in hk.channel.etfs) / days
     target = _bn("hkex_etf_adt", "2025")
     fit = "investors' needs and interest weights fitted by hand to it (docs/calibration.md, Hong Kong at 2025 scale)"
     checks.append(Check(
         FITTED_TURNOVER[0], float(etf_day.mean()), f"HKEX ETF turnover 2025: HK${target / 1e9:g}bn a day",
-        target * (1 - TURNOVER_TOLERANCE), target * (1 + TURNOVER_TOLERANCE), "the ETF's exchange turnover a day",
+        target * (1 - TURNOVER_TOLERANCE), target * (1 + TURNOVER_TOLERANCE), f"the exchange turnover a day of the ETFs ({', '.join(hk.channel.etfs)})",
         *interval(float(etf_day.mean()), etf_day), kind=CALIBRATION_TARGET, reason=fit))
     share_day = low / days
     dutiable = _bn("stamp_duty_stock_revenue_ytd", "2025-05") / (2 * RATE_LOW) / TRADING_DAYS_JAN_TO_MAY_2025
