@@ -290,6 +290,7 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
         kpis.extend(_issuance_kpis())
     if "revenue_token" in types:
         kpis.extend(_revenue_kpis())
+    exchanges = tuple(name for name, venue in scenario.venues.items() if venue.kind == "exchange")
     for group in scenario.investors:
         kpis.append(Kpi(f"turnover_hkd_tokenized_{group}", "HKD", f"Tokenized value traded by {group} investors{SUBSTITUTION}",
                         lambda r, g=group: _value(r.trades, form="tokenized", taker_group=g)))
@@ -297,6 +298,12 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                         "they traded; NaN when they traded nothing", _cost_bps(tuple(COST_PARTS), taker_group=group)))
         kpis.append(Kpi(f"adoption_share_{group}", "fraction", f"Share of {group} accounts onboarded at the end",
                         lambda r, g=group: float(r.groups.loc[r.groups["group_name"] == g, "onboarded_share"].iloc[-1])))
+        if exchanges:
+            kpis.append(Kpi(
+                f"exchange_turnover_share_{group}", "fraction", f"Share of the exchange's trading value that {group} "
+                "investors traded, both sides of every trade counted (as HKEX's Cash Market Transaction Survey counts, "
+                "so the groups and the liquidity providers sum to 1); 0 when the exchange traded nothing",
+                lambda r, g=group, e=exchanges: _exchange_share(r, g, e)))
     for exposure, params in scenario.exposures.items():
         wrappers = tuple(params.wrappers)
         for wrapper in wrappers:
@@ -326,6 +333,17 @@ def _per_year(kpis: list[Kpi], horizon_days: int) -> list[Kpi]:
                 f"{TRADING_DAYS_PER_YEAR} business days over the {horizon_days} simulated)",
                 lambda r, k=kpi: k.compute(r) * factor, scales=(kpi.name, factor))
             for kpi in kpis if yearly(kpi.name) and kpi.unit in ("HKD", "count")]
+
+
+def _exchange_share(r: RunTables, group: str, exchanges: tuple[str, ...]) -> float:
+    """The group's share of the exchanges' trading value, both sides counted: what it bought and
+    sold there over twice the value traded there."""
+    trades = r.trades
+    on_exchange = trades["venue_name"].isin(list(exchanges)).to_numpy()
+    value = trades["value_hkd"].to_numpy()
+    both_sides = ((trades["buyer_group"] == group).to_numpy().astype(float)
+                  + (trades["seller_group"] == group).to_numpy())
+    return _share(float((value * both_sides)[on_exchange].sum()), 2.0 * float(value[on_exchange].sum()))
 
 
 def _exposure_share(r: RunTables, wrapper: str, wrappers: tuple[str, ...]) -> float:

@@ -166,6 +166,24 @@ def test_a_wildcard_fits_each_investor_group_and_the_elasticity_is_a_target(tmp_
     assert fit.start.objective == pytest.approx((elasticity + 1.0) ** 2)
 
 
+def test_a_factor_moves_every_match_together_and_keeps_their_ratio(tmp_path):
+    path = write_spec(tmp_path, {"investors.*.gain_mean_bps": {"low": 0.2, "high": 5, "scale": "log", "together": True}},
+                      [{"kpi": "trades", "value": 2500, "source": "illustrative"}], max_evaluations=4)
+    spec = load_spec(path)
+    (factor,) = spec.parameters
+    assert factor.fitted_keys == ("investors.retail.gain_mean_bps", "investors.institutional.gain_mean_bps")
+    assert factor.bases == (40.0, 24.0) and factor.start == 1.0 and factor.label == "investors.*.gain_mean_bps (factor)"
+    fit = fit_targets(spec)
+    best = fit.best.values[0]
+    fitted = fit.fitted_values()
+    assert fitted == {"investors.retail.gain_mean_bps": float(f"{40 * best:.6g}"),
+                      "investors.institutional.gain_mean_bps": float(f"{24 * best:.6g}")}
+    assert fit.parameter_values() == {"investors.*.gain_mean_bps": best}
+    # every evaluation ran both groups at the factor's products: the best one reproduces at the fitted keys
+    kpis = run(load_scenario(spec.scenario_path, [*spec.overrides, *fit.overrides()]), replication_seeds(SPEC_SEED, 1)[0]).kpis
+    assert kpis["trades"] == fit.best.model[0]
+
+
 def test_errors_are_relative_and_a_zero_target_needs_its_own_scale(tmp_path):
     target = Target("trades", 2000.0, "s", 2.0, None, 2000.0)
     assert relative_error(target, 2200.0) == pytest.approx(0.1)
@@ -188,6 +206,10 @@ BAD_SPECS = {
     "zero target": (None, [{"kpi": "trades", "value": 0, "source": "s"}], "targets[0].error_scale"),
     "no source": (None, [{"kpi": "trades", "value": 1}], "targets[0].source"),
     "number as text": (None, [{"kpi": "trades", "value": "1.5e10", "source": "s"}], "targets[0].value"),
+    "factor without a wildcard": ({"investors.retail.gain_mean_bps": {"low": 0.5, "high": 2, "together": True}}, None,
+                                  "parameters.investors.retail.gain_mean_bps.together"),
+    "factor at zero": ({"investors.*.gain_mean_bps": {"low": 0, "high": 2, "together": True}}, None,
+                       "parameters.investors.*.gain_mean_bps.low"),
 }
 
 

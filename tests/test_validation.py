@@ -13,19 +13,19 @@ import pytest
 
 from conftest import SCENARIOS
 from sim.market.random_streams import stream
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, load_scenario
 from sim.validation import checks as checks_module
 from sim.validation.arbitrage_band import premium_in_band
 from sim.validation.checks import COLUMNS, Check, checks_table, interval
 from sim.validation.commands import add_parser, exit_status
-from sim.validation.elasticity import measure_elasticity
+from sim.validation.elasticity import measure_elasticity, swept_listings, sweep_point
 from sim.validation.figures import FIGURES
 from sim.validation.kinds import (
     CALIBRATION_TARGET, CAN_SHOW, IDENTITY, KINDS, NOT_EVIDENCE, OUT_OF_SAMPLE, TITLES, Driver, check_fits,
 )
 from sim.validation.littles_law import littles_law, without_fails
 from sim.validation.replay import replay_duty_rise
-from sim.validation.runs import ModelRuns
+from sim.validation.runs import ModelRuns, exchange_listing
 from sim.validation.suite import QUICK, validate
 from sim.validation.zero_intelligence import InducedMarket, efficiencies, trade_period
 
@@ -100,6 +100,23 @@ def test_duty_sweep_gives_a_negative_finite_elasticity(runs):
     assert volumes == sorted(volumes, reverse=True)
     assert result.seed_slopes == (pytest.approx(result.slope),)  # one seed: its own fit is the pooled one
     assert all(p.total_cost_bps > p.duty_bps + p.fees_bps for p in result.points)
+
+
+def test_where_shares_trade_the_sweep_taxes_them_with_the_etfs_and_measures_both():
+    """A market-wide tax, as the published elasticities measure: the shares' duty moves with the
+    ETFs', and the volume is the two channels' together (not the ETF's alone, which would also
+    count exposure needs moving to the share)."""
+    equity = ModelRuns.of(SCENARIOS / "equity_channels.yaml", ["horizon_days=3"], 1, 5)
+    listings = swept_listings(equity.scenario(), "equity_channels.yaml")
+    assert [(listing.instrument, listing.venue) for listing in listings] == [("hk_tracker", "exchange"),
+                                                                             ("hk_stocks", "exchange")]
+    point = sweep_point(equity, 0.002)
+    taxed = equity.results("policy.stamp_duty.conventional_etf.rate_per_side=0.002",
+                           "policy.stamp_duty.conventional_stock.rate_per_side=0.002")[0].kpis
+    assert point.seed_volumes_hkd == (taxed["turnover_hkd_hk_tracker_conventional"]
+                                      + taxed["turnover_hkd_hk_stocks_conventional"],)
+    assert point.duty_bps == 20.0 and point.fees_bps == pytest.approx(1.27)
+    assert swept_listings(load_scenario(BASELINE), "baseline.yaml") == [exchange_listing(load_scenario(BASELINE), "")]
 
 
 def test_replay_lowers_volume_against_the_counterfactual(runs):

@@ -130,7 +130,7 @@ def _checked_set(source: str, name: str, entry: SetFile, spec: CalibrationSpec |
                             "alternatives only", name)
     if not entry.set and not entry.targets:
         raise ScenarioError(source, where, "a set changes at least one key (`set`) or target (`targets`)")
-    fitted = {p.key for p in spec.parameters} if spec is not None else set()
+    fitted = {key for p in spec.parameters for key in p.fitted_keys} if spec is not None else set()
     for key in entry.set:
         if key in fitted:
             raise ScenarioError(source, f"{where}.set.{key}", "the calibration fits this key, so a set may not fix "

@@ -106,7 +106,7 @@ def run_ranges(sets: AssumptionSets, baseline: Path, policies: Sequence[Path], *
                 f"{evaluation.objective:.4g}"))
             say(fit_report(fit))
             if index == 0:  # the central set: the others start from its fit
-                start = fit.fitted_values()
+                start = fit.parameter_values()
         fitted = tuple(fit.overrides()) if fit is not None else ()
         set_overrides = (*overrides, *assumptions.overrides, *fitted, *run_overrides)
         result = api.compare(baseline, list(policies), reps=reps, seed=seed, overrides=list(set_overrides),

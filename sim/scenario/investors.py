@@ -86,7 +86,7 @@ class InvestorGroupParams(Strict):
     """Investors alike in access, needs and cost sensitivity; their needs form one Poisson stream."""
 
     accounts: int = Field(gt=0, le=10_000_000, description="Number of investor accounts in the group.")
-    needs_per_day: float = Field(gt=0, le=10_000_000, description="Trading needs per business day, whole group.")
+    needs_per_day: float = Field(gt=0, le=100_000_000, description="Trading needs per business day, whole group.")
     active_hours: tuple[Hour, Hour] = Field(
         (9.0, 18.0), description="Hours of the day in which the group's needs arrive, [start, end]."
     )

@@ -10,7 +10,10 @@ then every key, KPI and bound is checked against the scenario itself, so a typo 
 
 A `*` in a parameter key stands for every named entry at that level (investor groups, venues,
 listings, instruments); each match becomes a parameter of its own with the same bounds, and
-entries the rest of the key does not reach are skipped (at least one must match).
+entries the rest of the key does not reach are skipped (at least one must match). With
+`together: true` the matches move as one instead: the parameter is a factor on each match's
+own value (its bounds are factors), so their ratios stay as the scenario sets them (both
+investor groups' gain means, say, scaled to a market-wide elasticity).
 """
 
 from __future__ import annotations
@@ -47,7 +50,11 @@ class ParameterSpec(Strict):
     high: float = Field(description="Highest value tried.")
     scale: Literal["linear", "log"] = Field(
         "linear", description="`log` searches in the logarithm (for a positive key spanning orders of magnitude).")
-    start: float | None = Field(None, description="Where the search starts; default: the scenario's own value.")
+    start: float | None = Field(None, description="Where the search starts; default: the scenario's own value "
+                                "(1, for a factor).")
+    together: bool = Field(
+        False, description="For a key with `*`: fit one factor on every match's own value, keeping their ratios, "
+        "instead of one parameter per match; `low`, `high` and `start` are then factors.")
 
 
 class TargetSpec(Strict):
@@ -80,13 +87,31 @@ class SpecFile(Strict):
 
 @dataclass(frozen=True)
 class Parameter:
-    """One concrete scenario key to fit."""
+    """One concrete scenario key to fit, or, with `keys`, a factor on several keys' own values (`bases`)."""
 
     key: str
     low: float
     high: float
     scale: str
     start: float
+    keys: tuple[str, ...] = ()  # a factor's concrete keys; empty for a plain key
+    bases: tuple[float, ...] = ()  # their values in the scenario, which the factor multiplies
+
+    @property
+    def label(self) -> str:
+        return f"{self.key} (factor)" if self.keys else self.key
+
+    @property
+    def fitted_keys(self) -> tuple[str, ...]:
+        """The scenario keys this parameter sets."""
+        return self.keys or (self.key,)
+
+    def assignments(self, value: float) -> list[tuple[str, float]]:
+        """The scenario keys and the values they take at `value` (a factor's products to 6 significant
+        digits, as `from_unit` rounds a plain key's, so a fitted file reproduces its runs)."""
+        if not self.keys:
+            return [(self.key, value)]
+        return [(key, float(f"{base * value:.6g}")) for key, base in zip(self.keys, self.bases)]
 
     def to_unit(self, value: float) -> float:
         """The value on the optimiser's [0, 1] scale (linear or logarithmic between the bounds)."""
@@ -287,6 +312,9 @@ def _parameters(source: str, scenario_path: Path, scenario: Scenario, written: S
         if not keys:
             raise ScenarioError(source, where, "matches no key that holds a number")
         _check_bounds(source, where, bounds)
+        if bounds.together:
+            found[key] = _factor(source, where, key, keys, bounds, scenario, found, overridden)
+            continue
         for concrete in keys:
             value = value_at(scenario, concrete)
             if isinstance(value, bool) or not isinstance(value, float):
@@ -307,6 +335,27 @@ def _parameters(source: str, scenario_path: Path, scenario: Scenario, written: S
     return tuple(found.values())
 
 
+def _factor(source: str, where: str, key: str, keys: list[str], bounds: ParameterSpec, scenario: Scenario,
+            found: dict[str, Parameter], overridden: set[str]) -> Parameter:
+    """One factor on every match of a `*` key (`together: true`)."""
+    if WILDCARD not in key:
+        raise ScenarioError(source, f"{where}.together", "only a key with `*` can move several keys together", True)
+    if not bounds.low > 0:
+        raise ScenarioError(source, f"{where}.low", "a factor's bounds must be above 0", bounds.low)
+    taken = {k for parameter in found.values() for k in parameter.fitted_keys}
+    for concrete in keys:
+        if concrete in taken:
+            raise ScenarioError(source, where, f"fits '{concrete}', which another parameter already fits")
+        if concrete in overridden:
+            raise ScenarioError(source, where, f"'{concrete}' is also set by the overrides; fit it or fix it, not both")
+    start = 1.0 if bounds.start is None else bounds.start
+    if not bounds.low <= start <= bounds.high:
+        raise ScenarioError(source, where, f"the starting factor lies outside [low, high] = [{bounds.low:g}, "
+                            f"{bounds.high:g}]; widen the bounds or give `start`", start)
+    return Parameter(key, bounds.low, bounds.high, bounds.scale, start, tuple(keys),
+                     tuple(float(value_at(scenario, k)) for k in keys))
+
+
 def _check_bounds(source: str, where: str, bounds: ParameterSpec) -> None:
     if not bounds.low < bounds.high:
         raise ScenarioError(source, where, "low must be below high", {"low": bounds.low, "high": bounds.high})
@@ -318,7 +367,7 @@ def _check_accepted(source: str, scenario_path: Path, overrides: tuple[str, ...]
     """The scenario loads with the key at each bound (the schema's own limits apply)."""
     for name, bound in (("low", parameter.low), ("high", parameter.high)):
         try:
-            load_scenario(scenario_path, [*overrides, f"{parameter.key}={bound!r}"])
+            load_scenario(scenario_path, [*overrides, *(f"{key}={value!r}" for key, value in parameter.assignments(bound))])
         except ScenarioError as error:
             raise ScenarioError(source, f"parameters.{parameter.key}.{name}",
                                 f"the scenario refuses this value ({error.issues[0].message})", bound) from None

@@ -7,7 +7,14 @@ to total transaction cost (TTC): mostly -0.5 to -1.5 (Matheson 2011 survey; Balt
 around the Hong Kong stock rate on the same seeds; volume is the ETF's conventional turnover,
 and TTC per side is duty + the exchange's per-side fees + the mean half quoted spread on the
 exchange listing. The elasticity is the slope of ln V on ln TTC (and the arc elasticities
-between neighbouring points). With exponential gains of mean mu the model predicts -TTC/mu per
+between neighbouring points).
+
+A scenario whose shares also trade on the exchange (`type: stock`) sweeps the duty on every
+conventional exchange-traded equity at once, shares and ETFs at the same rate, and measures
+their combined conventional turnover, with the turnover-weighted half spread and fees. That is
+what the published elasticities measure, a tax on the whole market: swept on the ETFs alone,
+the ETFs' volume would also answer by moving between wrappers (investors' exposure needs switch
+to the shares as the ETFs' duty rises), a substitution a market-wide tax does not offer. With exponential gains of mean mu the model predicts -TTC/mu per
 investor group, which the result reports alongside. The same slope fitted on each seed alone
 gives the spread behind the slope's 95% interval.
 """
@@ -19,7 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.validation.runs import DUTY_LEVER, ModelRuns, exchange_listing, half_spread_bps, listing_days
+from sim.compile import PER_SIDE_FEES
+from sim.validation.runs import (
+    DUTY_LEVER, STOCK_DUTY_LEVER, ExchangeListing, ModelRuns, exchange_listing, half_spread_bps, listing_days,
+)
 
 SWEEP_RATES = (0.0005, 0.001, 0.0015)  # per side, around the Hong Kong stock rate of 0.1%
 PUBLISHED_RANGE = (-1.5, -0.5)  # against TTC: Matheson (2011); Baltagi, Li & Li (2006) -1.0
@@ -63,12 +73,44 @@ class Elasticity:
 
 
 def sweep_point(runs: ModelRuns, rate: float) -> SweepPoint:
-    """Run every seed with the conventional ETF's duty at `rate` per side."""
-    results = runs.results(f"{DUTY_LEVER}.rate_per_side={rate}")
-    listing = exchange_listing(results[0].scenario, str(runs.path))
-    volumes = tuple(r.kpis[f"turnover_hkd_{listing.instrument}_conventional"] for r in results)
-    spreads = tuple(half_spread_bps(listing_days(r, listing.venue, listing.instrument)) for r in results)
-    return SweepPoint(rate, volumes, listing.fees_bps, spreads)
+    """Run every seed with the conventional ETF's duty at `rate` per side (and the conventional
+    shares', when shares trade on the exchange: `swept_listings`)."""
+    listings = swept_listings(runs.scenario(), str(runs.path))
+    levers = [DUTY_LEVER] + ([STOCK_DUTY_LEVER] if len(listings) > 1 else [])
+    results = runs.results(*(f"{lever}.rate_per_side={rate}" for lever in levers))
+    if len(listings) == 1:  # the ETF alone: its own turnover and spread
+        listing = listings[0]
+        volumes = tuple(r.kpis[f"turnover_hkd_{listing.instrument}_conventional"] for r in results)
+        spreads = tuple(half_spread_bps(listing_days(r, listing.venue, listing.instrument)) for r in results)
+        return SweepPoint(rate, volumes, listing.fees_bps, spreads)
+    per_listing = [[r.kpis[f"turnover_hkd_{listing.instrument}_conventional"] for listing in listings] for r in results]
+    volumes = tuple(float(sum(values)) for values in per_listing)
+    weights = np.array(per_listing, dtype=float).sum(axis=0)  # each listing's turnover over the seeds
+    fees = float(np.average([listing.fees_bps for listing in listings], weights=weights))
+    spreads = tuple(_weighted_half_spread(r, listings, values) for r, values in zip(results, per_listing))
+    return SweepPoint(rate, volumes, fees, spreads)
+
+
+def swept_listings(scenario, source: str) -> list[ExchangeListing]:
+    """The listings whose conventional volume the sweep measures: the first exchange-listed ETF
+    alone, or, when shares trade on a conventional exchange, every ETF and share listed there."""
+    first = exchange_listing(scenario, source)
+    everything = [ExchangeListing(name, venue_name, first.fees_bps if venue_name == first.venue else
+                                  sum(getattr(venue.fees, key) for key in PER_SIDE_FEES))
+                  for venue_name, venue in scenario.venues.items()
+                  if venue.kind == "exchange" and venue.form == "conventional"
+                  for name in venue.listings if scenario.instruments[name].type in ("etf", "stock")]
+    if not any(scenario.instruments[listing.instrument].type == "stock" for listing in everything):
+        return [first]
+    return everything
+
+
+def _weighted_half_spread(result, listings: list[ExchangeListing], volumes: list[float]) -> float:
+    """The listings' mean half spreads weighted by their turnover in this run (nan if none quoted)."""
+    spreads = np.array([half_spread_bps(listing_days(result, listing.venue, listing.instrument)) for listing in listings])
+    weights = np.array(volumes, dtype=float)
+    known = np.isfinite(spreads) & (weights > 0)
+    return float(np.average(spreads[known], weights=weights[known])) if known.any() else math.nan
 
 
 def log_log_slope(costs_bps: list[float], volumes_hkd: list[float]) -> float:

@@ -74,7 +74,8 @@ class Objective:
 
     def overrides(self, values: tuple[float, ...]) -> list[str]:
         """The parameter values as `--set` overrides (repr: the exact float)."""
-        return [f"{p.key}={value!r}" for p, value in zip(self.spec.parameters, values)]
+        return [f"{key}={assigned!r}" for p, value in zip(self.spec.parameters, values)
+                for key, assigned in p.assignments(value)]
 
     def evaluate(self, values: tuple[float, ...]) -> Evaluation:
         """The model at `values` against every target (cached by value)."""

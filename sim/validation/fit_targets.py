@@ -57,6 +57,11 @@ class TargetFit:
     stopped_by: str  # "converged", "good enough" or "evaluation cap"
 
     def fitted_values(self) -> dict[str, float]:
+        """The scenario keys the fit sets, at their fitted values (a factor's keys each at its product)."""
+        return {key: value for p, best in zip(self.spec.parameters, self.best.values) for key, value in p.assignments(best)}
+
+    def parameter_values(self) -> dict[str, float]:
+        """Each parameter as the spec names it (a factor as the factor), at its fitted value."""
         return {p.key: value for p, value in zip(self.spec.parameters, self.best.values)}
 
     def overrides(self) -> list[str]:

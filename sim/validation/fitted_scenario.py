@@ -102,7 +102,7 @@ def target_table(fit: TargetFit) -> pd.DataFrame:
 
 def parameter_table(fit: TargetFit) -> pd.DataFrame:
     """One row per fitted key: bounds, scale, start and fitted value."""
-    return pd.DataFrame([{"key": p.key, "low": p.low, "high": p.high, "scale": p.scale, "start": s, "fitted": f}
+    return pd.DataFrame([{"key": p.label, "low": p.low, "high": p.high, "scale": p.scale, "start": s, "fitted": f}
                          for p, s, f in zip(fit.spec.parameters, fit.start.values, fit.best.values)])
 
 
@@ -111,7 +111,7 @@ def history_table(fit: TargetFit) -> pd.DataFrame:
     rows = []
     for k, evaluation in enumerate(fit.history):
         row: dict[str, Any] = {"evaluation": k + 1}
-        row |= {p.key: v for p, v in zip(fit.spec.parameters, evaluation.values)}
+        row |= {p.label: v for p, v in zip(fit.spec.parameters, evaluation.values)}
         row |= {f"model:{t.label}": m for t, m in zip(fit.spec.targets, evaluation.model)}
         row["objective"] = evaluation.objective
         rows.append(row)

@@ -24,6 +24,7 @@ from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario.schema import Etf
 
 DUTY_LEVER = "policy.stamp_duty.conventional_etf"
+STOCK_DUTY_LEVER = "policy.stamp_duty.conventional_stock"  # swept with it where shares trade (sim.validation.elasticity)
 
 
 @dataclass(frozen=True)
