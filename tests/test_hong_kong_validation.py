@@ -149,7 +149,7 @@ def test_validate_model_on_hk_2025_writes_the_hong_kong_rows_with_sources_interv
     assert hong_kong["status"].isin(["pass", "OUTSIDE"]).all()
     assert hong_kong["ci_low"].notna().all() and (hong_kong["ci_low"] <= hong_kong["ci_high"]).all()
     assert hong_kong["target"].str.contains("HKEX|China Daily|The TRADE").all()
-    assert hong_kong["drivers"].str.contains("fitted by hand to hk_2025_|fitted to hk_2014_").all()
+    assert hong_kong["drivers"].str.contains("fitted to hk_2025_|fitted to hk_2014_").all()
     waiver = table.loc["hk_2015_etf_waiver_revenue_per_year_hkd"]
     assert SCENARIO_2014 in waiver["note"] and "no scaling" in waiver["note"]
     assert (table.loc[list(FITTED_TURNOVER_2014), "kind"] == CALIBRATION_TARGET).all()

@@ -166,7 +166,7 @@ def hong_kong_checks(hk: HongKong) -> list[Check]:
     share_turnover = f"turnover_hkd_{hk.channel.share}_conventional"
     low, high = _per_seed(hk.at_low, share_turnover), _per_seed(hk.at_high, share_turnover)
     duty_low, duty_high = _per_seed(hk.at_low, "stamp_duty_hkd_per_year"), _per_seed(hk.at_high, "stamp_duty_hkd_per_year")
-    drivers = (GAIN_MEANS, *(Driver(NEEDS, f"fitted by hand to {name} (docs/calibration.md)", name)
+    drivers = (GAIN_MEANS, *(Driver(NEEDS, f"fitted to {name} (calibration/hk_2025.yaml)", name)
                              for name in FITTED_TURNOVER), DUTY_RATES, FEES)
     reason = ("no parameter was set from Hong Kong's turnover or revenue around its duty changes: the gain means are "
               "fitted to a volume elasticity, the needs to 2025's turnover")
@@ -196,7 +196,8 @@ def hong_kong_checks(hk: HongKong) -> list[Check]:
     days = hk.horizon_days
     etf_day = _etf_turnover_per_day(hk.at_low, hk.channel, days)
     target = _bn("hkex_etf_adt", "2025")
-    fit = "investors' needs and interest weights fitted by hand to it (docs/calibration.md, Hong Kong at 2025 scale)"
+    fit = ("investors' needs and interest weights fitted to it (calibration/hk_2025.yaml; docs/calibration.md, "
+           "Hong Kong at 2025 scale)")
     checks.append(Check(
         FITTED_TURNOVER[0], float(etf_day.mean()), f"HKEX ETF turnover 2025: HK${target / 1e9:g}bn a day",
         target * (1 - TURNOVER_TOLERANCE), target * (1 + TURNOVER_TOLERANCE), f"the exchange turnover a day of the ETFs ({', '.join(hk.channel.etfs)})",
