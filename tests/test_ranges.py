@@ -4,6 +4,7 @@ report shows each headline's range beside its seed interval."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import shutil
 from pathlib import Path
@@ -14,11 +15,12 @@ import yaml
 
 from sim.cli import main
 from sim.ranges.assumption_sets import CENTRAL, load_assumption_sets
-from sim.ranges.runner import SetOutcome, run_ranges
+from sim.ranges.runner import SetOutcome, run_ranges, set_spec
 from sim.ranges.tables import DEPENDS, NO_EFFECT, NOT_CLEAR, ROBUST, ranges_table, verdict
 from sim.report.document import build_report
 from sim.report.inputs import load_inputs
 from sim.scenario import ScenarioError
+from sim.validation.fit_targets import fit_targets
 from tests.conftest import ROOT, SCENARIOS
 
 QUICK = ["investors.retail.accounts=500", "investors.institutional.accounts=40"]
@@ -162,6 +164,9 @@ def test_every_set_is_refitted_from_the_central_fit_and_run_on_the_same_seeds(re
     central, fee, tight = result.outcomes
     key = "venues.platform.listings.green_bond.market_maker.base_half_spread_bps"
     assert fee.fit.start.values == central.fit.best.values  # warm start from the central fit
+    # each set stops once it fits as well as the central fit did: no set is fitted closer than the central
+    assert fee.fit.spec.good_enough == tight.fit.spec.good_enough == max(central.fit.spec.good_enough,
+                                                                         central.fit.best.objective)
     assert tight.fit.spec.targets[0].value == 12.0 and central.fit.spec.targets[0].value == 19.0
     assert tight.fit.fitted_values()[key] < central.fit.fitted_values()[key]  # a tighter target, a tighter quote
     for outcome in result.outcomes:
@@ -172,6 +177,16 @@ def test_every_set_is_refitted_from_the_central_fit_and_run_on_the_same_seeds(re
     targets = pd.read_csv(folder / "out" / "fit_targets.csv")
     assert list(targets["assumption_set"]) == ["central", "platform_fee_high", "tight"]
     assert list(targets["published"]) == [19.0, 19.0, 12.0]
+
+
+def test_a_set_that_starts_as_close_as_the_central_fit_is_not_refitted_further(tmp_path):
+    baseline, waiver, path = project(tmp_path, FEE_HIGH, SPREAD_SPEC)
+    sets = load_assumption_sets(path, [baseline, waiver], tuple(QUICK))
+    fee = sets.sets[1]
+    loose = set_spec(sets, fee, QUICK, {}, central_objective=0.5)
+    assert loose.good_enough == 0.5 and set_spec(sets, fee, QUICK, {}).good_enough == SPREAD_SPEC["good_enough"]
+    fit = fit_targets(dataclasses.replace(loose, good_enough=math.inf))  # any start is as close as the central
+    assert len(fit.history) == 1 and fit.stopped_by == "good enough"
 
 
 def test_the_ranges_table_agrees_with_each_sets_comparison(refitted):

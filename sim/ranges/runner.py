@@ -67,10 +67,14 @@ class RangesResult:
 
 
 def set_spec(sets: AssumptionSets, assumptions: AssumptionSet, overrides: Sequence[str],
-             start: dict[str, float]) -> CalibrationSpec:
+             start: dict[str, float], central_objective: float | None = None) -> CalibrationSpec:
     """The calibration spec refitted under `assumptions`: its keys as overrides of every
     evaluation, the targets it moves at their new values, the search starting from `start`
-    (the central fit's values, clipped to the bounds) where given."""
+    (the central fit's values, clipped to the bounds) where given. With `central_objective`
+    (the central fit's best), a set's refit stops as soon as it fits as well as the central one
+    did: a set that does not move the targets (a platform fee, say, over a fit's few days) then
+    costs one evaluation, not the whole budget, and no set is fitted more closely than the
+    central one it is compared with."""
     assert sets.calibration is not None
     spec = load_spec(sets.calibration, (*overrides, *assumptions.overrides))
     moved = dict(assumptions.targets)
@@ -79,7 +83,8 @@ def set_spec(sets: AssumptionSets, assumptions: AssumptionSet, overrides: Sequen
                             error_scale=abs(moved[t.label]) if t.error_scale == abs(t.value) else t.error_scale)
         if t.label in moved else t for t in spec.targets)
     parameters = tuple(_started(p, start.get(p.key)) for p in spec.parameters)
-    return dataclasses.replace(spec, targets=targets, parameters=parameters)
+    good_enough = spec.good_enough if central_objective is None else max(spec.good_enough, central_objective)
+    return dataclasses.replace(spec, targets=targets, parameters=parameters, good_enough=good_enough)
 
 
 def _started(parameter: Parameter, value: float | None) -> Parameter:
@@ -95,18 +100,19 @@ def run_ranges(sets: AssumptionSets, baseline: Path, policies: Sequence[Path], *
     `overrides` apply to the fits and the runs; `run_overrides` (a horizon, say) to the runs only."""
     outcomes: list[SetOutcome] = []
     start: dict[str, float] = {}
+    central_objective: float | None = None
     seeds: list[int] = []
     for index, assumptions in enumerate(sets.sets):
         say(f"[{index + 1}/{len(sets.sets)}] {assumptions.name}: {assumptions.description}")
         fit = None
         if sets.calibration is not None:
-            spec = set_spec(sets, assumptions, overrides, start)
+            spec = set_spec(sets, assumptions, overrides, start, central_objective)
             fit = fit_targets(spec, seed, lambda k, evaluation: say(
                 f"  refit evaluation {k}: {', '.join(f'{v:.6g}' for v in evaluation.values)} -> objective "
                 f"{evaluation.objective:.4g}"))
             say(fit_report(fit))
-            if index == 0:  # the central set: the others start from its fit
-                start = fit.parameter_values()
+            if index == 0:  # the central set: the others start from its fit and stop once as close
+                start, central_objective = fit.parameter_values(), fit.best.objective
         fitted = tuple(fit.overrides()) if fit is not None else ()
         set_overrides = (*overrides, *assumptions.overrides, *fitted, *run_overrides)
         result = api.compare(baseline, list(policies), reps=reps, seed=seed, overrides=list(set_overrides),
