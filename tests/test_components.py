@@ -78,7 +78,7 @@ def investor_spec(**changes) -> InvestorSpec:
     spec = InvestorSpec(
         accounts=2, needs_per_day=100.0, active_hours=(0.0, 24.0), interest={"etf": 1.0},
         trade_size_median_hkd=10_000.0, trade_size_sigma=1.0, trade_size_median_hkd_by_interest={}, gain_mean_bps=30.0,
-        channel_logit_scale_bps=5.0, wrapper_logit_scale_bps=5.0, settlement_delay_cost_bps_per_day=1.0,
+        channel_logit_scale_bps=5.0, wrapper_logit_scale_bps=5.0, brokerage_bps=0.0, settlement_delay_cost_bps_per_day=1.0,
         tokenized_access=True, conventional_access=True, venues=None, short_selling=False, retail=False,
         adoption=AdoptionSpec(initial_share=1.0, innovation_per_year=0.0, imitation_per_year=0.0),
         subscription=SubscriptionSpec(orders_per_issue=0.0, order_size_median_hkd=1.0, order_size_sigma=0.0,
@@ -515,6 +515,21 @@ def test_same_need_with_a_gain_below_the_all_in_cost_is_refused(provider):
     assert group.handle_need(world.need(BUY, gain_bps=18.0)) is False  # beats the crossing cost, not the duty too
     assert len(world.recorder.trades) == 0 and world.market.taker_orders == 0
     assert group.handle_need(world.need(BUY, gain_bps=24.0)) is True  # the threshold is about 22 bps
+
+
+def test_brokerage_is_weighed_like_duty_on_an_exchange_and_not_on_a_platform():
+    def trades(kind: str, brokerage: float) -> bool:
+        world = World([duty(10.0, payers={Payer.INVESTOR})], venue=venue_spec(kind=kind))
+        group = world.investors(brokerage_bps=brokerage)
+        ready(world)
+        done = group.handle_need(world.need(BUY, gain_bps=24.0))  # the all-in cost without brokerage: about 22 bps
+        if done:  # paid to the broker outside the ledger: the trade's own charges are the duty alone
+            row = world.recorder.trades.frame().to_dict("records")[0]
+            assert row["buyer_fees_cents"] == 0 and row["buyer_duty_cents"] == round(row["price_cents"] * 100 * 10 * BPS)
+        return done
+
+    assert trades("exchange", 0.0) and not trades("exchange", 5.0)
+    assert trades("platform", 5.0)  # a platform's own fee stands for its intermediation
 
 
 def test_a_needs_order_stops_at_the_price_where_its_gain_is_used_up():

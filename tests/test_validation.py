@@ -119,6 +119,21 @@ def test_where_shares_trade_the_sweep_taxes_them_with_the_etfs_and_measures_both
     assert swept_listings(load_scenario(BASELINE), "baseline.yaml") == [exchange_listing(load_scenario(BASELINE), "")]
 
 
+def test_the_sweeps_total_cost_includes_the_brokerage_investors_pay_weighted_by_what_they_took():
+    brokered = ModelRuns.of(SCENARIOS / "equity_channels.yaml", ["horizon_days=3", "investors.retail.brokerage_bps=8",
+                                                                 "investors.institutional.brokerage_bps=2"], 1, 5)
+    point = sweep_point(brokered, 0.001)
+    result = brokered.results("policy.stamp_duty.conventional_etf.rate_per_side=0.001",
+                              "policy.stamp_duty.conventional_stock.rate_per_side=0.001")[0]
+    trades = result.trades
+    swept = trades[(trades["venue_name"] == "exchange") & trades["instrument"].isin(["hk_tracker", "hk_stocks"])]
+    taken = swept.groupby("taker_group")["value_hkd"].sum()
+    expected = (8 * taken["retail"] + 2 * taken["institutional"]) / (taken["retail"] + taken["institutional"])
+    assert 2 < expected < 8 and point.fees_bps == pytest.approx(1.27 + expected)
+    plain = sweep_point(ModelRuns.of(SCENARIOS / "equity_channels.yaml", ["horizon_days=3"], 1, 5), 0.001)
+    assert plain.fees_bps == pytest.approx(1.27)  # no brokerage set: the exchange's fees alone
+
+
 def test_replay_lowers_volume_against_the_counterfactual(runs):
     replay = replay_duty_rise(runs)
     before = replay.rise_volume_hkd.index < replay.switch_day

@@ -340,12 +340,14 @@ class InvestorGroup:
 
     def _terms_on(self, day: int) -> None:
         """Per listing, the terms a need's decision reads on `day`: the investor's rate of duty and
-        fees per side, that rate in bps, the group's cost of waiting for the listing's settlement
-        cycle in bps, the network fee on a sale in cents, the cost of prefunded cash in bps per day
-        held and how long before the day it must be there (both 0 when the trade settles later, not
-        prefunded), and whether the trade settles later. Looked up once a day rather than once per
-        need: the levers change by day only."""
+        fees per side; that rate in bps with the group's brokerage added on an exchange (a cost the
+        need weighs, paid outside the ledger, so not in the rate that sizes the cash an order needs); the
+        group's cost of waiting for the listing's settlement cycle in bps; the network fee on a sale
+        in cents; the cost of prefunded cash in bps per day held and how long before the day it
+        must be there (both 0 when the trade settles later, not prefunded); and whether the trade
+        settles later. Looked up once a day rather than once per need: the levers change by day only."""
         delay_cost = self.params.settlement_delay_cost_bps_per_day
+        brokerage = self.params.brokerage_bps
         self._terms_day = day
         for listing in self._listings:
             rate = listing.costs.rate_for(self.payer, day)
@@ -353,7 +355,9 @@ class InvestorGroup:
             cycle = venue.cycle_on(day)
             lead = venue.prefunding_lead_on(day)
             prefund_bps_per_day = 0.0 if lead is None else prefunding_cost_bps_per_day(venue.spec.funding_rate_per_year)
-            self._terms[listing] = (rate, rate * 10_000.0, cycle * delay_cost, listing.costs.network_fee_cents,
+            broker = brokerage if venue.kind == "exchange" else 0.0  # a platform's fee, a dealer's spread: their own
+            self._terms[listing] = (rate, rate * 10_000.0 + broker, cycle * delay_cost,
+                                    listing.costs.network_fee_cents,
                                     prefund_bps_per_day, lead or 0.0, cycle > 0)
 
     def _feasible_quantity(

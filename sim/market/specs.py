@@ -137,6 +137,7 @@ class InvestorSpec:
     gain_mean_bps: float
     channel_logit_scale_bps: float
     wrapper_logit_scale_bps: float  # the nested logit's upper level: which wrapper of an exposure
+    brokerage_bps: float  # weighed by each need, paid outside the ledger
     settlement_delay_cost_bps_per_day: float
     tokenized_access: bool
     conventional_access: bool

@@ -117,6 +117,13 @@ class InvestorGroupParams(Strict):
         "switch wrapper less readily for a given cost difference (mandates, habit, access). An assumption with a "
         "structural range (docs/calibration.md).",
     )
+    brokerage_bps: NonNegativeBps = Field(
+        0.0, description="Broker's commission per side, bps of trade value, on every trade the group takes on an "
+        "exchange (a platform's trading fee and a dealer's spread stand for their own intermediation): a cost each "
+        "need weighs, so the group's volume answers it as it answers duty, paid to its broker outside the simulated "
+        "ledger and outside the investor-cost KPIs (the model has no brokers). Published online schedules for Hong "
+        "Kong shares run from 0 to about 25 bp; 0 leaves it out (docs/calibration.md).",
+    )
     settlement_delay_cost_bps_per_day: NonNegativeBps = Field(
         0.5, description="Cost the group puts on each business day a trade waits to settle, bps."
     )

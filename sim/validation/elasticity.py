@@ -5,8 +5,9 @@ mean private gain. The empirical literature measures the same thing as the elast
 to total transaction cost (TTC): mostly -0.5 to -1.5 (Matheson 2011 survey; Baltagi, Li & Li
 2006 find -1.0 for China's 1997 stamp-tax rise). Here the conventional ETF's stamp duty is swept
 around the Hong Kong stock rate on the same seeds; volume is the ETF's conventional turnover,
-and TTC per side is duty + the exchange's per-side fees + the mean half quoted spread on the
-exchange listing. The elasticity is the slope of ln V on ln TTC (and the arc elasticities
+and TTC per side is duty + the exchange's per-side fees + the investors' brokerage (weighted by
+the value each group took; 0 unless a scenario sets `brokerage_bps`) + the mean half quoted
+spread on the exchange listing. The elasticity is the slope of ln V on ln TTC (and the arc elasticities
 between neighbouring points).
 
 A scenario whose shares also trade on the exchange (`type: stock`) sweeps the duty on every
@@ -28,7 +29,8 @@ import numpy as np
 
 from sim.compile import PER_SIDE_FEES
 from sim.validation.runs import (
-    DUTY_LEVER, STOCK_DUTY_LEVER, ExchangeListing, ModelRuns, exchange_listing, half_spread_bps, listing_days,
+    DUTY_LEVER, STOCK_DUTY_LEVER, ExchangeListing, ModelRuns, brokerage_bps, exchange_listing, half_spread_bps,
+    listing_days,
 )
 
 SWEEP_RATES = (0.0005, 0.001, 0.0015)  # per side, around the Hong Kong stock rate of 0.1%
@@ -41,7 +43,7 @@ class SweepPoint:
 
     rate_per_side: float
     seed_volumes_hkd: tuple[float, ...]
-    fees_bps: float
+    fees_bps: float  # the exchange's per-side fees and the investors' brokerage
     seed_half_spreads_bps: tuple[float, ...]
 
     @property
@@ -78,17 +80,18 @@ def sweep_point(runs: ModelRuns, rate: float) -> SweepPoint:
     listings = swept_listings(runs.scenario(), str(runs.path))
     levers = [DUTY_LEVER] + ([STOCK_DUTY_LEVER] if len(listings) > 1 else [])
     results = runs.results(*(f"{lever}.rate_per_side={rate}" for lever in levers))
+    brokerage = float(np.mean([brokerage_bps(r, listings) for r in results]))  # 0.0 where no group pays any
     if len(listings) == 1:  # the ETF alone: its own turnover and spread
         listing = listings[0]
         volumes = tuple(r.kpis[f"turnover_hkd_{listing.instrument}_conventional"] for r in results)
         spreads = tuple(half_spread_bps(listing_days(r, listing.venue, listing.instrument)) for r in results)
-        return SweepPoint(rate, volumes, listing.fees_bps, spreads)
+        return SweepPoint(rate, volumes, listing.fees_bps + brokerage, spreads)
     per_listing = [[r.kpis[f"turnover_hkd_{listing.instrument}_conventional"] for listing in listings] for r in results]
     volumes = tuple(float(sum(values)) for values in per_listing)
     weights = np.array(per_listing, dtype=float).sum(axis=0)  # each listing's turnover over the seeds
     fees = float(np.average([listing.fees_bps for listing in listings], weights=weights))
     spreads = tuple(_weighted_half_spread(r, listings, values) for r, values in zip(results, per_listing))
-    return SweepPoint(rate, volumes, fees, spreads)
+    return SweepPoint(rate, volumes, fees + brokerage, spreads)
 
 
 def swept_listings(scenario, source: str) -> list[ExchangeListing]:

@@ -22,7 +22,9 @@ import pandas as pd
 
 from sim.runs import RunResult
 from sim.scenario import ScenarioError
-from sim.validation.runs import DUTY_LEVER, ModelRuns, exchange_listing, half_spread_bps, listing_days
+from sim.validation.runs import (
+    DUTY_LEVER, ModelRuns, brokerage_bps, exchange_listing, half_spread_bps, listing_days,
+)
 
 RATE_BEFORE, RATE_AFTER = 0.001, 0.0013  # per side, until 31 Jul 2021 and from 1 Aug 2021 (IRD budget 2021)
 PUBLISHED_TAX_ELASTICITY = -0.5  # Baltagi, Li & Li (2006), China 1997, against the tax
@@ -108,7 +110,8 @@ def _volumes_and_costs(
     days = [listing_days(r, listing.venue, listing.instrument) for r in results]
     volumes = pd.concat([d["volume_hkd"] for d in days], axis=1, ignore_index=True)
     half = [half_spread_bps(d, switch_day) for d in days]
-    return volumes, duty_bps + listing.fees_bps + np.array(half)
+    brokerage = np.array([brokerage_bps(r, [listing]) for r in results])
+    return volumes, duty_bps + listing.fees_bps + brokerage + np.array(half)
 
 
 def replay_duty_rise(runs: ModelRuns, switch_day: int | None = None) -> Replay:

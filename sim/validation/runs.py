@@ -82,6 +82,24 @@ def listing_days(result: RunResult, venue: str, instrument: str) -> pd.DataFrame
     return daily[(daily["venue_name"] == venue) & (daily["instrument"] == instrument)].set_index("day")
 
 
+def brokerage_bps(result: RunResult, listings: Sequence[ExchangeListing]) -> float:
+    """The investors' brokerage per side on these exchange listings, weighted by the value each
+    group took there (0 when no group pays any, or nothing traded): part of the total transaction
+    cost the published elasticities are measured against."""
+    groups = result.scenario.investors
+    if not any(group.brokerage_bps for group in groups.values()):
+        return 0.0
+    trades = result.trades
+    mask = np.zeros(len(trades), dtype=bool)
+    for listing in listings:
+        mask |= ((trades["venue_name"] == listing.venue) & (trades["instrument"] == listing.instrument)).to_numpy()
+    taken = trades.loc[mask & trades["taker_group"].isin(list(groups)).to_numpy()]
+    value = taken.groupby("taker_group")["value_hkd"].sum()
+    if not value.sum() > 0:
+        return 0.0
+    return float(sum(value[name] * groups[name].brokerage_bps for name in value.index) / value.sum())
+
+
 def half_spread_bps(days: pd.DataFrame, from_day: int = 0) -> float:
     """Mean half quoted spread over a listing's days from `from_day` (nan if it never quoted then)."""
     spreads = days.loc[days.index >= from_day, "quoted_spread_bps"].to_numpy()
