@@ -9,8 +9,6 @@ output files read these tables, never the model.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,11 +16,6 @@ import numpy as np
 import pandas as pd
 
 from sim.market.orderbook import BUY
-
-try:  # numpy's switch for asking the kernel for huge pages under its large arrays (`ordinary_pages`)
-    from numpy._core.multiarray import _set_madvise_hugepage
-except ImportError:  # a numpy without it: nothing to switch
-    _set_madvise_hugepage = None
 from sim.recorder import Recorder
 from sim.scenario.schema import Scenario
 from sim.settlement_economics import (
@@ -249,28 +242,6 @@ def payments_table(model: Model) -> pd.DataFrame:
     return payments
 
 
-@contextmanager
-def ordinary_pages() -> Iterator[None]:
-    """Have numpy's large arrays take ordinary memory pages while the tables are built.
-
-    numpy asks the kernel for transparent huge pages under every array of 4 MB or more
-    (`madvise`). Where the kernel then compacts memory to find one at the array's first touch
-    (`/sys/kernel/mm/transparent_hugepage/defrag` set to `madvise`, as on the machines these runs
-    were timed on), that stall is kernel time: the tables and KPIs of 60 days of hk_2025 took
-    5.8 s of it, against 1.5 s with ordinary pages, for 1.5 s of computing either way. The
-    arrays and every value in them are the same; numpy's setting is restored afterwards.
-    (NUMPY_MADVISE_HUGEPAGE=0 in the environment does the same for a whole process.)
-    """
-    if _set_madvise_hugepage is None:
-        yield
-        return
-    before = _set_madvise_hugepage(False)
-    try:
-        yield
-    finally:
-        _set_madvise_hugepage(before)
-
-
 @dataclass(frozen=True)
 class RunTables:
     """Everything KPI formulas read."""
@@ -286,11 +257,6 @@ class RunTables:
 
     @classmethod
     def from_model(cls, model: Model) -> RunTables:
-        with ordinary_pages():  # columns of millions of rows: see `ordinary_pages`
-            return cls._from_model(model)
-
-    @classmethod
-    def _from_model(cls, model: Model) -> RunTables:
         scenario = model.scenario
         listings = listing_frame(model)
         account_groups = np.array([account.group for account in model.ledger.accounts], dtype=object)
