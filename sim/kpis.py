@@ -63,34 +63,40 @@ class Kpi:
         return self.unit in TOTAL_UNITS if self.is_total is None else self.is_total
 
 
-def _where(trades: pd.DataFrame, **where: str) -> pd.DataFrame:
-    """The trades whose columns equal the values given."""
+def _where(trades: pd.DataFrame, **where: str) -> np.ndarray:
+    """Which trades have the values given in their columns, as a mask.
+
+    KPIs filter the trade table dozens of times and each sums a column or two of what is left, so
+    they take the column and then the rows (the same values, in the same order, so the same sums):
+    filtering the whole table would copy every column, its names among them, each time."""
     mask = np.ones(len(trades), dtype=bool)
     for column, wanted in where.items():
         mask &= (trades[column] == wanted).to_numpy()
-    return trades[mask]
+    return mask
 
 
-def _value(trades: pd.DataFrame, **where: str) -> float:
-    return float(_where(trades, **where)["value_hkd"].sum())
+def _value(trades: pd.DataFrame, mask: np.ndarray | None = None, **where: str) -> float:
+    """Value traded in the trades matching `where` (among those in `mask`, if given)."""
+    selected = _where(trades, **where)
+    return float(trades["value_hkd"][selected if mask is None else selected & mask].sum())
 
 
 def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0 else 0.0
 
 
-def _investor_trades(r: RunTables) -> pd.DataFrame:
-    return r.trades[r.trades["taker_group"].isin(list(r.scenario.investors))]
+def _investor_trades(r: RunTables) -> np.ndarray:
+    """Which trades an investor group took, as a mask (see `_where`)."""
+    return r.trades["taker_group"].isin(list(r.scenario.investors)).to_numpy()
 
 
 def _cost_bps(parts: tuple[str, ...], **where: str) -> Callable[[RunTables], float]:
     """Investors' cost in these parts per HK$ they traded (of the trades matching `where`), in bps; NaN without trades."""
     def compute(r: RunTables) -> float:
-        trades = _investor_trades(r)
-        for column, wanted in where.items():
-            trades = trades[trades[column] == wanted]
-        value = float(trades["value_hkd"].sum())
-        cost = sum(float(trades[COST_PARTS[part]].sum()) for part in parts)
+        trades = r.trades
+        mask = _investor_trades(r) & _where(trades, **where)
+        value = float(trades["value_hkd"][mask].sum())
+        cost = sum(float(trades[COST_PARTS[part]][mask].sum()) for part in parts)
         return cost / value * 10_000.0 if value > 0 else float("nan")
     return compute
 
@@ -184,8 +190,12 @@ def _created(r: RunTables, kind: str) -> float:
     return float(r.daily.loc[r.daily["instrument_type"] == kind, "created_units"].sum())
 
 
-def _duty(trades: pd.DataFrame) -> float:
-    return float((trades["buyer_duty_cents"].sum() + trades["seller_duty_cents"].sum()) / 100.0)
+def _duty(trades: pd.DataFrame, **where: str) -> float:
+    """Stamp duty on both sides of the trades matching `where` (all trades without it), HKD."""
+    if not where:
+        return float((trades["buyer_duty_cents"].sum() + trades["seller_duty_cents"].sum()) / 100.0)
+    mask = _where(trades, **where)
+    return float((trades["buyer_duty_cents"][mask].sum() + trades["seller_duty_cents"][mask].sum()) / 100.0)
 
 
 def _basket_duty(r: RunTables) -> float:
@@ -195,7 +205,7 @@ def _basket_duty(r: RunTables) -> float:
 
 
 def _total(column: str) -> Callable[[RunTables], float]:
-    return lambda r: float(_investor_trades(r)[column].sum())
+    return lambda r: float(r.trades[column][_investor_trades(r)].sum())
 
 
 def declared_kpis(scenario: Scenario) -> list[Kpi]:
@@ -251,12 +261,12 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
         kpis.append(Kpi(f"tokenized_share_{kind}", "fraction", f"Tokenized share of {kind} value traded",
                         lambda r, k=kind: _share(_value(r.trades, form="tokenized", instrument_type=k), _value(r.trades, instrument_type=k))))
         kpis.append(Kpi(f"stamp_duty_hkd_{kind}", "HKD", f"Stamp duty collected on {kind} transfers",
-                        lambda r, k=kind: _duty(r.trades[r.trades["instrument_type"] == k])))
+                        lambda r, k=kind: _duty(r.trades, instrument_type=k)))
         for form in FORMS:  # the duty of each channel: a waiver of one form shows where the duty went
             kpis.append(Kpi(f"stamp_duty_hkd_{kind}_{form}", "HKD", f"Stamp duty collected on {form} {kind} "
                             "transfers, both sides of every simulated trade, an authorised participant's trades in a "
                             "basket share among them (its duty lines are `basket_stamp_duty_hkd`)",
-                            lambda r, k=kind, f=form: _duty(_where(r.trades, instrument_type=k, form=f))))
+                            lambda r, k=kind, f=form: _duty(r.trades, instrument_type=k, form=f)))
     for name in scenario.instruments:
         for form in FORMS:
             kpis.append(Kpi(f"turnover_hkd_{name}_{form}", "HKD", f"Value traded in {name}, {form} form{SUBSTITUTION}",
@@ -347,9 +357,9 @@ def _exchange_share(r: RunTables, group: str, exchanges: tuple[str, ...]) -> flo
 
 
 def _exposure_share(r: RunTables, wrapper: str, wrappers: tuple[str, ...]) -> float:
-    trades = _investor_trades(r)
-    trades = trades[trades["instrument"].isin(list(wrappers))]
-    return _share(_value(trades, instrument=wrapper), float(trades["value_hkd"].sum()))
+    trades = r.trades
+    mask = _investor_trades(r) & trades["instrument"].isin(list(wrappers)).to_numpy()
+    return _share(_value(trades, mask, instrument=wrapper), float(trades["value_hkd"][mask].sum()))
 
 
 def _check_unique(kpis: list[Kpi]) -> None:

@@ -84,6 +84,37 @@ class _Side(NamedTuple):
     rate: float  # duty and fees together, fraction of value
 
 
+class _FeeLine(NamedTuple):
+    """One collector's fee on both sides of a trade whose sides owe fees to the same collectors in the
+    same order (a `_fee_lines` entry): the buyer's rate and share kept, and the seller's, None when
+    the seller's are the buyer's."""
+
+    collector: int
+    buyer_rate: float
+    buyer_kept: float
+    seller_rate: float | None
+    seller_kept: float | None
+
+
+def _fee_lines(buyer_fees: tuple, seller_fees: tuple) -> tuple[_FeeLine, ...] | bool:
+    """Both sides' fees collector by collector, when each side owes each collector one fee and the
+    collectors come in the same order (an investor against a market maker whose fees are rebated:
+    the same fees at other shares); False otherwise.
+
+    Then `trade_charges` credits each collector the buyer's cents plus the seller's, in the buyer's
+    order, just as its by-collector sum does, without the dict; and it rounds a fee once for both
+    sides where they pay it at the same rate and share (the same product, so the same cents).
+    """
+    collectors = [collector for collector, _, _ in buyer_fees]
+    if collectors != [collector for collector, _, _ in seller_fees] or len(set(collectors)) != len(collectors):
+        return False
+    return tuple(
+        _FeeLine(collector, rate, kept, *((None, None) if (rate, kept) == (seller_rate, seller_kept)
+                                          else (seller_rate, seller_kept)))
+        for (collector, rate, kept), (_, seller_rate, seller_kept) in zip(buyer_fees, seller_fees)
+    )
+
+
 class CostSchedule:
     """Charges in one listing, per payer class: per-side charges to their collectors, and the network fee."""
 
@@ -102,8 +133,9 @@ class CostSchedule:
                                           if charge.name in relief.charges and payer in relief.payers])
                        for charge, account in zip(charges, self.accounts) if payer in charge.payers]
                       for payer in Payer]
-        self._day: int | None = None  # the day `_sides` is for: levers change by day only (its cache key)
+        self._day: int | None = None  # the day `_sides` and `_lines` are for: levers change by day only (their key)
         self._sides: list[_Side] = []
+        self._lines: list[list] = []  # [buyer class][seller class]: their `_fee_lines`, None until a trade needs them
 
     def _sides_on(self, day: int) -> list[_Side]:
         """Each payer class's rates on `day`: looked up once per day rather than once per trade or
@@ -131,6 +163,7 @@ class CostSchedule:
     def _on(self, day: int) -> list[_Side]:
         if day != self._day:
             self._sides = self._sides_on(day)
+            self._lines = [[None] * len(self._sides) for _ in self._sides]
             self._day = day
         return self._sides
 
@@ -149,12 +182,17 @@ class CostSchedule:
 
         One call per trade on the hot path. A fee's collector is credited once for both sides
         (settlement then makes half the credits); a side's fees are worked out once when both
-        sides pay alike (the usual case: two investors).
+        sides pay alike (the usual case: two investors), and each fee, or the duty, once when both
+        sides pay it at the same rate (an investor against a market maker with a rebated fee).
         """
         sides = self._sides if day == self._day else self._on(day)
         buy, sell = sides[buyer], sides[seller]
-        buyer_duty = round(value_cents * buy.duty_rate) if buy.duty_rate else 0
-        seller_duty = round(value_cents * sell.duty_rate) if sell.duty_rate else 0
+        duty_rate = buy.duty_rate
+        buyer_duty = round(value_cents * duty_rate) if duty_rate else 0
+        if sell.duty_rate == duty_rate:  # the same product rounds to the same cents
+            seller_duty = buyer_duty
+        else:
+            seller_duty = round(value_cents * sell.duty_rate) if sell.duty_rate else 0
         if buy.fees is sell.fees:  # a plain loop: a comprehension and a sum cost a third more here
             credits, buyer_total = [], 0
             for collector, rate, kept in buy.fees:
@@ -163,20 +201,42 @@ class CostSchedule:
                 credits.append((collector, 2 * cents))
             seller_total = buyer_total
         else:
-            by_collector: dict[int, int] = {}
-            buyer_total = seller_total = 0
-            for collector, rate, kept in buy.fees:
-                cents = round(value_cents * rate * kept)
-                buyer_total += cents
-                by_collector[collector] = by_collector.get(collector, 0) + cents
-            for collector, rate, kept in sell.fees:
-                cents = round(value_cents * rate * kept)
-                seller_total += cents
-                by_collector[collector] = by_collector.get(collector, 0) + cents
-            credits = list(by_collector.items())
+            credits, buyer_total, seller_total = self._fees_apart(value_cents, buyer, seller, buy, sell)
         if self.network_fee_cents:
             credits.append((self.network, self.network_fee_cents))
             seller_total += self.network_fee_cents
         if buyer_duty or seller_duty:
             credits.append((self.government, buyer_duty + seller_duty))
         return _tuple_new(TradeCharges, (buyer_duty, seller_duty, buyer_total, seller_total, credits))
+
+    def _fees_apart(self, value_cents: int, buyer: Payer, seller: Payer, buy: _Side, sell: _Side
+                    ) -> tuple[list[tuple[int, int]], int, int]:
+        """`trade_charges`' credits and each side's fees when the two sides pay differently: collector
+        by collector when their fees line up (`_fee_lines`, looked up once a day per pair of payer
+        classes), else summed by collector."""
+        lines = self._lines[buyer][seller]
+        if lines is None:
+            lines = self._lines[buyer][seller] = _fee_lines(buy.fees, sell.fees)
+        credits, buyer_total, seller_total = [], 0, 0
+        if lines:
+            for collector, rate, kept, seller_rate, seller_kept in lines:
+                cents = round(value_cents * rate * kept)
+                buyer_total += cents
+                if seller_rate is None:
+                    seller_total += cents
+                    credits.append((collector, 2 * cents))
+                else:
+                    seller_cents = round(value_cents * seller_rate * seller_kept)
+                    seller_total += seller_cents
+                    credits.append((collector, cents + seller_cents))
+            return credits, buyer_total, seller_total
+        by_collector: dict[int, int] = {}
+        for collector, rate, kept in buy.fees:
+            cents = round(value_cents * rate * kept)
+            buyer_total += cents
+            by_collector[collector] = by_collector.get(collector, 0) + cents
+        for collector, rate, kept in sell.fees:
+            cents = round(value_cents * rate * kept)
+            seller_total += cents
+            by_collector[collector] = by_collector.get(collector, 0) + cents
+        return list(by_collector.items()), buyer_total, seller_total

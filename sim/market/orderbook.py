@@ -78,6 +78,23 @@ class _Level:
         self.live = 0  # live resting orders
 
 
+class _Placed:
+    """A ladder `replace_valid` placed on an empty book, each order alone at its price, none filled
+    at once: what `_renew` needs to place the same ladder again without building it anew."""
+
+    __slots__ = ("orders", "ids", "end", "levels", "sizes", "keys", "bid_qty", "ask_qty")
+
+    def __init__(self, orders: list[tuple[int, int, int]], ids: list[int], levels: list[_Level]) -> None:
+        self.orders = orders  # (side, price, qty) as sent
+        self.ids = ids  # their order ids, consecutive
+        self.end = ids[-1] + 1 if ids else 0  # the book's next id while nothing else has been sent since
+        self.levels = levels  # each order's level, in order
+        self.sizes = [qty for _, _, qty in orders]
+        self.keys = [-side * price for side, price, _ in orders]  # each order's level key (see `OrderBook`)
+        self.bid_qty = sum(qty for side, _, qty in orders if side == BUY)
+        self.ask_qty = sum(qty for side, _, qty in orders if side == SELL)
+
+
 class _Side:
     """All resting orders of one side, best level at ``heap[0]``."""
 
@@ -144,6 +161,7 @@ class OrderBook:
         self.cancels = 0  # cancel requests received, live or not (the benchmark counts orders)
         self.taken = 0  # quantity filled against resting orders so far, by any marketable order
         self._spare: list[_Level] = []  # empty levels kept for replace() to reuse
+        self._placed: _Placed | None = None  # the last ladder placed on an empty book, for `_renew`
 
     # -- order entry ---------------------------------------------------
 
@@ -212,7 +230,8 @@ class OrderBook:
         book's answers are exactly those of the separate ``cancel`` and ``submit_limit`` calls, for
         one call per ladder on the hot path: ``submit_limit``'s body is inlined, and when every
         resting order is cancelled (a maker alone in its book) the book is emptied at once and its
-        levels kept for the new orders. Returns the new orders' ids and the fills of any that
+        levels kept for the new orders; when those are the very ladder placed last, still resting
+        (a maker refilling after a trade), its levels are refilled in place (`_renew`). Returns the new orders' ids and the fills of any that
         were marketable. All or nothing: every id and new order is checked before the book changes."""
         if type(orders) is not list:
             orders = list(orders)  # read twice below
@@ -240,7 +259,12 @@ class OrderBook:
         maker's ladder is built so (`sim.market.market_maker`, asserted in its tests) and skips the
         checks on the hot path; anything else calls `replace`."""
         qtys, keys, owners, sides, spare = self._qty, self._key, self._owner, self._sides, self._spare
-        if len(qtys.keys() & order_ids) == len(qtys):  # every resting order goes
+        placed = self._placed
+        if (placed is not None and self._next_id == placed.end and len(qtys) == len(placed.ids)
+                and order_ids == placed.ids and orders == placed.orders):
+            return self._renew(placed, owner), []
+        emptied = len(qtys.keys() & order_ids) == len(qtys)  # every resting order goes
+        if emptied:
             self.cancels += len(order_ids)
             self._clear()
         else:
@@ -248,6 +272,7 @@ class OrderBook:
                 self.cancel(order_id)
         ids: list[int] = []
         fills: list[Fill] = []
+        new_levels: list[_Level] = []  # each order's own new level, while every order has one
         for side, price, qty in orders:
             order_id = self._next_id
             self._next_id = order_id + 1
@@ -263,6 +288,7 @@ class OrderBook:
             if level is None:
                 level = book.levels[key] = spare.pop() if spare else _Level()
                 heappush(book.heap, key)
+                new_levels.append(level)
             level.orders.append(order_id)
             level.qty += qty
             level.live += 1
@@ -270,7 +296,43 @@ class OrderBook:
             qtys[order_id] = qty
             keys[order_id] = key
             owners[order_id] = owner
+        placed = emptied and not fills and len(new_levels) == len(ids)
+        self._placed = _Placed(list(orders), ids, new_levels) if placed else None
         return ids, fills
+
+    def _renew(self, placed: _Placed, owner: int) -> list[int]:
+        """Cancel the ladder `placed` and send it again, as `replace_valid` would, without rebuilding the book.
+
+        `replace_valid` calls this only when the book holds exactly that ladder's orders, each still
+        resting (in part, perhaps: a taker took from it), and nothing else has been sent since
+        (the next id is the one after the ladder's): its key is `placed`'s ids, orders and `end`,
+        and the book's count of live orders. Then every level the ladder made is still there,
+        holding just its order, and no other level or heap entry exists; the same orders sent again
+        would meet no resting order (the book is emptied first, as when the ladder was placed)
+        and make the same levels. So each level's one order id becomes the new one and its
+        quantity the order's full size: the book, ids, counts and answers are those of cancelling
+        and sending each order. A market maker refilling its book after each trade with an
+        unchanged ladder (most trades) takes this path.
+        """
+        first = self._next_id
+        end = first + len(placed.ids)
+        ids = list(range(first, end))
+        self._next_id = placed.end = end
+        self.cancels += len(ids)
+        qtys, keys, owners = self._qty, self._key, self._owner
+        qtys.clear()
+        keys.clear()
+        owners.clear()
+        for level, order_id, qty, key in zip(placed.levels, ids, placed.sizes, placed.keys):
+            level.orders[0] = order_id  # its only entry: the order it held
+            level.qty = qty
+            qtys[order_id] = qty
+            keys[order_id] = key
+            owners[order_id] = owner
+        self._sides[BUY].qty = placed.bid_qty
+        self._sides[SELL].qty = placed.ask_qty
+        placed.ids = ids
+        return ids
 
     # -- queries -------------------------------------------------------
 
