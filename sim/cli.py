@@ -224,8 +224,9 @@ def parser() -> argparse.ArgumentParser:
     add_overrides(validate_parser)
     validate_parser.set_defaults(handler=command_validate)
 
-    show_parser = commands.add_parser("show", help="print a scenario with inheritance and defaults resolved, as a file that loads back to it "
-                                        "(its relative paths, such as measured_against, still relative to FILE's folder)")
+    show_parser = commands.add_parser(
+        "show", help="print a scenario with inheritance and defaults resolved, as a file that loads back to it (its "
+        "relative paths, such as measured_against, still relative to FILE's folder)")
     show_parser.add_argument("file", metavar="FILE")
     add_overrides(show_parser)
     show_parser.set_defaults(handler=command_show)

@@ -367,7 +367,8 @@ def _check_accepted(source: str, scenario_path: Path, overrides: tuple[str, ...]
     """The scenario loads with the key at each bound (the schema's own limits apply)."""
     for name, bound in (("low", parameter.low), ("high", parameter.high)):
         try:
-            load_scenario(scenario_path, [*overrides, *(f"{key}={value!r}" for key, value in parameter.assignments(bound))])
+            at_bound = [f"{key}={value!r}" for key, value in parameter.assignments(bound)]
+            load_scenario(scenario_path, [*overrides, *at_bound])
         except ScenarioError as error:
             raise ScenarioError(source, f"parameters.{parameter.key}.{name}",
                                 f"the scenario refuses this value ({error.issues[0].message})", bound) from None

@@ -7,17 +7,17 @@ to total transaction cost (TTC): mostly -0.5 to -1.5 (Matheson 2011 survey; Balt
 around the Hong Kong stock rate on the same seeds; volume is the ETF's conventional turnover,
 and TTC per side is duty + the exchange's per-side fees + the investors' brokerage (weighted by
 the value each group took; 0 unless a scenario sets `brokerage_bps`) + the mean half quoted
-spread on the exchange listing. The elasticity is the slope of ln V on ln TTC (and the arc elasticities
-between neighbouring points).
+spread on the exchange listing. The elasticity is the slope of ln V on ln TTC (and the arc
+elasticities between neighbouring points). With exponential gains of mean mu the model predicts
+-TTC/mu per investor group, which the result reports alongside. The same slope fitted on each
+seed alone gives the spread behind the slope's 95% interval.
 
 A scenario whose shares also trade on the exchange (`type: stock`) sweeps the duty on every
 conventional exchange-traded equity at once, shares and ETFs at the same rate, and measures
 their combined conventional turnover, with the turnover-weighted half spread and fees. That is
 what the published elasticities measure, a tax on the whole market: swept on the ETFs alone,
 the ETFs' volume would also answer by moving between wrappers (investors' exposure needs switch
-to the shares as the ETFs' duty rises), a substitution a market-wide tax does not offer. With exponential gains of mean mu the model predicts -TTC/mu per
-investor group, which the result reports alongside. The same slope fitted on each seed alone
-gives the spread behind the slope's 95% interval.
+to the shares as the ETFs' duty rises), a substitution a market-wide tax does not offer.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.compile import PER_SIDE_FEES
+from sim.runs import RunResult
+from sim.scenario import Scenario
 from sim.validation.runs import (
     DUTY_LEVER, STOCK_DUTY_LEVER, ExchangeListing, ModelRuns, brokerage_bps, exchange_listing, half_spread_bps,
     listing_days,
@@ -94,12 +96,11 @@ def sweep_point(runs: ModelRuns, rate: float) -> SweepPoint:
     return SweepPoint(rate, volumes, fees + brokerage, spreads)
 
 
-def swept_listings(scenario, source: str) -> list[ExchangeListing]:
+def swept_listings(scenario: Scenario, source: str) -> list[ExchangeListing]:
     """The listings whose conventional volume the sweep measures: the first exchange-listed ETF
     alone, or, when shares trade on a conventional exchange, every ETF and share listed there."""
     first = exchange_listing(scenario, source)
-    everything = [ExchangeListing(name, venue_name, first.fees_bps if venue_name == first.venue else
-                                  sum(getattr(venue.fees, key) for key in PER_SIDE_FEES))
+    everything = [ExchangeListing(name, venue_name, sum(getattr(venue.fees, key) for key in PER_SIDE_FEES))
                   for venue_name, venue in scenario.venues.items()
                   if venue.kind == "exchange" and venue.form == "conventional"
                   for name in venue.listings if scenario.instruments[name].type in ("etf", "stock")]
@@ -108,9 +109,10 @@ def swept_listings(scenario, source: str) -> list[ExchangeListing]:
     return everything
 
 
-def _weighted_half_spread(result, listings: list[ExchangeListing], volumes: list[float]) -> float:
+def _weighted_half_spread(result: RunResult, listings: list[ExchangeListing], volumes: list[float]) -> float:
     """The listings' mean half spreads weighted by their turnover in this run (nan if none quoted)."""
-    spreads = np.array([half_spread_bps(listing_days(result, listing.venue, listing.instrument)) for listing in listings])
+    spreads = np.array([half_spread_bps(listing_days(result, listing.venue, listing.instrument))
+                        for listing in listings])
     weights = np.array(volumes, dtype=float)
     known = np.isfinite(spreads) & (weights > 0)
     return float(np.average(spreads[known], weights=weights[known])) if known.any() else math.nan

@@ -58,7 +58,8 @@ class TargetFit:
 
     def fitted_values(self) -> dict[str, float]:
         """The scenario keys the fit sets, at their fitted values (a factor's keys each at its product)."""
-        return {key: value for p, best in zip(self.spec.parameters, self.best.values) for key, value in p.assignments(best)}
+        return {key: value for p, best in zip(self.spec.parameters, self.best.values)
+                for key, value in p.assignments(best)}
 
     def parameter_values(self) -> dict[str, float]:
         """Each parameter as the spec names it (a factor as the factor), at its fitted value."""

@@ -87,7 +87,7 @@ class HongKong:
     at_high: list[RunResult]  # 0.13%
     etf_dutiable: list[RunResult]  # ETF duty on the 2014 dutiable share, otherwise as at_low (or as etf_free)
     etf_free: list[RunResult]  # no ETF duty, otherwise as at_low; on the 2014 scenario, its own settings
-    etf_scenario: str | None = None  # the 2014 scenario the two ETF lists ran on (same seeds, same horizon); None: scaled
+    etf_scenario: str | None = None  # the 2014 scenario the ETF lists ran on (same seeds and horizon); None: scaled
 
 
 def measure_hong_kong(runs: ModelRuns, channel: Channel, own: list[RunResult]) -> HongKong:
@@ -200,7 +200,8 @@ def hong_kong_checks(hk: HongKong) -> list[Check]:
            "Hong Kong at 2025 scale)")
     checks.append(Check(
         FITTED_TURNOVER[0], float(etf_day.mean()), f"HKEX ETF turnover 2025: HK${target / 1e9:g}bn a day",
-        target * (1 - TURNOVER_TOLERANCE), target * (1 + TURNOVER_TOLERANCE), f"the exchange turnover a day of the ETFs ({', '.join(hk.channel.etfs)})",
+        target * (1 - TURNOVER_TOLERANCE), target * (1 + TURNOVER_TOLERANCE),
+        f"the exchange turnover a day of the ETFs ({', '.join(hk.channel.etfs)})",
         *interval(float(etf_day.mean()), etf_day), kind=CALIBRATION_TARGET, reason=fit))
     share_day = low / days
     dutiable = _bn("stamp_duty_stock_revenue_ytd", "2025-05") / (2 * RATE_LOW) / TRADING_DAYS_JAN_TO_MAY_2025
@@ -220,10 +221,10 @@ def _etf_turnover_per_day(results: list[RunResult], channel: Channel, days: int)
 
 
 def _waiver_checks(hk: HongKong, drivers: tuple[Driver, ...], reason: str) -> list[Check]:
-    # `drivers`: the 2025 rows' (gain means, 2025 levels, rates, fees); the 2014 row swaps the levels for 2014's
     """The 2015 waiver row: on the 2014 scenario's runs if there were any (and its two fitted turnovers),
-    otherwise the validated scenario's ETF duty scaled to 2014 by HKEX ETF turnover."""
-    etf_duty = (_per_seed(hk.etf_free, "stamp_duty_hkd_per_year") - _per_seed(hk.etf_dutiable, "stamp_duty_hkd_per_year"))
+    otherwise the validated scenario's ETF duty scaled to 2014 by HKEX ETF turnover. `drivers` are the
+    2025 rows' (gain means, 2025 levels, rates, fees); the 2014 row swaps the levels for 2014's."""
+    etf_duty = _per_seed(hk.etf_free, "stamp_duty_hkd_per_year") - _per_seed(hk.etf_dutiable, "stamp_duty_hkd_per_year")
     published = figure("stamp_duty_revenue_change_estimate", "2015-02-13")
     share = Driver.sourced("share of 2014 ETF turnover still dutiable",
                            f"{ETF_DUTIABLE_SHARE_2014:g}, Fund Selector Asia (5 Feb 2015, HKEx figures): 26 of 124 ETFs, "
