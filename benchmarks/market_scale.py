@@ -21,6 +21,7 @@ Full results go to `benchmarks/market_scale.json`. Every command runs in a tempo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -44,11 +45,19 @@ def folder_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
-def policy_report(days: int) -> dict[str, float]:
+def _folder(keep: Path | None, name: str):
+    """Where a measure writes: a temporary folder, or `keep/name` (kept, to read its results)."""
+    if keep is None:
+        return tempfile.TemporaryDirectory()
+    (keep / name).mkdir(parents=True, exist_ok=True)
+    return contextlib.nullcontext(str(keep / name))
+
+
+def policy_report(days: int, keep: Path | None = None) -> dict[str, float]:
     """Wall seconds of the market-scale report on every core, and the size of what it wrote."""
     from sim.cli import main
 
-    with tempfile.TemporaryDirectory() as out:
+    with _folder(keep, "report") as out:
         start = time.perf_counter()
         status = main(["report", str(BASELINE), *map(str, POLICIES), "--baseline", str(BASELINE), "--reps", "2",
                        "--set", f"horizon_days={days}", "--out", out, "--quiet"])
@@ -56,11 +65,11 @@ def policy_report(days: int) -> dict[str, float]:
         return {"days": days, "status": status, "seconds": seconds, "bytes": folder_bytes(Path(out))}
 
 
-def structural_ranges(days: int, evaluations: int | None) -> dict[str, float]:
+def structural_ranges(days: int, evaluations: int | None, keep: Path | None = None) -> dict[str, float]:
     """Wall seconds of the structural ranges, refits included; with `evaluations`, each refit is capped there."""
     from sim.cli import main
 
-    with tempfile.TemporaryDirectory() as out:
+    with _folder(keep, "ranges") as out:
         assumptions, scenarios = ASSUMPTIONS, ROOT / "scenarios"
         if evaluations is not None:  # a copy of the assumption file, spec and scenarios with the cap (tiny size only)
             assumptions, scenarios = _capped(Path(out), evaluations), Path(out) / "scenarios"
@@ -119,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=SIZES, default="full", help="full (writes benchmarks/market_scale.json) or tiny")
     parser.add_argument("--only", choices=("report", "ranges", "dask"), action="append",
-                        help="run only these measures (repeatable; default all)")
+                        help="run only these measures (repeatable; default all); the others keep their last results")
+    parser.add_argument("--keep", type=Path, default=None, metavar="FOLDER",
+                        help="write the report's and the ranges' outputs into FOLDER (default: a temporary folder)")
     args = parser.parse_args(argv)
     report_days, ranges_days, evaluations, dask_reps, dask_days, rounds = SIZES[args.size]
     only = set(args.only or ("report", "ranges", "dask"))
@@ -127,12 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     if "dask" in only:  # first, while this process is small
         results["dask"] = dask_speedup(dask_reps, dask_days, rounds)
     if "report" in only:
-        results["report"] = policy_report(report_days)
+        results["report"] = policy_report(report_days, args.keep)
     if "ranges" in only:
-        results["ranges"] = structural_ranges(ranges_days, evaluations)
+        results["ranges"] = structural_ranges(ranges_days, evaluations, args.keep)
     show(results)
     if args.size == "full":
-        (ROOT / "benchmarks" / "market_scale.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        path = ROOT / "benchmarks" / "market_scale.json"
+        earlier = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        path.write_text(json.dumps(earlier | results, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
