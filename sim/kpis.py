@@ -131,15 +131,20 @@ QUOTE_MEASURES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 """What a quote sample shows, by KPI name prefix: its spread, and its depth at the touch valued at fair value."""
 
 
+def _pooled_mean(r: RunTables, frame: pd.DataFrame, values: pd.Series, name: str, venue: str) -> float:
+    """Mean of `values` (rows of `frame`) on one listing (a programme's issues pooled); NaN if it has no rows."""
+    if not len(frame):
+        return float("nan")
+    pooled = _pooled(r, frame, values)
+    if (name, venue) not in pooled.index:
+        return float("nan")
+    total, count = pooled.loc[(name, venue), ["sum", "count"]]
+    return float(total / count)
+
+
 def _listing_mean(measure: str, name: str, venue: str) -> Callable[[RunTables], float]:
     """Mean of a quote-sample measure on one listing (a programme's issues pooled); NaN if never quoted."""
-    def compute(r: RunTables) -> float:
-        pooled = _pooled(r, r.quotes, QUOTE_MEASURES[measure](r.quotes))
-        if (name, venue) not in pooled.index:
-            return float("nan")
-        total, count = pooled.loc[(name, venue), ["sum", "count"]]
-        return float(total / count)
-    return compute
+    return lambda r: _pooled_mean(r, r.quotes, QUOTE_MEASURES[measure](r.quotes), name, venue)
 
 
 def _listing_trades(r: RunTables, name: str, venue: str) -> float:
@@ -148,18 +153,6 @@ def _listing_trades(r: RunTables, name: str, venue: str) -> float:
         return 0.0
     per_listing = _pooled(r, r.trades, pd.Series(1.0, index=r.trades.index))
     return float(per_listing.loc[(name, venue), "sum"]) if (name, venue) in per_listing.index else 0.0
-
-
-def _listing_trade_size(r: RunTables, name: str, venue: str) -> float:
-    """Mean value of a trade on one listing, HKD (every trade on its book: investors', makers' and an
-    authorised participant's; a programme's issues pooled); NaN if none traded."""
-    if not len(r.trades):
-        return float("nan")
-    per_listing = _pooled(r, r.trades, r.trades["value_hkd"])
-    if (name, venue) not in per_listing.index:
-        return float("nan")
-    total, count = per_listing.loc[(name, venue), ["sum", "count"]]
-    return float(total / count)
 
 
 def _value_weighted_spread(r: RunTables, form: str) -> float:
@@ -276,7 +269,8 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                         lambda r, n=name, v=venue: _listing_trades(r, n, v)))
         kpis.append(Kpi(f"trade_size_hkd_{name}_{venue}", "HKD", f"Mean value of a trade in {name} on {venue}, every "
                         "trade on its book (a programme's issues pooled); NaN if none traded",
-                        lambda r, n=name, v=venue: _listing_trade_size(r, n, v), is_total=False))
+                        lambda r, n=name, v=venue: _pooled_mean(r, r.trades, r.trades["value_hkd"], n, v),
+                        is_total=False))
         kpis.append(Kpi(f"spread_bps_{name}_{venue}", "bps", f"Mean quoted spread of {name} on {venue} over its quote "
                         "samples (a programme's issues pooled); NaN if never quoted",
                         _listing_mean("spread_bps", name, venue)))

@@ -210,6 +210,9 @@ BAD_SPECS = {
                                   "parameters.investors.retail.gain_mean_bps.together"),
     "factor at zero": ({"investors.*.gain_mean_bps": {"low": 0, "high": 2, "together": True}}, None,
                        "parameters.investors.*.gain_mean_bps.low"),
+    "key in a factor fitted again": ({"investors.*.gain_mean_bps": {"low": 0.5, "high": 2, "together": True},
+                                      "investors.retail.gain_mean_bps": {"low": 10, "high": 200}}, None,
+                                     "parameters.investors.retail.gain_mean_bps"),
 }
 
 

@@ -320,10 +320,7 @@ def _parameters(source: str, scenario_path: Path, scenario: Scenario, written: S
             if isinstance(value, bool) or not isinstance(value, float):
                 raise ScenarioError(source, where, "must be a key that holds a number with a point (an integer, "
                                     "switch, text or section cannot be fitted)", value if _children(value) is None else UNSET)
-            if concrete in found:
-                raise ScenarioError(source, where, f"fits '{concrete}', which another parameter already fits")
-            if concrete in overridden:
-                raise ScenarioError(source, where, f"'{concrete}' is also set by the overrides; fit it or fix it, not both")
+            _check_free(source, where, concrete, found, overridden)
             start = value if bounds.start is None else bounds.start
             if not bounds.low <= start <= bounds.high:
                 what = "start" if bounds.start is not None else f"the scenario's value of {concrete}"
@@ -342,18 +339,22 @@ def _factor(source: str, where: str, key: str, keys: list[str], bounds: Paramete
         raise ScenarioError(source, f"{where}.together", "only a key with `*` can move several keys together", True)
     if not bounds.low > 0:
         raise ScenarioError(source, f"{where}.low", "a factor's bounds must be above 0", bounds.low)
-    taken = {k for parameter in found.values() for k in parameter.fitted_keys}
     for concrete in keys:
-        if concrete in taken:
-            raise ScenarioError(source, where, f"fits '{concrete}', which another parameter already fits")
-        if concrete in overridden:
-            raise ScenarioError(source, where, f"'{concrete}' is also set by the overrides; fit it or fix it, not both")
+        _check_free(source, where, concrete, found, overridden)
     start = 1.0 if bounds.start is None else bounds.start
     if not bounds.low <= start <= bounds.high:
         raise ScenarioError(source, where, f"the starting factor lies outside [low, high] = [{bounds.low:g}, "
                             f"{bounds.high:g}]; widen the bounds or give `start`", start)
     return Parameter(key, bounds.low, bounds.high, bounds.scale, start, tuple(keys),
                      tuple(float(value_at(scenario, k)) for k in keys))
+
+
+def _check_free(source: str, where: str, concrete: str, found: dict[str, Parameter], overridden: set[str]) -> None:
+    """A key is fitted by one parameter only (a factor's keys included), and not also set by an override."""
+    if any(concrete in parameter.fitted_keys for parameter in found.values()):
+        raise ScenarioError(source, where, f"fits '{concrete}', which another parameter already fits")
+    if concrete in overridden:
+        raise ScenarioError(source, where, f"'{concrete}' is also set by the overrides; fit it or fix it, not both")
 
 
 def _check_bounds(source: str, where: str, bounds: ParameterSpec) -> None:
