@@ -18,7 +18,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import numpy as np
 
-from sim.market import specs
+from sim.market import money_specs, specs
 from sim.market.costs import Charge, CostSchedule, Relief, Scope
 from sim.market.levers import Dated
 from sim.market.payers import EVERYONE, LIQUIDITY_PROVIDERS, Payer
@@ -52,6 +52,7 @@ class MarketSpec:
     grants: specs.GrantSpec
     tokenized_cash: Dated[bool]
     buy_in_after_fails: int | None
+    settlement_assets: dict[str, money_specs.MoneySpec] = dataclasses.field(default_factory=dict)
 
 
 def compile_market(scenario: Scenario) -> MarketSpec:
@@ -76,7 +77,39 @@ def compile_market(scenario: Scenario) -> MarketSpec:
         grants=sampled_grants(_copy(specs.GrantSpec, grant, open=grant.dated()), scenario.sample.weight),
         tokenized_cash=policy.tokenized_cash.dated(),
         buy_in_after_fails=scenario.settlement.buy_in_after_fails,
+        settlement_assets={name: money_spec(name, asset) for name, asset in scenario.settlement_assets.items()},
     )
+
+
+def _moment(at: Any) -> money_specs.Moment:
+    return money_specs.Moment(at.day, at.hour)
+
+
+def money_spec(name: str, asset: Any) -> money_specs.MoneySpec:
+    """A settlement asset's spec (`sim.market.money_specs`) from its scenario entry."""
+    if asset.kind == "stablecoin":
+        return money_specs.StablecoinSpec(
+            name=name, in_issue_hkd=asset.in_issue_hkd, reserve_ratio=asset.reserve_ratio,
+            reserves={k: money_specs.ReserveSpec(r.share, r.liquid_within_days) for k, r in asset.reserves.items()},
+            redemption_fee_bps=asset.redemption_fee_bps, ramp_hours=tuple(asset.ramp_hours),
+            holders={k: money_specs.CoinHolderSpec(h.share, h.threshold_bps_max, h.leave_share_per_hour, h.sell_share)
+                     for k, h in asset.holders.items()},
+            arbitrage_capital_share=asset.arbitrage_capital_share,
+            arbitrage_full_discount_bps=asset.arbitrage_full_discount_bps, half_spread_bps=asset.half_spread_bps,
+            impairments=tuple(money_specs.ImpairmentSpec(
+                i.reserve, i.share_frozen, _moment(i.start), _moment(i.end), i.expected_recovery, i.recovery,
+                None if i.guarantee is None else _moment(i.guarantee)) for i in asset.impairments),
+            pauses=tuple(money_specs.WindowSpec(_moment(w.start), _moment(w.end)) for w in asset.redemption_pauses),
+        )
+    if asset.kind == "tokenized_deposit":
+        return money_specs.DepositTokenSpec(
+            name=name, bank=asset.bank, protection_hkd_per_depositor=asset.protection_hkd_per_depositor,
+            holders={k: money_specs.DepositHolderSpec(h.balance_hkd, h.depositors) for k, h in asset.holders.items()},
+            failures=tuple(money_specs.BankFailureSpec(_moment(f.start), _moment(f.end), f.recovery)
+                           for f in asset.failures),
+            funding_rate_per_year=asset.funding_rate_per_year,
+        )
+    return money_specs.CentralBankMoneySpec(name)
 
 
 # A sample of one in `weight` accounts (`sample.weight`) sees one in `weight` of the market's needs and

@@ -23,17 +23,19 @@ from sim.compile import MarketSpec, compile_market
 from sim.market.adoption import daily_shares
 from sim.market.authorised_participant import AuthorisedParticipant, BasketShare
 from sim.market.calendar import MARGIN_BUSINESS_DAYS, MINUTES_PER_DAY, BusinessCalendar
-from sim.market.costs import CostSchedule
+from sim.market.costs import Charge, CostSchedule, Scope
 from sim.market.investors import Interest, InvestorGroup, Line
 from sim.market.issuance import announcement_days
 from sim.market.issuer import IssuanceDesk, PlannedIssue, Subscriber, expected_grant_hkd, issue_cost_hkd
 from sim.market.ledger import Ledger
 from sim.market.market_maker import MarketMaker
-from sim.market.payers import Payer
+from sim.market.money_path import DailyRate, MoneyPath
+from sim.market.payers import INVESTORS, Payer
 from sim.market.providers import LiquidityProvider
 from sim.market.random_streams import stream
 from sim.market.securities import issue_terms
 from sim.market.settlement import Settlement
+from sim.market.settlement_assets import money_paths
 from sim.market.specs import FORMS, ListingSpec
 from sim.market.trading import Market
 from sim.market.values import TRADING_DAYS_PER_YEAR, FairValue, calendar_years, fair_values, programme_yields
@@ -62,6 +64,7 @@ class Model:
     participants: list[AuthorisedParticipant]
     groups: list[InvestorGroup]
     issues: list[PlannedIssue]
+    money: dict[str, MoneyPath]  # each settlement asset's path (`sim.market.settlement_assets`)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class _Wiring:
         self.recorder = Recorder()
         self.collectors = {name: self.ledger.open_account(name, "collector", Payer.COLLECTOR) for name in SHARED_COLLECTORS}
         self.values = fair_values(spec.instruments, spec.correlation, self.horizon, self.steps, self.calendar, seed)
+        self.money = money_paths(spec.settlement_assets, self.calendar, self.horizon)
         self.listings: list[Listing] = []
         self.providers: list[LiquidityProvider] = []
         self.venues: dict[str, Venue] = {}
@@ -131,7 +135,10 @@ class _Wiring:
         for name, spec in self.spec.venues.items():
             for collector in (f"{name}:operator", f"{name}:settlement"):
                 self.collectors[collector] = self.ledger.open_account(collector, "collector", Payer.COLLECTOR)
-            self.venues[name] = Venue(spec)
+            self.venues[name] = Venue(spec, self.money.get(spec.settlement_asset))
+        for asset in self.money:
+            self.collectors[f"{asset}:conversion"] = self.ledger.open_account(f"{asset}:conversion", "collector",
+                                                                              Payer.COLLECTOR)
         for charge in self.spec.charges:  # a collector that only a charge names (a new levy's) gets its account too
             if charge.collector not in self.collectors:
                 self.collectors[charge.collector] = self.ledger.open_account(charge.collector, "collector", Payer.COLLECTOR)
@@ -140,16 +147,27 @@ class _Wiring:
         """The charges and reliefs that cover one listing."""
         where = (venue.name, venue.kind, instrument_type, venue.form)
         return CostSchedule(
-            [charge for charge in self.spec.charges if charge.scope.covers(*where)],
+            [charge for charge in self.spec.charges if charge.scope.covers(*where)] + self.conversion(venue),
             [relief for relief in self.spec.reliefs if relief.scope.covers(*where)],
             self.collectors, round(venue.spec.fees.network_fee_hkd_per_transfer * 100),
         )
+
+    def conversion(self, venue: Venue) -> list[Charge]:
+        """On a venue settling in a stablecoin: each investor side converts between Hong Kong dollars and the
+        coin, at the day's cost (`MoneyPath.conversion_cost`), paid to the coin market's liquidity providers."""
+        money = venue.money
+        if money is None or money.kind != "stablecoin":
+            return []
+        return [Charge("conversion", f"{money.name}:conversion", DailyRate(money.daily_conversion_cost()), INVESTORS,
+                       scope=Scope(venues=frozenset({venue.name})))]
 
     def add_listing(self, venue_name: str, instrument: str, kind: str, tick_hkd: float, value: FairValue,
                     terms: ListingSpec, initial_units: int | None = None) -> Listing:
         """One instrument on one venue, with its liquidity provider (of the venue kind's class) and its account."""
         venue = self.venues[venue_name]
         asset = self.assets[(instrument, venue.form)]
+        if venue.money is not None and venue.money.kind == "stablecoin" and initial_units is None:
+            value = value.with_margin(venue.money.at_steps(venue.money.conversion_cost, self.steps))
         listing = Listing(len(self.listings), venue, instrument, kind, asset, round(tick_hkd * 100),
                           self.cost_schedule(venue, kind), value)
         self.listings.append(listing)
@@ -308,7 +326,7 @@ def build(scenario: Scenario, seed: int) -> Model:
     desk.start(env)
     makers = [p for p in w.providers if isinstance(p, MarketMaker)]
     model = Model(scenario, w.spec, env, w.calendar, w.ledger, w.recorder, settlement, market, w.listings, makers,
-                  participants, groups, issues)
+                  participants, groups, issues, w.money)
     env.process(watch_budget(env, model, run_budget(model)))
     return model
 

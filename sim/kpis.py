@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from sim.kpi_record import Kpi
 from sim.market.values import TRADING_DAYS_PER_YEAR
+from sim.money_kpis import money_kpis
 from sim.market.venue_kinds import PROVIDERS
 from sim.scenario.schema import FORMS, Scenario
 from sim.settlement_economics import settlement_kpis, settlement_scaling
@@ -41,26 +42,6 @@ POOLED_SPREAD = ("mean over quote samples of every listing in that form; a new w
 
 COST_PARTS = {"duty": "taker_duty_hkd", "fees": "taker_fees_hkd", "spread": "taker_spread_hkd"}
 """Investors' all-in cost, by part: the trade table's column of each."""
-
-
-TOTAL_UNITS = ("HKD", "HKD a year", "count", "count a year", "units", "HKD-days", "kWh")
-"""Units of KPIs that add up over accounts: a sampled run reports them times its weight (`Kpi.total`)."""
-
-
-@dataclass(frozen=True)
-class Kpi:
-    name: str
-    unit: str
-    meaning: str
-    compute: Callable[[RunTables], float]
-    is_total: bool | None = None  # None: by the unit (TOTAL_UNITS); False for a mean per listing or issue in such a unit
-    scales: tuple[str, float] | None = None  # (an earlier KPI, a factor): this one is that one's value times it
-
-    @property
-    def total(self) -> bool:
-        """Does the KPI add up over the market's accounts, so that a sample of them gives the whole
-        market's times the sample's weight? Rates, shares, spreads and depth do not."""
-        return self.unit in TOTAL_UNITS if self.is_total is None else self.is_total
 
 
 def _where(trades: pd.DataFrame, **where: str) -> np.ndarray:
@@ -317,6 +298,7 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                 f"went through {wrapper}: where the choice of wrapper put the volume (investors' trades in these "
                 "instruments, whatever the interest behind them); 0 when they traded none",
                 lambda r, w=wrapper, ws=wrappers: _exposure_share(r, w, ws)))
+    kpis.extend(money_kpis(scenario))
     kpis.extend(_per_year(kpis, scenario.horizon_days))
     _check_unique(kpis)
     return kpis

@@ -168,10 +168,19 @@ def manifest(result: RunResult, sources: list[str], overrides: list[str], comman
         "overrides": overrides,
         "command": command_line() if command is None else command,
         "versions": versions(),
-        "files": [*([trades.file] if trades.file else []), *TABLES, "figures/turnover.png", "figures/spread.png"],
+        "files": [*([trades.file] if trades.file else []), *TABLES, *money_files(result), "figures/turnover.png",
+                  "figures/spread.png"],
         "trades": trades.describe(),
         "resolved_scenario": result.scenario.model_dump(mode="json"),
     }
+
+
+MONEY_TABLES = ("money.csv", "money_holders.csv", "money_venues.csv")  # a scenario with settlement assets only
+
+
+def money_files(result: RunResult) -> tuple[str, ...]:
+    """The settlement assets' tables a run writes: all three when its scenario has settlement assets, else none."""
+    return MONEY_TABLES if result.scenario.settlement_assets else ()
 
 
 def run_status(folder: Path, scenario: Scenario, seed: int, trades: TradeOutput = TradeOutput()) -> str:
@@ -285,6 +294,8 @@ def write_run(result: RunResult, out_dir: Path, sources: list[str], overrides: l
         result.issuance.to_csv(folder / "issuance.csv", index=False)
         result.settlement.to_csv(folder / "settlement.csv", index=False)
         result.payments.to_csv(folder / "payments.csv", index=False)
+        for name in money_files(result):
+            getattr(result, name.removesuffix(".csv")).to_csv(folder / name, index=False)
         kpi_frame(result).to_csv(folder / "kpis.csv", index=False)
         save_run_figures(result, folder / "figures")
         text = json.dumps(manifest(result, sources, overrides, command, trades), indent=2, sort_keys=False)

@@ -9,7 +9,7 @@ reads only the `RunResult`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import simpy
@@ -34,6 +34,9 @@ class RunResult:
     settlement: pd.DataFrame
     kpis: dict[str, float]
     payments: pd.DataFrame  # coupons, principal and revenue distributions paid to holders of new issues
+    money: pd.DataFrame = field(default_factory=pd.DataFrame)  # settlement assets' hours (`sim.money_tables`)
+    money_holders: pd.DataFrame = field(default_factory=pd.DataFrame)  # their holder groups' outcomes
+    money_venues: pd.DataFrame = field(default_factory=pd.DataFrame)  # trades settled in each, by venue
 
 
 def run(scenario: Scenario, seed: int | None = None, watch: Callable[[simpy.Environment], Iterator] | None = None,
@@ -48,4 +51,5 @@ def run(scenario: Scenario, seed: int | None = None, watch: Callable[[simpy.Envi
     check_invariants(model)
     tables = RunTables.from_model(model)
     return RunResult(scenario, seed, tables.trades, tables.daily, tables.groups, tables.issuance,
-                     tables.settlement, compute_kpis(tables), tables.payments)
+                     tables.settlement, compute_kpis(tables), tables.payments, tables.money, tables.money_holders,
+                     tables.money_venues)

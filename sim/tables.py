@@ -9,13 +9,14 @@ output files read these tables, never the model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.market.orderbook import BUY
+from sim.money_tables import money_tables
 from sim.recorder import Recorder
 from sim.scenario.schema import Scenario
 from sim.settlement_economics import (
@@ -254,6 +255,9 @@ class RunTables:
     quotes: pd.DataFrame
     scenario: Scenario
     payments: pd.DataFrame
+    money: pd.DataFrame = field(default_factory=pd.DataFrame)  # settlement assets' hours (`sim.money_tables`)
+    money_holders: pd.DataFrame = field(default_factory=pd.DataFrame)
+    money_venues: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def from_model(cls, model: Model) -> RunTables:
@@ -272,4 +276,6 @@ class RunTables:
         groups.insert(1, "date", dates[groups["day"]])
         settlement = settlement_table(model, trades)
         settlement.insert(1, "date", dates[settlement["day"]])
-        return cls(trades, daily, groups, issuance_table(model), settlement, quotes, scenario, payments_table(model))
+        money, money_holders, money_venues = money_tables(model, trades)
+        return cls(trades, daily, groups, issuance_table(model), settlement, quotes, scenario, payments_table(model),
+                   money, money_holders, money_venues)

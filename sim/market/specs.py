@@ -84,6 +84,7 @@ class VenueSpec:
     book_entry_lead_days: float = 1.0  # book entry: the buyer's cash is with the custodian this long before the day
     atomic_lead_days: float = 0.0  # atomic or T+0: the same for cash on the ledger (settlement.prefunding_lead_days)
     funding_rate_per_year: float = 0.04  # what idle prefunded cash costs (settlement.funding_rate_per_year)
+    settlement_asset: str | None = None  # the settlement asset its trades settle in, atomically (tokenized venues)
 
 
 @dataclass(frozen=True, slots=True)

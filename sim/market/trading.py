@@ -28,6 +28,7 @@ class Market:
         self.settlement = settlement
         self.payers: list[Payer] = ledger.payers  # each account's payer class, by account
         self.taker_orders = 0  # immediate-or-cancel orders and requests for quote received
+        self.blocked: dict[int, int] = {}  # per listing: orders refused because the venue's settlement money was frozen
 
     def take(
         self, listing: Listing, taker: int, side: int, quantity: int, limit_ticks: int, t: float, fair: float | None = None
@@ -38,6 +39,10 @@ class Market:
         """
         self.taker_orders += 1
         day = int(t)
+        venue = listing.venue
+        if venue.freezes and venue.money_frozen(t):
+            self.blocked[listing.index] = self.blocked.get(listing.index, 0) + 1
+            return 0
         if fair is None:
             fair = listing.value.at(t)
         provider = listing.provider

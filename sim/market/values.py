@@ -56,6 +56,12 @@ class FairValue:
         step = int(t * self.steps_per_day + ON_GRID)
         return self._margins[step if step < self._last else self._last]
 
+    def with_margin(self, extra: np.ndarray) -> FairValue:
+        """The same values with `extra` (a fraction of value, per step) added to the margin: what a liquidity
+        provider quoting in a settlement asset adds for converting it (`sim.market.money_path`)."""
+        margins = np.asarray(self._margins if self._margins is not None else np.zeros(len(self._values))) + extra
+        return FairValue(np.asarray(self._values), self.steps_per_day, margins)
+
     def reprice(self, values: np.ndarray) -> None:
         """Replace the path (a new bond's value is known only once its coupon is set at pricing)."""
         self._values = values.tolist()

@@ -18,14 +18,17 @@ from sim.market.specs import VenueSpec
 from sim.market.values import FairValue
 
 if TYPE_CHECKING:
+    from sim.market.money_path import MoneyPath
     from sim.market.providers import LiquidityProvider
 
 
 class Venue:
     """A venue's rules; knows nothing of SimPy."""
 
-    def __init__(self, spec: VenueSpec) -> None:
+    def __init__(self, spec: VenueSpec, money: MoneyPath | None = None) -> None:
         self.spec = spec
+        self.money = money  # the settlement asset its trades settle in, atomically (None: its settlement model)
+        self.freezes = money is not None and money.freezes  # can that money be frozen at all (spares the lookup)
         self.name = spec.name
         self.index = spec.index
         self.kind = spec.kind
@@ -60,9 +63,14 @@ class Venue:
     def atomic(self, day: int) -> bool:
         """Does a trade agreed on `day` settle by atomic delivery versus payment against tokenized cash
         (the venue's `atomic` model, or tokenized cash in force on a tokenized venue)?"""
-        return self.settlement_model == "atomic" or (
+        return self.settlement_model == "atomic" or self.money is not None or (
             self._tokenized_cash is not None and self._tokenized_cash.value_on(day)
         )
+
+    def money_frozen(self, t: float) -> bool:
+        """Is the money this venue settles in frozen at time t (a failed bank's deposit tokens), so that no
+        trade can settle?"""
+        return self.freezes and self.money.frozen_at(t)
 
     def cycle_on(self, day: int) -> int:
         """Business days to settlement for a trade agreed on `day`: 0 (final at the trade) for a book

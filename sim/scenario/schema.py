@@ -26,6 +26,7 @@ from sim.scenario.instruments import (
 from sim.scenario.investors import Adoption, Exposure, InvestorGroupParams, Subscription, Wrapper
 from sim.scenario.policy import DutyLever, GrantLever, Policy, RebateLever, StampDuty, SwitchLever
 from sim.scenario.programmes import FormCosts, Issuer, Programme
+from sim.scenario.settlement_assets import SettlementAsset
 from sim.scenario.venues import DealerParams, Fees, ListingParams, MarketMakerParams, VenueParams
 
 __all__ = [
@@ -154,6 +155,9 @@ class Scenario(Strict):
         "investor group's `interest` may name instead of one instrument."
     )
     investors: dict[Name, InvestorGroupParams] = Field(min_length=1, description="Investor groups by name.")
+    settlement_assets: dict[Name, SettlementAsset] = Field(
+        default_factory=dict, description="The money tokenized venues may settle in, by name, with its stresses: a "
+        "licensed stablecoin, tokenized bank deposits or central-bank money (`venues.<v>.settlement_asset`).")
     issuers: dict[Name, Issuer] = Field(default_factory=dict, description="Bond issuers and their programmes.")
     policy: Policy = Field(default_factory=Policy, description="Policy levers.")
     settlement: SettlementTerms = Field(default_factory=SettlementTerms, description="Settlement risk and liquidity terms.")
@@ -200,6 +204,9 @@ class Scenario(Strict):
         known = set(self.instruments)
         for venue_name, venue in self.venues.items():
             _known_names(venue.listings, known, f"venues.{venue_name}.listings")
+            if venue.settlement_asset is not None:
+                _known_names([venue.settlement_asset], set(self.settlement_assets),
+                             f"venues.{venue_name}.settlement_asset", "settlement asset")
         for exposure_name, exposure in self.exposures.items():
             if exposure_name in known or exposure_name in programmes:
                 raise ValueError(f"exposures.{exposure_name}: the name is also an instrument's or a programme's "

@@ -118,6 +118,13 @@ class VenueParams(Strict):
         "`policy.tokenized_cash` makes any tokenized venue atomic while in force). Default by kind: `dvp` for "
         "`exchange` and `dealer`, `book_entry` for `platform`.",
     )
+    settlement_asset: Name | None = Field(
+        None,
+        description="The settlement asset (a key of `settlement_assets`) this venue's trades settle in, atomically; "
+        "tokenized venues only. Its path then reaches the venue: a frozen asset stops its trades, and converting to "
+        "and from it costs each investor side the coin market's half-spread, which the market maker adds to its "
+        "quotes too. Null: the venue's own `settlement_model`.",
+    )
     settlement_cycle_days: int = Field(
         2, ge=0, le=30,
         description="Business days from trade to settlement under `dvp`; 0 settles at the trade, prefunded. "
@@ -153,6 +160,9 @@ class VenueParams(Strict):
             raise ValueError("settlement_model atomic settles tokenized units against tokenized cash: the venue's "
                              "form must be tokenized (for a conventional venue settling at the trade, use dvp with "
                              "settlement_cycle_days 0)")
+        if self.settlement_asset is not None and self.form != "tokenized":
+            raise ValueError("settlement_asset: only a tokenized venue settles in a settlement asset (a conventional "
+                             "venue settles in Hong Kong dollars through its custodian or CSD)")
         provider = PROVIDERS[self.kind].spec_key  # the listing key of this kind's provider: one mapping, the market's
         others = self.other_providers()
         for name, listing in self.listings.items():
