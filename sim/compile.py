@@ -94,8 +94,7 @@ def money_spec(name: str, asset: Any) -> money_specs.MoneySpec:
             redemption_fee_bps=asset.redemption_fee_bps, ramp_hours=tuple(asset.ramp_hours),
             holders={k: money_specs.CoinHolderSpec(h.share, h.threshold_bps_max, h.leave_share_per_hour, h.sell_share)
                      for k, h in asset.holders.items()},
-            arbitrage_capital_share=asset.arbitrage_capital_share,
-            arbitrage_full_discount_bps=asset.arbitrage_full_discount_bps, half_spread_bps=asset.half_spread_bps,
+            arbitrage_depth_share=asset.arbitrage_depth_share, half_spread_bps=asset.half_spread_bps,
             impairments=tuple(money_specs.ImpairmentSpec(
                 i.reserve, i.share_frozen, _moment(i.start), _moment(i.end), i.expected_recovery, i.recovery,
                 None if i.guarantee is None else _moment(i.guarantee)) for i in asset.impairments),

@@ -22,6 +22,8 @@ NOTHING_PENDING = "nothing left pending"
 NO_NEGATIVE_UNITS = "no negative holdings"
 NO_NEGATIVE_CASH = "no negative cash"
 ALL_SETTLED = "every trade settled or failed"
+MONEY_CONSERVED = "settlement money conserved"
+MONEY_TOLERANCE = 1e-6  # relative: a stablecoin's path is worked out in floating point, HKD at its own scale
 
 
 class InvariantError(AccountingError):
@@ -48,9 +50,31 @@ def _day_text(day: int | None, date: str | None) -> str:
 
 def check_invariants(model: Model) -> None:
     """Units and cash conserved, nothing pending or negative, every trade settled: else InvariantError."""
-    broken = _conservation(model) or _end_state(model)
+    broken = _conservation(model) or _end_state(model) or money_broken(model.money.values())
     if broken is not None:
         raise broken
+
+
+def money_broken(paths) -> InvariantError | None:
+    """A stablecoin's coins and reserves add up (`MoneyBooks`), its price lies in [0, its value] and its
+    value in [0, 1]: else the first broken check."""
+    for path in paths:
+        books = path.books
+        if books is None:
+            continue
+        scale = max(books.in_issue_start_hkd, books.reserves_start_hkd)
+        coins = books.in_issue_start_hkd - books.burned_hkd
+        held = sum(books.coins_end_hkd.values())
+        if abs(coins - held) > MONEY_TOLERANCE * scale or abs(coins - float(path.supply_hkd[-1])) > MONEY_TOLERANCE * scale:
+            return InvariantError(MONEY_CONSERVED, f"{path.name}: {coins:,.2f} coins in issue at the end, but "
+                                  f"{held:,.2f} held and {float(path.supply_hkd[-1]):,.2f} on the path")
+        reserves = books.reserves_start_hkd - books.paid_hkd - path.reserves_lost_hkd
+        if abs(reserves - books.reserves_end_hkd) > MONEY_TOLERANCE * scale:
+            return InvariantError(MONEY_CONSERVED, f"{path.name}: reserves less payments and losses are "
+                                  f"{reserves:,.2f}, but the issuer holds {books.reserves_end_hkd:,.2f}")
+        if (path.price < -1e-12).any() or (path.price > path.value + 1e-12).any() or (path.value > 1.0 + 1e-12).any():
+            return InvariantError(MONEY_CONSERVED, f"{path.name}: a price outside [0, value] or a value above par")
+    return None
 
 
 def instrument_names(model: Model) -> dict[int, str]:

@@ -30,6 +30,20 @@ class HolderOutcome:
 
 
 @dataclass(frozen=True)
+class MoneyBooks:
+    """A stablecoin's balances at the start and the end of its path, from which it must add up: coins in
+    issue less those burned are those held (by each holder group, queued or not, by arbitrageurs and by
+    those who never run); reserves less the cash paid out and what was lost are those left."""
+
+    in_issue_start_hkd: float
+    reserves_start_hkd: float
+    burned_hkd: float  # face value redeemed
+    paid_hkd: float  # cash paid for it (face less fees)
+    reserves_end_hkd: float  # cash, reserves, sales under way and frozen reserves, at face
+    coins_end_hkd: dict[str, float]  # by owner, queued or not
+
+
+@dataclass(frozen=True)
 class MoneyPath:
     """A settlement asset's hours: price, value, half-spread and usability, and the issuer's flows."""
 
@@ -49,6 +63,7 @@ class MoneyPath:
     holders: tuple[HolderOutcome, ...]
     arbitrage_profit_hkd: float = 0.0  # arbitrageurs' gain from coins bought below par (marked at the end)
     reserves_lost_hkd: float = 0.0  # frozen reserves that did not come back
+    books: MoneyBooks | None = None  # the issuer's and the holders' balances, for the end-of-run checks
 
     def frozen_at(self, t: float) -> bool:
         """Is the money frozen at business time `t`?"""

@@ -81,8 +81,7 @@ class StablecoinSpec:
     redemption_fee_bps: float
     ramp_hours: tuple[float, float]  # on business days: when redemptions are paid and coins minted
     holders: dict[str, CoinHolderSpec]
-    arbitrage_capital_share: float  # arbitrageurs' cash to buy coins below value, a share of the coins in issue
-    arbitrage_full_discount_bps: float  # the discount below value at which they commit all of it
+    arbitrage_depth_share: float  # coins arbitrageurs hold (at cost, a share of those in issue) per point of discount
     half_spread_bps: float  # the coin market's half-spread in normal times
     impairments: tuple[ImpairmentSpec, ...]
     pauses: tuple[WindowSpec, ...]

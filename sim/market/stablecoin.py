@@ -20,12 +20,14 @@ The holders. Each group's holders have thresholds of expected loss spread evenly
 and leave at `leave_share_per_hour` of what they still hold each hour, part by selling on the
 secondary market (immediacy), the rest by joining the queue (requests are taken at any hour).
 
-The secondary market. Arbitrageurs buy coins below their value with limited cash, and redeem
-them: at a discount of a share x of the value below it they spend 1 - exp(-x / full discount)
-of the cash they hold free that hour. The price clears that hour's sales against them; cash
-spent comes back only when the issuer pays their requests, so while redemptions are closed (a
-weekend, a pause) their cash runs down and each hour's sales move the price further. The coin
-market's half-spread is its normal half-spread plus half the gap between value and price.
+The secondary market. Arbitrageurs buy coins below their value and redeem them. How much they
+will hold grows with the discount: `arbitrage_depth_share` of the coins in issue (at cost) for
+each percentage point the price stands below the value. Each hour the
+price clears the holders' sales against that demand, given what arbitrageurs already hold; their
+coins leave their books only when the issuer pays their requests, so while redemptions are closed
+(a weekend, a pause) their holdings pile up and each hour's sales push the price further below the
+value. The coin market's half-spread is its normal half-spread plus half the gap between value
+and price.
 
 Everything is deterministic: a path depends on the asset's inputs and the calendar only.
 """
@@ -38,46 +40,23 @@ from collections import deque
 import numpy as np
 
 from sim.market.money_clock import HOURS_PER_DAY, MoneyClock
-from sim.market.money_path import HolderOutcome, MoneyPath
+from sim.market.money_path import HolderOutcome, MoneyBooks, MoneyPath
 from sim.market.money_specs import StablecoinSpec
 
 ARBITRAGE = "arbitrageurs"  # the queue's owner name for arbitrageurs' requests
-_BISECTIONS = 60
+PASSIVE = "passive"  # the holders who never run (coins not given to a holder group)
 
 
-def _bid(held_cost: float, capital: float, value: float, full_discount: float) -> float:
-    """The price at which arbitrageurs who have `held_cost` of their `capital` in coins want no more:
-    where the exposure they want at that discount equals what they hold."""
-    if held_cost <= 0.0:
-        return value
-    if held_cost >= capital:
-        return 0.0
-    return max(0.0, value * (1.0 + full_discount * math.log(1.0 - held_cost / capital)))
+def _clearing_price(sold: float, held_cost: float, depth_hkd: float, value: float) -> float:
+    """The price at which arbitrageurs, who hold `held_cost` in coins already, buy the hour's `sold` coins
+    of `value` each (with nothing sold: their bid).
 
-
-def _clearing_price(sold: float, held_cost: float, capital: float, value: float, full_discount: float
-                    ) -> tuple[float, float]:
-    """The price at which arbitrageurs buy the hour's `sold` coins of `value` each, and the coins they buy.
-
-    At a discount of a share x below the value they want `capital` x (1 - exp(-x / full discount))
-    in coins; they hold `held_cost` already. The price is where buying all that is sold brings them
-    to what they want; with nothing sold, or nothing they would buy, it is their bid."""
-    bid = _bid(held_cost, capital, value, full_discount)
-    if sold <= 0.0 or value <= 0.0 or bid <= 0.0:
-        return bid, 0.0
-
-    def room(price: float) -> float:  # what they would still spend at `price`, less what buying all costs
-        wanted = capital * (1.0 - math.exp(-(value - price) / value / full_discount))
-        return wanted - held_cost - price * sold
-
-    low, high = 0.0, bid
-    for _ in range(_BISECTIONS):  # room() rises as the price falls: the root is where demand meets the sales
-        middle = 0.5 * (low + high)
-        if room(middle) >= 0.0:
-            low = middle
-        else:
-            high = middle
-    return low, sold
+    At a discount of x percentage points below the value they want to hold coins costing
+    `depth_hkd` times x. Buying all that is sold at price p brings them to held_cost + p x sold, so
+    p = value (depth - held_cost / 100) ... in full: p = value (100 depth - held_cost) / (100 depth +
+    value x sold); 0 once they hold 100 times the depth."""
+    room = 100.0 * depth_hkd
+    return max(0.0, value * (room - held_cost) / (room + value * sold))
 
 
 class _Issuer:
@@ -98,6 +77,10 @@ class _Issuer:
         self.queue: deque[list] = deque()  # [owner, face value still to pay], first come first served
         self.queued = 0.0
         self.lost = 0.0
+
+    def at_face(self) -> float:
+        """Every reserve the issuer has, frozen ones at face."""
+        return self.cash + sum(self.amount.values()) + sum(c for _, c in self.arriving) + sum(self.frozen)
 
     def reserves(self, expected: list[float]) -> float:
         """Reserves the holders can expect, frozen ones at `expected` recovery."""
@@ -170,7 +153,6 @@ def run_stablecoin(spec: StablecoinSpec, clock: MoneyClock) -> MoneyPath:
     hours = clock.hours
     issuer = _Issuer(spec, clock)
     fee = spec.redemption_fee_bps / 10_000.0
-    full_discount = spec.arbitrage_full_discount_bps / 10_000.0
     supply = spec.in_issue_hkd
     groups = list(spec.holders)
     start_held = {g: supply * spec.holders[g].share for g in groups}
@@ -180,10 +162,11 @@ def run_stablecoin(spec: StablecoinSpec, clock: MoneyClock) -> MoneyPath:
     sold = dict.fromkeys(groups, 0.0)
     redeemed = dict.fromkeys(groups, 0.0)
     loss = dict.fromkeys(groups, 0.0)
-    capital = spec.arbitrage_capital_share * supply
+    depth = spec.arbitrage_depth_share * supply
     held_cost = 0.0  # what arbitrageurs paid for the coins they hold (in the queue or not yet)
     arbitrage_spent, arbitrage_paid, arbitrage_coins = 0.0, 0.0, 0.0
     recovered = [False] * len(spec.impairments)
+    reserves_start, burned, paid_cash = issuer.at_face(), 0.0, 0.0
     columns = {name: np.zeros(hours) for name in
                ("price", "value", "half_spread", "supply", "queue", "redeemed", "sold", "liquid", "frozen")}
     half_spread = spec.half_spread_bps / 10_000.0
@@ -198,6 +181,8 @@ def run_stablecoin(spec: StablecoinSpec, clock: MoneyClock) -> MoneyPath:
         if _redeeming(spec, clock, hour):
             for owner, face in issuer.pay(hour, fee):
                 paid_face += face
+                burned += face
+                paid_cash += face * (1.0 - fee)
                 supply -= face
                 if owner == ARBITRAGE:
                     arbitrage_paid += face * (1.0 - fee)
@@ -227,7 +212,8 @@ def run_stablecoin(spec: StablecoinSpec, clock: MoneyClock) -> MoneyPath:
             if queued > 0.0:
                 issuer.queue.append([g, queued])
                 issuer.queued += queued
-        price, bought = _clearing_price(selling, held_cost, capital, value, full_discount)
+        price = _clearing_price(selling, held_cost, depth, value)
+        bought = selling if price > 0.0 else 0.0
         if bought > 0.0:
             held_cost += price * bought
             arbitrage_spent += price * bought
@@ -258,9 +244,13 @@ def run_stablecoin(spec: StablecoinSpec, clock: MoneyClock) -> MoneyPath:
         outcomes.append(HolderOutcome(g, start_held[g], sold[g], redeemed[g], 0.0,
                                       loss[g] + still * (1.0 - end_value)))
     profit = arbitrage_paid + arbitrage_coins * end_value - arbitrage_spent
+    coins_end = {g: held[g] + sum(entry[1] for entry in issuer.queue if entry[0] == g) for g in groups}
+    coins_end[ARBITRAGE] = arbitrage_coins
+    coins_end[PASSIVE] = spec.in_issue_hkd * (1.0 - sum(spec.holders[g].share for g in groups))
+    books = MoneyBooks(spec.in_issue_hkd, reserves_start, burned, paid_cash, issuer.at_face(), coins_end)
     return MoneyPath(spec.name, spec.kind, clock, columns["price"], columns["value"], columns["half_spread"],
                      np.ones(hours, dtype=bool), columns["supply"], columns["queue"], columns["redeemed"],
-                     columns["sold"], columns["liquid"], columns["frozen"], tuple(outcomes), profit, issuer.lost)
+                     columns["sold"], columns["liquid"], columns["frozen"], tuple(outcomes), profit, issuer.lost, books)
 
 
 def hours_below(path: MoneyPath, level: float) -> int:

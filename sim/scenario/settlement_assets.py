@@ -110,12 +110,10 @@ class Stablecoin(Strict):
     holders: dict[Name, CoinHolders] = Field(
         default_factory=dict, description="Holder groups that may run, by name (an investor group's name puts its "
         "losses beside its trading KPIs).")
-    arbitrage_capital_share: float = Field(
-        0.1, gt=0.0, le=10.0, description="Cash arbitrageurs hold to buy coins below value and redeem them, a share of "
-        "the coins in issue (assumption).")
-    arbitrage_full_discount_bps: float = Field(
-        500.0, gt=0.0, lt=10_000.0, description="At a discount of this much below value they commit about two "
-        "thirds of that cash (1 - 1/e; assumption).")
+    arbitrage_depth_share: float = Field(
+        0.02, gt=0.0, le=10.0, description="The secondary market's depth: coins arbitrageurs will hold (at cost, a "
+        "share of the coins in issue) for each percentage point the price stands below the coin's value; they "
+        "redeem them when the issuer pays (assumption: `docs/calibration.md`).")
     half_spread_bps: NonNegativeBps = Field(1.0, description="The coin market's half-spread in normal times (assumption).")
     impairments: list[Impairment] = Field(default_factory=list, description="Reserve impairments (stress).")
     redemption_pauses: list[Window] = Field(default_factory=list, description="Pauses of redemptions (stress).")
