@@ -45,6 +45,8 @@ UNITS = frozenset(
         "count",
         "years",
         "business_days",
+        "days",  # calendar days
+        "USD",  # a price in US dollars (a dollar stablecoin's: par is 1)
     }
 )
 
