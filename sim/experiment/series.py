@@ -15,7 +15,16 @@ from the experiment's folder alone, on another machine, without the scenario fil
 * `issues`: per bond issue, its form, size, gross and net cost (bps of size), days to settle,
   and units allocated to each investor group;
 * `duty`: per channel (instrument type and form), the mean statutory rate per side over the
-  horizon, the value traded and the duty collected: what a waiver break-even needs.
+  horizon, the value traded and the duty collected: what a waiver break-even needs;
+* `money` (only for a scenario with settlement assets, so other records are unchanged): per
+  asset, its kind and lowest hourly price, and, if it was ever stressed (below HK$0.995 or
+  unusable), its stress window: from `WINDOW_BEFORE_DAYS` calendar days before the first
+  stressed hour to `WINDOW_AFTER_DAYS` after the last (clipped to the run), the hourly price,
+  expected value, redemption queue, usability and business day (-1 on weekends and holidays);
+  and over the window's business days, the daily quoted spread (mean over the listings
+  settling in the asset) and value traded on the venues settling in it. `form` names the
+  venues' form when they are every venue of that form, so a comparator's `turnover_hkd` of
+  that form is the same venues' value traded.
 
 The record also names its scenario, the scenario's hash and the seed, so a report matches it
 to the manifest's scenarios and replications. Rounding keeps the files small and the JSON
@@ -32,11 +41,14 @@ import numpy as np
 import pandas as pd
 
 from sim.creation_band import backed_book_listings, band_bps
+from sim.market.money_clock import HOURS_PER_DAY
+from sim.money_tables import BELOW_PAR
 from sim.provenance import scenario_hash
 from sim.runs import RunResult
 from sim.scenario.base import FORMS
 
-HKD_DIGITS, BPS_DIGITS, SHARE_DIGITS = 0, 2, 5
+HKD_DIGITS, BPS_DIGITS, SHARE_DIGITS, PRICE_DIGITS = 0, 2, 5, 6
+WINDOW_BEFORE_DAYS, WINDOW_AFTER_DAYS = 2, 4  # calendar days shown before and after a settlement asset's stress
 
 
 def rounded(values: Iterable[float], digits: int) -> list[float | None]:
@@ -123,9 +135,58 @@ def _duty(result: RunResult) -> list[dict[str, Any]]:
     return channels
 
 
+def _stress_window(path: pd.DataFrame) -> slice | None:
+    """The rows of an asset's hourly path around its stress (below par or unusable), or None if never stressed."""
+    stressed = np.flatnonzero((path["price"].to_numpy(dtype=float) < BELOW_PAR)
+                              | ~path["usable"].to_numpy(dtype=bool))
+    if not len(stressed):
+        return None
+    start = max(0, int(stressed[0]) - WINDOW_BEFORE_DAYS * HOURS_PER_DAY)
+    return slice(start, min(len(path), int(stressed[-1]) + 1 + WINDOW_AFTER_DAYS * HOURS_PER_DAY))
+
+
+def _venues_form(result: RunResult, venues: list[str]) -> str | None:
+    """The venues' form if they are every venue of it (their value traded is then the form's turnover)."""
+    forms = {result.scenario.venues[v].form for v in venues}
+    if len(forms) != 1:
+        return None
+    form = forms.pop()
+    return form if {n for n, v in result.scenario.venues.items() if v.form == form} == set(venues) else None
+
+
+def _asset_days(result: RunResult, asset: str, days: list[int]) -> dict[str, Any]:
+    """The venues settling in `asset` on business `days`: mean quoted spread over their listings, value traded."""
+    venues = result.money_venues.loc[result.money_venues["asset"] == asset, "venue"].tolist()
+    rows = result.daily[result.daily["venue_name"].isin(venues)].groupby("day")
+    return {"venues": venues, "form": _venues_form(result, venues), "days": days,
+            "spread_bps": rounded(rows["quoted_spread_bps"].mean().reindex(days), BPS_DIGITS),
+            "volume_hkd": rounded(rows["volume_hkd"].sum().reindex(days, fill_value=0.0), HKD_DIGITS)}
+
+
+def _money(result: RunResult) -> dict[str, Any]:
+    """Per settlement asset, its kind, low and (if stressed) its stress window (see the module docstring)."""
+    assets = {}
+    for asset, path in result.money.groupby("asset", sort=False):
+        path = path.sort_values("hour")
+        entry = {"kind": str(path["kind"].iloc[0]), "low": rounded([path["price"].min()], PRICE_DIGITS)[0]}
+        window = _stress_window(path)
+        if window is not None:
+            hours = path.iloc[window]
+            days = sorted(int(d) for d in set(hours["day"]) if d >= 0)
+            entry |= {"first_hour": int(hours["hour"].iloc[0]), "first_date": str(hours["date"].iloc[0]),
+                      "first_hour_of_day": int(hours["hour_of_day"].iloc[0]),
+                      "price": rounded(hours["price"], PRICE_DIGITS), "value": rounded(hours["value"], PRICE_DIGITS),
+                      "queue_hkd": rounded(hours["queue_hkd"], HKD_DIGITS),
+                      "usable": [int(u) for u in hours["usable"]], "day": [int(d) for d in hours["day"]],
+                      **_asset_days(result, str(asset), days)}
+        assets[str(asset)] = entry
+    return assets
+
+
 def run_series(result: RunResult) -> dict[str, Any]:
     """The run's series record (see the module docstring)."""
     days = result.scenario.horizon_days
+    money = {"money": _money(result)} if result.scenario.settlement_assets else {}
     return {
         "scenario": result.scenario.name, "scenario_hash": scenario_hash(result), "seed": result.seed, "days": days,
         **_turnover(result.daily, days),
@@ -134,4 +195,5 @@ def run_series(result: RunResult) -> dict[str, Any]:
         "etf_premium": _etf_premium(result),
         "issues": _issues(result.issuance),
         "duty": _duty(result),
+        **money,
     }

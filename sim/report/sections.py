@@ -4,7 +4,8 @@ stand in for figures whose data are absent.
 Headline figures come from the comparison tables; the others from the runs' series records
 (and summary.csv for settlement funding). A figure with nothing to show (no bond issue in any
 scenario, no waiver, or an experiment folder from before series were saved) is left out and
-replaced by a one-line note, never drawn empty.
+replaced by a one-line note, never drawn empty. The settlement money's stress figure is shown
+only when some scenario settles in a settlement asset; otherwise neither it nor a note appears.
 """
 
 from __future__ import annotations
@@ -15,12 +16,20 @@ from dataclasses import dataclass, field
 from sim.report.break_even import BreakEven, break_evens
 from sim.report.inputs import ReportInputs
 from sim.report.market_figures import etf_premium, liquidity, share_fan, turnover_fan
+from sim.report.money_figures import stress_figure
 from sim.report.policy_figures import break_even_chart, report_figures
 from sim.report.primary_settlement_figures import exposure, funding, primary_market
 from sim.report.text import Headline
 
 NO_SERIES = ("The runs' series records are missing from this experiment folder (it predates them), so figures "
              "over time and distributions are omitted; run the comparison again to draw them.")
+MONEY_CAPTION = (
+    "The settlement money under stress, per scenario whose settlement asset fell below HK$0.995 or was frozen: "
+    "its hourly price (solid) and expected value (dashed) in HK$ per HK$1 at par, with weekend and holiday hours "
+    "(grey) and frozen hours (red) shaded and the low annotated; its issuer's redemption queue; and the daily "
+    "quoted spread and value traded on the venues settling in it, against the comparator (grey: its value traded "
+    "on the same days, its median daily spread over the run). The money's path follows from the scenario alone, "
+    "so replications coincide (their median is drawn); the venues' daily figures are means over replications.")
 FUNDING_CAPTION = ("Mean daily gross funding need, netted funding need and CCP margin per venue and scenario, with "
                    "the gross/net factor that netting achieves.")
 PAYS_FOR_ITSELF = (
@@ -94,4 +103,7 @@ def report_sections(inputs: ReportInputs, headlines: list[Headline]) -> list[Sec
     settlement.add("Replacement-cost exposure outstanding per venue, mean over replications.",
                    lambda: exposure(inputs), "No settlement series in the runs' records.")
     settlement.add(FUNDING_CAPTION, lambda: funding(inputs), "No settlement funding KPIs were measured.")
+    if any("money" in r for records in inputs.series.values() for r in records):  # else no settlement asset to show
+        settlement.add(MONEY_CAPTION, lambda: stress_figure(inputs),
+                       "No scenario's settlement asset fell below HK$0.995 or was frozen, so its stress is not drawn.")
     return [headline, fiscal, activity, liquid, primary, settlement]
