@@ -92,6 +92,7 @@ def money_spec(name: str, asset: Any) -> money_specs.MoneySpec:
             name=name, in_issue_hkd=asset.in_issue_hkd, reserve_ratio=asset.reserve_ratio,
             reserves={k: money_specs.ReserveSpec(r.share, r.liquid_within_days) for k, r in asset.reserves.items()},
             redemption_fee_bps=asset.redemption_fee_bps, ramp_hours=tuple(asset.ramp_hours),
+            redemption_deadline_days=asset.redemption_deadline_days,
             holders={k: money_specs.CoinHolderSpec(h.share, h.threshold_bps_max, h.leave_share_per_hour, h.sell_share)
                      for k, h in asset.holders.items()},
             arbitrage_depth_share=asset.arbitrage_depth_share, half_spread_bps=asset.half_spread_bps,

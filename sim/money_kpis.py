@@ -62,7 +62,10 @@ def _venue_mean(r, asset: str, column: str, stressed: bool) -> float:
     days = _stressed_days(r, asset)
     rows = r.daily[r.daily["venue_name"].isin(venues)]
     rows = rows[rows["day"].isin(days) == stressed]
-    values = rows[column].dropna()
+    if column == "depth_hkd":
+        values = (rows["depth_at_best_units"] * rows["fair_value_hkd"]).dropna()
+    else:
+        values = rows[column].dropna()
     return float(values.mean()) if len(values) else math.nan
 
 
@@ -92,6 +95,10 @@ def money_kpis(scenario: Scenario) -> list[Kpi]:
                 lambda r, a=asset: float(_path(r, a)["redeemed_hkd"].sum()), is_total=False),
             Kpi(f"money_queue_peak_hkd_{asset}", "HKD", f"Largest redemption queue of {asset} at an hour's end, face value",
                 lambda r, a=asset: float(_path(r, a)["queue_hkd"].max()) if len(_path(r, a)) else math.nan, is_total=False),
+            Kpi(f"money_overdue_peak_hkd_{asset}", "HKD", f"Largest value of {asset}'s redemption requests still unpaid "
+                "past the redemption deadline (`redemption_deadline_days`) at an hour's end; 0 when every request was "
+                "paid in time", lambda r, a=asset: float(_path(r, a)["overdue_hkd"].max()) if len(_path(r, a)) else math.nan,
+                is_total=False),
             Kpi(f"money_sold_hkd_{asset}", "HKD", f"{asset} sold by its holders on its secondary market, face value",
                 lambda r, a=asset: float(_path(r, a)["sold_hkd"].sum()), is_total=False),
             Kpi(f"money_frozen_hours_{asset}", "hours", f"Calendar hours {asset} could not move (a failed bank's "
@@ -110,6 +117,9 @@ def money_kpis(scenario: Scenario) -> list[Kpi]:
             found += [
                 Kpi(f"spread_bps_{when}_{asset}", "bps", f"Mean daily quoted spread of the listings settling in {asset} "
                     f"{words}; NaN if there were none", lambda r, a=asset, s=stressed: _venue_mean(r, a, "quoted_spread_bps", s)),
+                Kpi(f"depth_hkd_{when}_{asset}", "HKD", f"Mean daily depth at the best quotes of the listings settling "
+                    f"in {asset} (units at fair value) {words}", lambda r, a=asset, s=stressed: _venue_mean(r, a, "depth_hkd", s),
+                    is_total=False),
                 Kpi(f"volume_hkd_per_day_{when}_{asset}", "HKD", f"Mean daily value traded per listing settling in "
                     f"{asset} {words}", lambda r, a=asset, s=stressed: _venue_mean(r, a, "volume_hkd", s)),
             ]

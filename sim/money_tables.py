@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 BELOW_PAR = 0.995  # a price below this is "below par" (half a cent on the dollar: beyond normal noise)
 
 MONEY_COLUMNS = ("asset", "kind", "hour", "day", "hour_of_day", "date", "price", "value", "half_spread_bps",
-                 "conversion_cost_bps", "usable", "supply_hkd", "queue_hkd", "redeemed_hkd", "sold_hkd", "liquid_hkd",
+                 "conversion_cost_bps", "usable", "supply_hkd", "queue_hkd", "overdue_hkd", "redeemed_hkd", "sold_hkd", "liquid_hkd",
                  "frozen_hkd")
 HOLDER_COLUMNS = ("asset", "group", "held_hkd", "sold_hkd", "redeemed_hkd", "frozen_hkd_days", "loss_hkd")
 VENUE_COLUMNS = ("asset", "venue", "trades", "value_hkd", "value_below_par_hkd", "orders_blocked")
@@ -37,7 +37,8 @@ def money_frame(path: MoneyPath, start: np.datetime64) -> pd.DataFrame:
         "date": np.datetime_as_string(start + (hours // HOURS_PER_DAY).astype("timedelta64[D]"), unit="D"),
         "price": path.price, "value": path.value, "half_spread_bps": path.half_spread * 10_000.0,
         "conversion_cost_bps": path.conversion_cost * 10_000.0, "usable": path.usable,
-        "supply_hkd": path.supply_hkd, "queue_hkd": path.queue_hkd, "redeemed_hkd": path.redeemed_hkd,
+        "supply_hkd": path.supply_hkd, "queue_hkd": path.queue_hkd, "overdue_hkd": path.overdue_hkd,
+        "redeemed_hkd": path.redeemed_hkd,
         "sold_hkd": path.sold_hkd, "liquid_hkd": path.liquid_hkd, "frozen_hkd": path.frozen_hkd,
     }, columns=list(MONEY_COLUMNS))
 

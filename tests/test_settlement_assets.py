@@ -141,6 +141,19 @@ def test_a_pause_of_redemptions_deepens_and_lengthens_the_de_peg(clock):
     assert paused.redeemed_hkd[: clock.day_starts[FRIDAY + 3]].sum() < plain.redeemed_hkd[: clock.day_starts[FRIDAY + 3]].sum()
 
 
+def test_requests_are_paid_within_the_ordinances_business_day_unless_redemptions_pause(clock):
+    """Weekend requests are due a business day after Monday opens; paid on Monday they are on time. A pause
+    over Monday and Tuesday leaves them owed past the deadline."""
+    on_time = run_stablecoin(coin(), clock)
+    assert on_time.queue_hkd.max() > 1e8 and on_time.overdue_hkd.max() == 0.0
+    pause = WindowSpec(Moment(FRIDAY + 1, 0.0), Moment(FRIDAY + 2, 24.0))
+    paused = run_stablecoin(coin(pauses=(pause,)), clock)
+    assert paused.overdue_hkd.max() > 1e8
+    assert paused.overdue_hkd[clock.day_starts[FRIDAY + 3] + 20] == 0.0  # paid once the pause ends
+    strict = run_stablecoin(dataclasses.replace(coin(), redemption_deadline_days=0), clock)
+    assert strict.overdue_hkd.max() > 0.0  # a same-day deadline cannot be met for a weekend's requests
+
+
 def test_a_deeper_arbitrage_market_holds_the_price_closer_to_value(clock):
     thin = run_stablecoin(coin(arbitrage_depth_share=0.01), clock)
     deep = run_stablecoin(coin(arbitrage_depth_share=0.06), clock)
@@ -244,3 +257,25 @@ def test_kpis_of_a_never_stressed_coin_say_so():
     result = run(quick("stablecoin_depeg", ALONE, f"settlement_assets.{COIN}.impairments=[]"), seed=1)
     assert math.isnan(result.kpis[f"money_back_to_par_hours_{COIN}"])
     assert result.kpis[f"money_hours_below_par_{COIN}"] == 0.0
+
+
+def test_the_usdc_replay_fits_only_the_run_and_compares_the_low_and_the_return_to_par_untuned():
+    from sim.validation.usdc_2023 import REDEEMED, replay_usdc, usdc_checks
+    replay = replay_usdc()
+    assert replay.redeemed_usd() == pytest.approx(6.2e9, rel=1e-3)  # the thresholds' scale fits the redemptions
+    rows = {check.name: check for check in usdc_checks(replay)}
+    low, par = rows["usdc_2023_low"], rows["usdc_2023_hours_to_par_after_guarantee"]
+    assert low.measured == replay.low() and 0.8 < low.measured < 1.0
+    assert 0.0 <= par.measured < 72.0  # the price is back at par on Monday, once redemptions are paid
+    for row in (low, par):  # nothing was fitted to the compared rows themselves
+        assert all(driver.fitted_to in (None, REDEEMED) for driver in row.drivers)
+    frozen = replay.spec.impairments[0]
+    assert frozen.share_frozen * replay.spec.reserves["bank_cash"].share == pytest.approx(3.3 / 40)
+
+
+def test_the_usdc_replay_takes_the_scenarios_behaviour():
+    from sim.validation.usdc_2023 import replay_usdc
+    thin = replay_usdc(quick("stablecoin_depeg", ALONE, f"settlement_assets.{COIN}.arbitrage_depth_share=0.01"))
+    deep = replay_usdc(quick("stablecoin_depeg", ALONE, f"settlement_assets.{COIN}.arbitrage_depth_share=0.04"))
+    assert thin.low() < deep.low()
+    assert thin.spec.arbitrage_depth_share == 0.01

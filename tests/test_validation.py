@@ -75,6 +75,9 @@ EXPECTED_KINDS = {
     "etf_typical_abs_premium_bps_*": IDENTITY,
     "littles_law_*": IDENTITY,
     "statutory round trip*": IDENTITY,
+    "usdc_2023_redeemed_usd": CALIBRATION_TARGET,
+    "usdc_2023_low": OUT_OF_SAMPLE,
+    "usdc_2023_hours_to_par_after_guarantee": OUT_OF_SAMPLE,
 }
 
 
@@ -182,7 +185,10 @@ def test_validate_model_quick_writes_the_report(tmp_path, capsys):
             "etf_premium_in_band_hk_tracker_exchange", "etf_typical_abs_premium_bps_hk_tracker_exchange",
             "littles_law_exchange"} <= set(table["name"])
     assert set(table["kind"]) == set(KINDS) and table["reason"].str.len().gt(0).all()
-    assert table.loc[table["kind"] == OUT_OF_SAMPLE, "drivers"].str.contains("sim.market.orderbook.OrderBook").all()
+    zero_intelligence = table["name"].str.startswith("zi_efficiency")
+    assert table.loc[zero_intelligence, "drivers"].str.contains("sim.market.orderbook.OrderBook").all()
+    usdc = table[table["name"].str.startswith("usdc_2023")].set_index("name")
+    assert usdc.loc["usdc_2023_low", "drivers"].count("fitted to usdc_2023_redeemed_usd") == 1
     identities = table[table["kind"] == IDENTITY]
     outside = identities[identities["status"] != "pass"]
     assert outside.empty, f"identity checks outside their range (a bug):\n{outside.to_string()}"
@@ -252,7 +258,7 @@ def test_outside_out_of_sample_and_calibration_rows_are_reported_but_exit_0(tmp_
     printed = capsys.readouterr()
     assert "zi_efficiency_zi_c (out_of_sample)" in printed.out and "volume_elasticity_ttc (calibration_target)" in printed.out
     assert "error" not in printed.err
-    assert "Out of sample: 1 of 2 outside (zi_efficiency_zi_c)" in (out / "validation.md").read_text()
+    assert "Out of sample: 2 of 4 outside (zi_efficiency_zi_c, usdc_2023_low)" in (out / "validation.md").read_text()
 
 
 def test_validate_model_exits_1_when_an_identity_check_is_outside(tmp_path, capsys):

@@ -42,7 +42,8 @@ class MoneyClock:
 
     def later_by_business_days(self, hour: int, days: int) -> int:
         """The same hour of the day `days` business days after the business day of `hour` (an hour
-        outside business days counts from the next business day's start)."""
+        outside business days counts from the next business day's start); past the clock's end, an
+        hour after its last."""
         day = int(self.day_of_hour[hour])
         if day < 0:  # a weekend hour: from the next business day's start
             day = int(np.searchsorted(self.day_starts, hour))
@@ -50,6 +51,6 @@ class MoneyClock:
         else:
             offset = hour - self.day_starts[day]
         target = day + days
-        if target >= self.business_days:
-            return self.hours
+        if target >= self.business_days:  # after the clock's end: an hour no step of the path reaches
+            return self.hours + (target - self.business_days + 1) * HOURS_PER_DAY + offset
         return self.day_starts[target] + offset

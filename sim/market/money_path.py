@@ -56,6 +56,7 @@ class MoneyPath:
     usable: np.ndarray  # can the money move this hour (False while a failed bank's tokens are frozen)
     supply_hkd: np.ndarray  # units in issue at the hour's end
     queue_hkd: np.ndarray  # redemption requests waiting at the hour's end
+    overdue_hkd: np.ndarray  # of them, those past the redemption deadline (`redemption_deadline_days`)
     redeemed_hkd: np.ndarray  # paid out by the issuer in the hour (face value)
     sold_hkd: np.ndarray  # sold on the secondary market in the hour (face value)
     liquid_hkd: np.ndarray  # reserves the issuer could pay out at once at the hour's end
@@ -118,4 +119,4 @@ def at_par(name: str, kind: str, clock: MoneyClock, usable: np.ndarray | None = 
     hours = clock.hours
     ones, zeros = np.ones(hours), np.zeros(hours)
     return MoneyPath(name, kind, clock, ones, ones.copy(), zeros, np.ones(hours, dtype=bool) if usable is None else usable,
-                     zeros, zeros, zeros, zeros, zeros, zeros if frozen_hkd is None else frozen_hkd, holders)
+                     zeros, zeros, zeros, zeros, zeros, zeros, zeros if frozen_hkd is None else frozen_hkd, holders)

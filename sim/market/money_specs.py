@@ -85,6 +85,7 @@ class StablecoinSpec:
     half_spread_bps: float  # the coin market's half-spread in normal times
     impairments: tuple[ImpairmentSpec, ...]
     pauses: tuple[WindowSpec, ...]
+    redemption_deadline_days: int = 1  # business days the issuer has to pay a request (the Ordinance: one)
     kind: str = "stablecoin"
 
 

@@ -44,6 +44,7 @@ from sim.market.money_path import HolderOutcome, MoneyBooks, MoneyPath
 from sim.market.money_specs import StablecoinSpec
 
 ARBITRAGE = "arbitrageurs"  # the queue's owner name for arbitrageurs' requests
+CENT = 0.01  # HKD: a request's remainder below this is rounding, not money owed
 PASSIVE = "passive"  # the holders who never run (coins not given to a holder group)
 
 
@@ -74,9 +75,18 @@ class _Issuer:
                 self.amount[name] = 0.0  # held as `cash`
         self.arriving: list[tuple[int, float]] = []  # (hour, cash) from reserve sales
         self.frozen = [0.0] * len(spec.impairments)
-        self.queue: deque[list] = deque()  # [owner, face value still to pay], first come first served
+        self.queue: deque[list] = deque()  # [owner, face value still to pay, hour due], first come first served
         self.queued = 0.0
         self.lost = 0.0
+
+    def request(self, owner: str, face: float, hour: int) -> None:
+        """A redemption request, due within the deadline's business days of its hour."""
+        self.queue.append([owner, face, self.clock.later_by_business_days(hour, self.spec.redemption_deadline_days)])
+        self.queued += face
+
+    def overdue(self, hour: int) -> float:
+        """Face value still queued at `hour` whose deadline has passed (requests of at least a cent)."""
+        return sum(entry[1] for entry in self.queue if entry[2] <= hour and entry[1] >= CENT)
 
     def at_face(self) -> float:
         """Every reserve the issuer has, frozen ones at face."""
@@ -168,7 +178,7 @@ def run_stablecoin(spec: StablecoinSpec, clock: MoneyClock) -> MoneyPath:
     recovered = [False] * len(spec.impairments)
     reserves_start, burned, paid_cash = issuer.at_face(), 0.0, 0.0
     columns = {name: np.zeros(hours) for name in
-               ("price", "value", "half_spread", "supply", "queue", "redeemed", "sold", "liquid", "frozen")}
+               ("price", "value", "half_spread", "supply", "queue", "overdue", "redeemed", "sold", "liquid", "frozen")}
     half_spread = spec.half_spread_bps / 10_000.0
     for hour in range(hours):
         issuer.impair(hour, recovered)
@@ -210,16 +220,14 @@ def run_stablecoin(spec: StablecoinSpec, clock: MoneyClock) -> MoneyPath:
             selling += offers[g]
             queued = leaving - offers[g]
             if queued > 0.0:
-                issuer.queue.append([g, queued])
-                issuer.queued += queued
+                issuer.request(g, queued, hour)
         price = _clearing_price(selling, held_cost, depth, value)
         bought = selling if price > 0.0 else 0.0
         if bought > 0.0:
             held_cost += price * bought
             arbitrage_spent += price * bought
             arbitrage_coins += bought
-            issuer.queue.append([ARBITRAGE, bought])
-            issuer.queued += bought
+            issuer.request(ARBITRAGE, bought, hour)
             for g, offer in offers.items():
                 sold[g] += offer
                 loss[g] += offer * (1.0 - price)
@@ -232,6 +240,7 @@ def run_stablecoin(spec: StablecoinSpec, clock: MoneyClock) -> MoneyPath:
         columns["half_spread"][hour] = half_spread + max(0.0, value - price) / max(value + price, 1e-12)
         columns["supply"][hour] = supply
         columns["queue"][hour] = issuer.queued
+        columns["overdue"][hour] = issuer.overdue(hour + 1) if issuer.queue else 0.0
         columns["redeemed"][hour] = paid_face
         columns["sold"][hour] = selling if bought > 0.0 else 0.0
         columns["liquid"][hour] = issuer.cash
@@ -249,7 +258,7 @@ def run_stablecoin(spec: StablecoinSpec, clock: MoneyClock) -> MoneyPath:
     coins_end[PASSIVE] = spec.in_issue_hkd * (1.0 - sum(spec.holders[g].share for g in groups))
     books = MoneyBooks(spec.in_issue_hkd, reserves_start, burned, paid_cash, issuer.at_face(), coins_end)
     return MoneyPath(spec.name, spec.kind, clock, columns["price"], columns["value"], columns["half_spread"],
-                     np.ones(hours, dtype=bool), columns["supply"], columns["queue"], columns["redeemed"],
+                     np.ones(hours, dtype=bool), columns["supply"], columns["queue"], columns["overdue"], columns["redeemed"],
                      columns["sold"], columns["liquid"], columns["frozen"], tuple(outcomes), profit, issuer.lost, books)
 
 

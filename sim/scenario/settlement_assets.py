@@ -104,6 +104,10 @@ class Stablecoin(Strict):
         "shares sum to 1. Default: a fifth in bank deposits, the rest in bills sold for next-day cash (USDC's "
         "mix in March 2023, about 20/80).")
     redemption_fee_bps: NonNegativeBps = Field(0.0, description="Fee on redemptions, bps of par.")
+    redemption_deadline_days: int = Field(
+        1, ge=0, le=30, description="Business days the issuer has to pay a valid request at par (the Stablecoins "
+        "Ordinance and the HKMA's guideline: one). The issuer sells reserves as soon as requests outgrow its cash; "
+        "what it pays later, or still owes at the end, counts as late (`money_redeemed_late_hkd_<asset>`).")
     ramp_hours: tuple[Hour, Hour] = Field(
         (9.0, 17.0), description="Hours of a business day when the issuer pays redemptions and mints (its banks' "
         "hours; assumption).")
