@@ -56,7 +56,20 @@ class CoinHolders(Strict):
         "(immediacy); the rest joins the issuer's redemption queue (assumption).")
 
 
-class Impairment(Strict):
+class Window(Strict):
+    """A window of the run's clock."""
+
+    start: At
+    end: At
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Window:
+        if self.end.key() <= self.start.key():
+            raise ValueError("end must come after start")
+        return self
+
+
+class Impairment(Window):
     """A share of one reserve class frozen, as at a failed bank."""
 
     reserve: Name = Field(description="The reserve class (a key of `reserves`).")
@@ -70,24 +83,9 @@ class Impairment(Strict):
                                  "null: at `end`.")
 
     @model_validator(mode="after")
-    def _in_order(self) -> Impairment:
-        if self.end.key() <= self.start.key():
-            raise ValueError("end must come after start")
+    def _guarantee_inside(self) -> Impairment:
         if self.guarantee is not None and not self.start.key() <= self.guarantee.key() <= self.end.key():
             raise ValueError("guarantee must fall between start and end")
-        return self
-
-
-class Window(Strict):
-    """A window of the run's clock."""
-
-    start: At
-    end: At
-
-    @model_validator(mode="after")
-    def _in_order(self) -> Window:
-        if self.end.key() <= self.start.key():
-            raise ValueError("end must come after start")
         return self
 
 
@@ -146,19 +144,13 @@ class DepositHolders(Strict):
                             "depositor).")
 
 
-class BankFailure(Strict):
+class BankFailure(Window):
     """The issuing bank's failure."""
 
     start: At = Field(description="When its tokens freeze.")
     end: At = Field(description="When it is resolved and balances are paid.")
     recovery: float = Field(1.0, ge=0.0, le=1.0, description="Share of balances above the protection limit paid at "
                             "`end` (1: every deposit guaranteed, as at SVB in March 2023).")
-
-    @model_validator(mode="after")
-    def _in_order(self) -> BankFailure:
-        if self.end.key() <= self.start.key():
-            raise ValueError("end must come after start")
-        return self
 
 
 class TokenizedDeposit(Strict):
