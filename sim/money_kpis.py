@@ -113,12 +113,15 @@ def money_kpis(scenario: Scenario) -> list[Kpi]:
         ]
         for stressed, when in ((True, "stress"), (False, "calm")):
             words = ("on the business days on which it was below par or frozen at any hour (and those either side "
-                     "of a weekend's stress)") if stressed else "on the other business days"
+                     "of a weekend's stress; a Monday's quotes carry the weekend's off-hours margin in any scenario, so "
+                     "read them against the comparator's on the same days, as the report's figure does)"
+                     ) if stressed else "on the other business days"
             found += [
                 Kpi(f"spread_bps_{when}_{asset}", "bps", f"Mean daily quoted spread of the listings settling in {asset} "
                     f"{words}; NaN if there were none", lambda r, a=asset, s=stressed: _venue_mean(r, a, "quoted_spread_bps", s)),
                 Kpi(f"depth_hkd_{when}_{asset}", "HKD", f"Mean daily depth at the best quotes of the listings settling "
-                    f"in {asset} (units at fair value) {words}", lambda r, a=asset, s=stressed: _venue_mean(r, a, "depth_hkd", s),
+                    f"in {asset} (units at fair value) {words}; the market makers quote a fixed size, so a stress moves "
+                    "their prices, not this depth", lambda r, a=asset, s=stressed: _venue_mean(r, a, "depth_hkd", s),
                     is_total=False),
                 Kpi(f"volume_hkd_per_day_{when}_{asset}", "HKD", f"Mean daily value traded per listing settling in "
                     f"{asset} {words}", lambda r, a=asset, s=stressed: _venue_mean(r, a, "volume_hkd", s)),

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
 
 from sim.figures import PNG_METADATA, plt
 from sim.market.values import TRADING_DAYS_PER_YEAR
@@ -394,7 +395,7 @@ def _text_pages(report: Content) -> list:
 
     for kind, content, height in flow:
         if not pages or y - height * LINE < BOTTOM:
-            pages.append(plt.figure(figsize=PAGE))
+            pages.append(Figure(figsize=PAGE))  # not held by pyplot: a long report has many text pages
             y = TOP
             if kind == "row":
                 for repeated, size in ((("heading", "Appendix: every headline KPI (continued)")), 1.5), (("header", TABLE_HEADER), 1.0):

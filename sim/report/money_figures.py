@@ -128,7 +128,7 @@ def _shade_closed_hours(ax, stress: Stress) -> None:
 
 
 def low_text(stress: Stress) -> str:
-    """"low HK$0.917, back to par 15 h later", or how long the money was frozen."""
+    """"low HK$0.928, back to par 15 h later", or how long the money was frozen."""
     words = []
     if np.nanmin(stress.price) < BELOW_PAR:
         low = int(np.nanargmin(stress.price))
