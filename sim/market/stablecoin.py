@@ -39,7 +39,7 @@ from collections import deque
 
 import numpy as np
 
-from sim.market.money_clock import HOURS_PER_DAY, MoneyClock
+from sim.market.money_clock import MoneyClock
 from sim.market.money_path import HolderOutcome, MoneyBooks, MoneyPath
 from sim.market.money_specs import StablecoinSpec
 
@@ -53,9 +53,9 @@ def _clearing_price(sold: float, held_cost: float, depth_hkd: float, value: floa
     of `value` each (with nothing sold: their bid).
 
     At a discount of x percentage points below the value they want to hold coins costing
-    `depth_hkd` times x. Buying all that is sold at price p brings them to held_cost + p x sold, so
-    p = value (depth - held_cost / 100) ... in full: p = value (100 depth - held_cost) / (100 depth +
-    value x sold); 0 once they hold 100 times the depth."""
+    `depth_hkd` times x. Buying the `sold` coins at a price p brings what they hold to
+    held_cost + p sold, at a discount of 100 (value - p) / value points, so
+    p = value (100 depth - held_cost) / (100 depth + value sold): 0 once they hold 100 times the depth."""
     room = 100.0 * depth_hkd
     return max(0.0, value * (room - held_cost) / (room + value * sold))
 
@@ -260,21 +260,3 @@ def run_stablecoin(spec: StablecoinSpec, clock: MoneyClock) -> MoneyPath:
     return MoneyPath(spec.name, spec.kind, clock, columns["price"], columns["value"], columns["half_spread"],
                      np.ones(hours, dtype=bool), columns["supply"], columns["queue"], columns["overdue"], columns["redeemed"],
                      columns["sold"], columns["liquid"], columns["frozen"], tuple(outcomes), profit, issuer.lost, books)
-
-
-def hours_below(path: MoneyPath, level: float) -> int:
-    """Hours the coin's price spent below `level`."""
-    return int((path.price < level).sum())
-
-
-def recovery_hours(path: MoneyPath, level: float) -> float:
-    """Hours from the coin's low back to `level` (NaN if it never fell below it, inf if it never came back)."""
-    below = path.price < level
-    if not below.any():
-        return math.nan
-    low = int(np.argmin(path.price))
-    back = np.nonzero(path.price[low:] >= level)[0]
-    return float(back[0]) if len(back) else math.inf
-
-
-__all__ = ["run_stablecoin", "hours_below", "recovery_hours", "HOURS_PER_DAY", "ARBITRAGE"]

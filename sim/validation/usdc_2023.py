@@ -45,7 +45,8 @@ REDEMPTIONS_COUNTED_TO = Moment(FRIDAY + 2, 6.0)  # "early Tuesday" 14 Mar
 BUSINESS_DAYS = 10
 PAR = 0.995  # back to par: within half a cent
 THRESHOLD_RANGE = (10.0, 10_000.0)  # bps: the fit's bracket for the holders' largest threshold
-FIT_STEPS = 40
+FIT_STEPS = 40  # at most: the fit stops within FIT_TOLERANCE of the published redemptions
+FIT_TOLERANCE = 1e-3
 LOW_VENUE = 0.862  # the lowest single-venue print reported (Todayincrypto, 11 Mar 2023; the row's note)
 LOW_MARGIN = 0.015  # either side of the published lows (0.862 on one venue to 0.8774 aggregated): an hourly price
 REDEEMED_TOLERANCE = 0.05  # the fit's: within 5% of the published redemptions
@@ -124,12 +125,15 @@ def replay_usdc(scenario: Scenario | None = None) -> UsdcReplay:
 
     low, high = math.log(THRESHOLD_RANGE[0] / base), math.log(THRESHOLD_RANGE[1] / base)
     for _ in range(FIT_STEPS):  # higher thresholds: fewer run, less is redeemed
-        middle = 0.5 * (low + high)
-        if replay(math.exp(middle)).redeemed_usd() > target:
-            low = middle
+        middle = replay(math.exp(0.5 * (low + high)))
+        redeemed = middle.redeemed_usd()
+        if abs(redeemed / target - 1.0) < FIT_TOLERANCE:
+            return middle
+        if redeemed > target:
+            low = math.log(middle.threshold_scale)
         else:
-            high = middle
-    return replay(math.exp(0.5 * (low + high)))
+            high = math.log(middle.threshold_scale)
+    return middle
 
 
 REDEEMED = "usdc_2023_redeemed_usd"
