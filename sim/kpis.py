@@ -298,6 +298,7 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                 f"went through {wrapper}: where the choice of wrapper put the volume (investors' trades in these "
                 "instruments, whatever the interest behind them); 0 when they traded none",
                 lambda r, w=wrapper, ws=wrappers: _exposure_share(r, w, ws)))
+    kpis.extend(_venue_kpis(scenario))
     kpis.extend(money_kpis(scenario))
     kpis.extend(_per_year(kpis, scenario.horizon_days))
     _check_unique(kpis)
@@ -330,6 +331,36 @@ def _exchange_share(r: RunTables, group: str, exchanges: tuple[str, ...]) -> flo
     both_sides = ((trades["buyer_group"] == group).to_numpy().astype(float)
                   + (trades["seller_group"] == group).to_numpy())
     return _share(float((value * both_sides)[on_exchange].sum()), 2.0 * float(value[on_exchange].sum()))
+
+
+def _venue_share(r: RunTables, venue: str, days: tuple[float, float] = (0.0, 1.0)) -> float:
+    """The venue's share of the value investors took on every venue, over the days in the fraction `days`
+    of the horizon (the whole of it by default); 0 when they took nothing there."""
+    trades = r.trades
+    horizon = r.scenario.horizon_days
+    day = trades["day"].to_numpy()
+    within = _investor_trades(r) & (day >= days[0] * horizon) & (day < days[1] * horizon)
+    value = trades["value_hkd"].to_numpy()
+    here = (trades["venue_name"] == venue).to_numpy()
+    return _share(float(value[within & here].sum()), float(value[within].sum()))
+
+
+QUARTERS = {"first_quarter": (0.0, 0.25), "last_quarter": (0.75, 1.0)}
+"""The parts of the horizon over which a venue's share is also measured: where the volume went over time."""
+
+
+def _venue_kpis(scenario: Scenario) -> list[Kpi]:
+    """Each venue's share of what investors traded, over the horizon and in its first and last quarters."""
+    kpis = []
+    for venue in scenario.venues:
+        kpis.append(Kpi(f"venue_share_{venue}", "fraction", f"Share of the value investors took (as takers) that went "
+                        f"through {venue}, of what they took on every venue; 0 when they took nothing",
+                        lambda r, v=venue: _venue_share(r, v)))
+        for part, days in QUARTERS.items():
+            kpis.append(Kpi(f"venue_share_{venue}_{part}", "fraction", f"`venue_share_{venue}` over the {part.replace('_', ' ')} "
+                            "of the horizon's business days: with the other quarter, where the volume moved over time",
+                            lambda r, v=venue, d=days: _venue_share(r, v, d)))
+    return kpis
 
 
 def _exposure_share(r: RunTables, wrapper: str, wrappers: tuple[str, ...]) -> float:

@@ -16,6 +16,10 @@ purchase that settles later may be paid from a pending sale's proceeds (`Ledger.
 `Ledger.spendable_cash`); one that settles at the trade uses only what is held free. Among those listings the investor picks by a logit on net gain, and
 sends an immediate-or-cancel order limited to the price at which the gain would be used up.
 
+An informed group (`informed_lead_minutes`) knows where the fair value will be that far ahead: each
+need buys if it will rise and sells if it will fall, and adds the move to its gain, so it takes
+quotes that are stale against what it knows; market makers that learn from flow answer it.
+
 A need for an exposure (a stock, an ETF on it, a tokenized share: instruments that give the same
 economic exposure) weighs the listings of every wrapper the group may use, each at its wrapper's
 fair value, minimum size and tracking cost, so a duty on one wrapper moves its volume to the
@@ -33,6 +37,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.market.adoption import onboarded_accounts
+from sim.market.calendar import MINUTES_PER_DAY
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
 from sim.market.payers import Payer
@@ -160,6 +165,7 @@ class InvestorGroup:
         self.ledger = ledger
         self.recorder = recorder
         self._rng = rng
+        self._lead_days = params.informed_lead_minutes / MINUTES_PER_DAY  # 0: uninformed
 
     def _draw_block(self, n: int) -> tuple[np.ndarray, ...]:
         """Per need: waiting time, gain, side, size, account, channel choice and instrument draws."""
@@ -288,6 +294,13 @@ class InvestorGroup:
             if line is None:
                 return False
             lines = (line,)
+        if self._lead_days:  # informed: the side and the gain come from where the value is going
+            value = lines[0].value
+            now, later = value.at(t), value.at(t + self._lead_days)
+            if now > 0 and later != now:
+                move = (later / now - 1.0) * 10_000.0
+                side = BUY if move > 0 else SELL
+                gain += abs(move)
         if day != self._terms_day:
             self._terms_on(day)
         terms = self._terms

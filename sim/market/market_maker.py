@@ -1,5 +1,9 @@
 """A market maker: a ladder of quotes around fair value in one listing, skewed and capped by inventory.
 
+A maker may also learn from order flow (`flow_half_life_minutes`): it widens its half-spread and
+moves its mid towards the recent takers' side in proportion to the flow's imbalance
+(`sim.market.order_flow`), so informed takers make its spreads an outcome, not an input.
+
 Its half-spread covers its own per-side costs (fees after any rebate, and duty unless policy
 exempts it; not where its quotes stand for investors' limit orders, `prices_own_charges`) plus a
 base margin for inventory risk, plus, while an ETF's underlying is closed, a
@@ -19,6 +23,7 @@ from math import ceil, floor, inf
 from sim.market.calendar import MINUTES_PER_DAY
 from sim.market.inventory import inventory_lean
 from sim.market.ledger import Ledger
+from sim.market.order_flow import OrderFlow
 from sim.market.orderbook import BUY, SELL, Fill, OrderBook
 from sim.market.payers import Payer
 from sim.market.providers import LiquidityProvider
@@ -51,13 +56,20 @@ class MarketMaker(LiquidityProvider):
         self._untouched: tuple[int, int] | None = None  # the book's (cancels, taken) while the ladder is known intact
         step = params.level_step_bps / 10_000.0
         self._level_spreads = [level * step for level in range(params.levels)]  # beyond the first level's
+        # the flow it learns from, if it does (`flow_half_life_minutes` > 0), and the time of the taker it serves
+        self.flow = (OrderFlow(params.flow_half_life_minutes / MINUTES_PER_DAY, params.quote_size_units)
+                     if params.flow_half_life_minutes else None)
+        self._taker_time = 0.0
 
     def touch(self, taker_side: int, quantity: int, fair: float, day: int) -> int | None:
         """The best opposite price on the book (the ladder's depth is left to the limit order)."""
         return self.book.best_ask() if taker_side == BUY else self.book.best_bid()
 
     def fills(self, taker_side: int, limit_ticks: int, quantity: int, taker: int, fair: float, day: int) -> list[Fill]:
-        return self.book.submit_ioc(taker_side, limit_ticks, quantity, taker)
+        fills = self.book.submit_ioc(taker_side, limit_ticks, quantity, taker)
+        if self.flow is not None and fills:
+            self.flow.add(self._taker_time, taker_side * sum(fill.qty for fill in fills))
+        return fills
 
     @classmethod
     def clocks(cls, env, providers: list[MarketMaker], horizon_days: int) -> list:
@@ -72,6 +84,7 @@ class MarketMaker(LiquidityProvider):
         from the maker's tick) could otherwise trade against the old quotes: a pick-off no real
         maker leaves open, which made up most of the platform's participant-versus-maker churn.
         """
+        self._taker_time = t
         if self._inputs is not None and fair != self._inputs[1]:
             self.requote(t, sample=False)
 
@@ -123,13 +136,16 @@ class MarketMaker(LiquidityProvider):
     def ladder_key(self, t: float) -> tuple:
         """Everything `_ladder` reads that can change, as its arguments: the day (levers change by
         day), the fair value, its off-hours margin, the target inventory and the maker's standing
-        (position, free units, free cash). Equal keys give equal ladders."""
+        (position, free units, free cash), and for a maker that learns from flow the flow's imbalance.
+        Equal keys give equal ladders."""
         listing = self.listing
         value = listing.value
-        return (int(t), value.at(t), value.margin(t), self.target_units) + self.ledger.standing(listing.asset, self.account)
+        key = (int(t), value.at(t), value.margin(t), self.target_units) + self.ledger.standing(listing.asset, self.account)
+        return key if self.flow is None else key + (self.flow.imbalance(t),)
 
     def _ladder(
-        self, day: int, fair: float, margin: float, target: int, position: int, free_units: int, cash_room: int
+        self, day: int, fair: float, margin: float, target: int, position: int, free_units: int, cash_room: int,
+        imbalance: float = 0.0,
     ) -> list[tuple[int, int, int]]:
         """(side, price in ticks, size) of each order the maker wants resting, best levels first.
 
@@ -139,10 +155,12 @@ class MarketMaker(LiquidityProvider):
         limit, quote_size = params.inventory_limit_units, params.quote_size_units
         excess = position - target
         lean = inventory_lean(excess, limit)
-        mid = listing.ticks(fair) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0)
+        mid = listing.ticks(fair) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0
+                                     + imbalance * params.flow_lean_bps / 10_000.0)
         cost_rate = listing.costs.rate_for(Payer.MARKET_MAKER, day)
         tick_cents, with_costs = listing.tick_cents, 1.0 + cost_rate
-        risk = params.base_half_spread_bps + params.inventory_spread_bps_at_limit * abs(lean)
+        risk = (params.base_half_spread_bps + params.inventory_spread_bps_at_limit * abs(lean)
+                + params.adverse_selection_bps * abs(imbalance))  # one-sided flow: someone may know more
         # margin: for the move not seen while the underlying is closed
         half = risk / 10_000.0 + (cost_rate if params.prices_own_charges else 0.0) + margin
         buy_room = limit - excess

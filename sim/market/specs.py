@@ -33,6 +33,9 @@ class MarketMakerSpec:
     initial_cash_hkd: float
     prices_own_charges: bool  # false: the quotes stand for investors' limit orders, which do not quote their duty
     refill_after_each_trade: bool = False  # requote after every trade, not only when a side is used up
+    flow_half_life_minutes: float = 0.0  # 0: quotes ignore order flow; else its memory (`sim.market.order_flow`)
+    adverse_selection_bps: float = 0.0  # extra half-spread when the recent flow is all one way
+    flow_lean_bps: float = 0.0  # shift of the mid towards the recent flow when it is all one way
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,7 @@ class InvestorSpec:
     channel_logit_scale_bps: float
     wrapper_logit_scale_bps: float  # the nested logit's upper level: which wrapper of an exposure
     brokerage_bps: float  # weighed by each need, paid outside the ledger
+    informed_lead_minutes: float  # 0: uninformed; else each need knows the fair value this far ahead
     settlement_delay_cost_bps_per_day: float
     tokenized_access: bool
     conventional_access: bool

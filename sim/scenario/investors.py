@@ -124,6 +124,13 @@ class InvestorGroupParams(Strict):
         "ledger and outside the investor-cost KPIs (the model has no brokers). Published online schedules for Hong "
         "Kong shares run from 0 to about 25 bp; 0 leaves it out (docs/calibration.md).",
     )
+    informed_lead_minutes: float = Field(
+        0.0, ge=0.0, le=1440.0,
+        description="0: the group's needs are uninformed (a side at random, a private gain). Otherwise each need "
+        "knows where the fair value will be this many minutes ahead: it buys if the value will rise and sells if it "
+        "will fall, and adds the move (bps) to its gain, so it takes quotes that are stale against what it knows "
+        "(informed traders; market makers that learn from flow answer them, `venues.<v>.listings.<l>.market_maker`).",
+    )
     settlement_delay_cost_bps_per_day: NonNegativeBps = Field(
         0.5, description="Cost the group puts on each business day a trade waits to settle, bps."
     )

@@ -59,6 +59,23 @@ class MarketMakerParams(Strict):
         "its next requote? true makes what each taker meets independent of how many takers arrive, which a "
         "weighted sample of accounts needs (docs/model.md, Market scale).",
     )
+    flow_half_life_minutes: float = Field(
+        0.0, ge=0.0, le=1440.0,
+        description="0: the quotes ignore order flow (their spread and mid are set by costs, inventory and off-hours "
+        "risk alone). Otherwise the maker learns from flow, as in Glosten and Milgrom (1985): it keeps the takers' "
+        "buying less selling over recent trades, fading by half every this many minutes, and reads one-sided flow as "
+        "information (`adverse_selection_bps`, `flow_lean_bps`). The imbalance is that net flow over the gross plus "
+        "one quote size (`quote_size_units`): a lone trade moves it little, a run of buying towards 1.",
+    )
+    adverse_selection_bps: NonNegativeBps = Field(
+        0.0, description="Extra half-spread when the recent flow is all one way, in proportion to its imbalance, bps "
+        "(only with `flow_half_life_minutes` above 0).",
+    )
+    flow_lean_bps: NonNegativeBps = Field(
+        0.0, description="Shift of the quote mid towards the recent flow when it is all one way, in proportion to its "
+        "imbalance, bps: the maker's update of the value from what takers did (only with `flow_half_life_minutes` "
+        "above 0).",
+    )
     prices_own_charges: bool = Field(
         True,
         description="Does the half-spread cover the quoting side's own per-side charges (fees, duty)? true: a "

@@ -1,0 +1,129 @@
+"""Liquidity that moves: market makers that learn from order flow, informed traders, and venue shares.
+
+Unit tests build the order flow directly; engine tests run the baseline, shortened, with a
+second platform identical to the first (or dearer), or with an informed group of investors and
+market makers that learn from flow.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import quick
+from sim.engine import build
+from sim.experiment.stats import paired_comparison
+from sim.market.calendar import MINUTES_PER_DAY
+from sim.market.orderbook import BUY, SELL
+from sim.market.order_flow import OrderFlow
+from sim.runs import run
+from sim.scenario.schema import Scenario
+
+SEEDS = (1, 2, 3, 4, 5)
+LEARNS = ("venues.platform.listings.hk_tracker.market_maker.flow_half_life_minutes=30.0",
+          "venues.platform.listings.hk_tracker.market_maker.adverse_selection_bps=20.0",
+          "venues.platform.listings.hk_tracker.market_maker.flow_lean_bps=10.0")
+INFORMED = ("investors.institutional.informed_lead_minutes=60.0",)
+
+
+def test_order_flow_is_one_sided_after_buys_and_fades_by_half_each_half_life():
+    flow = OrderFlow(half_life_days=1.0)
+    assert flow.imbalance(0.0) == 0.0  # no flow yet
+    flow.add(0.0, 100)
+    assert flow.imbalance(0.5) == 1.0  # every recent taker bought
+    flow.add(1.0, -100)  # one half-life later the buys weigh 50 against these sells' 100
+    assert flow.imbalance(1.0) == pytest.approx((50 - 100) / 150, abs=0.01)
+    believer = OrderFlow(half_life_days=1.0, prior_units=100)  # needs a quote size of flow to believe it
+    believer.add(0.0, 10)
+    assert believer.imbalance(0.0) == pytest.approx(10 / 110, abs=0.01)
+    with pytest.raises(ValueError):
+        OrderFlow(0.0)
+
+
+def test_a_maker_that_learns_from_flow_widens_and_leans_towards_one_sided_buying():
+    model = build(quick("baseline", *LEARNS), seed=1)
+    maker = next(m for m in model.market_makers if m.listing.venue.name == "platform")
+    key = maker.ladder_key(0.5)
+    assert len(key) == 8 and key[-1] == 0.0  # the imbalance is part of what the ladder is priced from
+    calm, bought = maker._ladder(*key[:-1], 0.0), maker._ladder(*key[:-1], 1.0)
+    best = lambda ladder, side: [price for s, price, _ in ladder if s == side][0]  # noqa: E731
+    mid = lambda ladder: (best(ladder, SELL) + best(ladder, BUY)) / 2  # noqa: E731
+    assert mid(bought) > mid(calm)  # the mid leans towards the buyers
+    assert best(bought, SELL) - best(bought, BUY) > best(calm, SELL) - best(calm, BUY)  # and the spread widens
+    exchange = next(m for m in model.market_makers if m.listing.venue.name == "exchange")
+    assert exchange.flow is None and len(exchange.ladder_key(0.5)) == 7  # the default: quotes ignore flow
+
+
+def test_informed_needs_trade_on_the_side_the_value_is_going():
+    result = run(quick("baseline", *INFORMED), seed=2)
+    trades = result.trades
+    informed = trades[(trades["taker_group"] == "institutional") & (trades["instrument"] == "hk_tracker")]
+    assert len(informed) > 20
+    lead = 60.0 / MINUTES_PER_DAY
+    value = next(l.value for l in build(quick("baseline", *INFORMED), seed=2).listings if l.instrument == "hk_tracker")
+    moves = np.array([value.at(t + lead) - value.at(t) for t in informed["time"]])
+    sides = informed["taker_side"].to_numpy()
+    moving = moves != 0
+    assert (np.sign(moves[moving]) == sides[moving]).all()  # every informed need took the side of the coming move
+
+
+def _runs(scenario: Scenario, name: str) -> list[dict]:
+    return [{"scenario": name, "replication": seed, **run(scenario, seed=seed).kpis} for seed in SEEDS]
+
+
+def test_informed_flow_widens_the_spreads_of_a_maker_that_learns_from_it():
+    """Spreads become an outcome: against informed takers a maker that learns from flow quotes wider than
+    against the same flow uninformed; a maker that ignores flow quotes the same either way."""
+    rows = (_runs(quick("baseline", *LEARNS, *INFORMED), "learning_informed")
+            + _runs(quick("baseline", *LEARNS), "learning_uninformed")
+            + _runs(quick("baseline", *INFORMED), "fixed_informed") + _runs(quick("baseline"), "fixed_uninformed"))
+    table = paired_comparison(pd.DataFrame(rows), {"learning_informed": "learning_uninformed",
+                                                   "fixed_informed": "fixed_uninformed"},
+                              ["spread_bps_hk_tracker_platform"]).set_index("policy")
+    learning, fixed = table.loc["learning_informed"], table.loc["fixed_informed"]
+    assert learning["ci_low"] > 0.0  # wider, beyond seed noise
+    assert learning["difference"] > abs(fixed["difference"]) + 1.0
+
+
+def _two_platforms(fee_bps_b: float | None = None) -> Scenario:
+    """The baseline with a second platform, `platform_b`, identical to the first (its trading fee `fee_bps_b` if given)."""
+    data = quick("baseline").document()
+    twin = copy.deepcopy(data["venues"]["platform"])
+    if fee_bps_b is not None:
+        twin["fees"]["trading_fee_bps"] = fee_bps_b
+    data["venues"]["platform_b"] = twin
+    data["measured_against"] = None
+    return Scenario.model_validate(data)
+
+
+def _share_difference(scenario: Scenario) -> pd.Series:
+    rows = []
+    for seed in SEEDS:
+        kpis = run(scenario, seed=seed).kpis
+        rows.append({"scenario": "a", "replication": seed, "share": kpis["venue_share_platform"]})
+        rows.append({"scenario": "b", "replication": seed, "share": kpis["venue_share_platform_b"]})
+    return paired_comparison(pd.DataFrame(rows), {"a": "b"}, ["share"]).iloc[0]
+
+
+def test_symmetric_venues_share_the_volume_equally_within_the_interval():
+    row = _share_difference(_two_platforms())
+    assert row["n"] == len(SEEDS)
+    assert row["ci_low"] <= 0.0 <= row["ci_high"]
+    assert row["comparator_mean"] > 0.005  # the platforms do trade
+
+
+def test_a_cost_advantage_moves_volume_to_the_cheaper_venue():
+    row = _share_difference(_two_platforms(fee_bps_b=10.0))
+    assert row["ci_low"] > 0.0  # the cheaper platform takes more, beyond seed noise
+    assert row["policy_mean"] > 1.5 * row["comparator_mean"]
+
+
+def test_venue_shares_add_up_over_the_horizon_and_its_quarters():
+    kpis = run(quick("baseline", "horizon_days=8"), seed=1).kpis
+    for part in ("", "_first_quarter", "_last_quarter"):
+        total = sum(kpis[f"venue_share_{venue}{part}"] for venue in ("exchange", "otc", "platform"))
+        assert total == pytest.approx(1.0) or math.isclose(total, 0.0)
