@@ -19,6 +19,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 import numpy as np
 
 from sim.market import money_specs, specs
+from sim.market.conversion import ConversionSpec
 from sim.market.costs import Charge, CostSchedule, Relief, Scope
 from sim.market.levers import Dated
 from sim.market.payers import EVERYONE, LIQUIDITY_PROVIDERS, Payer
@@ -53,6 +54,7 @@ class MarketSpec:
     tokenized_cash: Dated[bool]
     buy_in_after_fails: int | None
     settlement_assets: dict[str, money_specs.MoneySpec] = dataclasses.field(default_factory=dict)
+    conversions: dict[str, ConversionSpec] = dataclasses.field(default_factory=dict)
 
 
 def compile_market(scenario: Scenario) -> MarketSpec:
@@ -78,6 +80,9 @@ def compile_market(scenario: Scenario) -> MarketSpec:
         tokenized_cash=policy.tokenized_cash.dated(),
         buy_in_after_fails=scenario.settlement.buy_in_after_fails,
         settlement_assets={name: money_spec(name, asset) for name, asset in scenario.settlement_assets.items()},
+        conversions={name: ConversionSpec(name, c.fee_bps, c.days, c.check_minutes, c.max_units_per_check,
+                                          dict(c.initial_units), c.initial_cash_hkd)
+                     for name, c in scenario.conversions.items()},
     )
 
 

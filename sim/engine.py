@@ -23,6 +23,7 @@ from sim.compile import MarketSpec, compile_market
 from sim.market.adoption import daily_shares
 from sim.market.authorised_participant import AuthorisedParticipant, BasketShare
 from sim.market.calendar import MARGIN_BUSINESS_DAYS, MINUTES_PER_DAY, BusinessCalendar
+from sim.market.conversion import FormArbitrageur
 from sim.market.costs import Charge, CostSchedule, Scope
 from sim.market.investors import Interest, InvestorGroup, Line
 from sim.market.issuance import announcement_days
@@ -65,6 +66,7 @@ class Model:
     groups: list[InvestorGroup]
     issues: list[PlannedIssue]
     money: dict[str, MoneyPath]  # each settlement asset's path (`sim.market.settlement_assets`)
+    converters: list[FormArbitrageur]  # the arbitrageurs converting between forms (`sim.market.conversion`)
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,8 @@ class _Wiring:
             for collector in (f"{name}:operator", f"{name}:settlement"):
                 self.collectors[collector] = self.ledger.open_account(collector, "collector", Payer.COLLECTOR)
             self.venues[name] = Venue(spec, self.money.get(spec.settlement_asset))
+        if self.spec.conversions:
+            self.collectors["custodian"] = self.ledger.open_account("custodian", "collector", Payer.COLLECTOR)
         for asset in self.money:
             self.collectors[f"{asset}:conversion"] = self.ledger.open_account(f"{asset}:conversion", "collector",
                                                                               Payer.COLLECTOR)
@@ -237,6 +241,19 @@ class _Wiring:
             ))
         return participants
 
+    def open_converters(self, market: Market) -> list[FormArbitrageur]:
+        """An arbitrageur per instrument that converts between forms, with its units in each form and its cash."""
+        converters = []
+        for name, spec in self.spec.conversions.items():
+            units = self.holding(spec.initial_units, name)
+            account = self.open_account(f"{name}:form_arbitrageur", "form_arbitrageur", FormArbitrageur.payer,
+                                        spec.initial_cash_hkd, units)
+            books = [listing for listing in self.listings if listing.instrument == name and listing.book is not None]
+            assets = {form: self.assets[(name, form)] for form in FORMS if (name, form) in self.assets}
+            converters.append(FormArbitrageur(account, self.collectors["custodian"], spec, books, assets, market,
+                                              self.ledger, self.recorder))
+        return converters
+
     def basket_share(self, share: str | None) -> BasketShare | None:
         """Where an ETF's basket share trades: its listing on the first exchange (the scenario checks there is one)."""
         if share is None:
@@ -316,17 +333,19 @@ def build(scenario: Scenario, seed: int) -> Model:
                             frozenset(name for name, group in scenario.investors.items() if group.short_selling))
     market = Market(w.ledger, w.recorder, settlement)
     participants = w.open_participants(market)
+    converters = w.open_converters(market)
     groups = w.open_investors(market, issues)
     desk = w.issuance_desk(issues, groups)
     env = w.env
     for process in w.provider_clocks() + [
         participant.process(env, w.horizon) for participant in participants
-    ] + [group.process(env, w.horizon) for group in groups] + [settlement.process(env)]:
+    ] + [converter.process(env, w.horizon) for converter in converters
+         ] + [group.process(env, w.horizon) for group in groups] + [settlement.process(env)]:
         env.process(process)
     desk.start(env)
     makers = [p for p in w.providers if isinstance(p, MarketMaker)]
     model = Model(scenario, w.spec, env, w.calendar, w.ledger, w.recorder, settlement, market, w.listings, makers,
-                  participants, groups, issues, w.money)
+                  participants, groups, issues, w.money, converters)
     env.process(watch_budget(env, model, run_budget(model)))
     return model
 

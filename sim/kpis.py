@@ -299,6 +299,7 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                 "instruments, whatever the interest behind them); 0 when they traded none",
                 lambda r, w=wrapper, ws=wrappers: _exposure_share(r, w, ws)))
     kpis.extend(_venue_kpis(scenario))
+    kpis.extend(_conversion_kpis(scenario))
     kpis.extend(money_kpis(scenario))
     kpis.extend(_per_year(kpis, scenario.horizon_days))
     _check_unique(kpis)
@@ -343,6 +344,25 @@ def _venue_share(r: RunTables, venue: str, days: tuple[float, float] = (0.0, 1.0
     value = trades["value_hkd"].to_numpy()
     here = (trades["venue_name"] == venue).to_numpy()
     return _share(float(value[within & here].sum()), float(value[within].sum()))
+
+
+def _converted(r: RunTables, instrument: str, to_form: str) -> float:
+    rows = r.conversions
+    return float(rows.loc[(rows["instrument"] == instrument) & (rows["to_form"] == to_form), "units"].sum())
+
+
+def _conversion_kpis(scenario: Scenario) -> list[Kpi]:
+    """Units converted between forms, each way, and the custodian's fees (scenarios with `conversions`)."""
+    kpis = []
+    for instrument in scenario.conversions:
+        for form in FORMS:
+            kpis.append(Kpi(f"units_converted_{instrument}_to_{form}", "units", f"Units of {instrument} converted "
+                            f"into {form} form through the custodian by the arbitrageur across forms",
+                            lambda r, i=instrument, f=form: _converted(r, i, f)))
+    if scenario.conversions:
+        kpis.append(Kpi("conversion_fees_hkd", "HKD", "Fees paid to the custodian for converting units between forms",
+                        lambda r: float(r.conversions["fee_hkd"].sum())))
+    return kpis
 
 
 QUARTERS = {"first_quarter": (0.0, 0.25), "last_quarter": (0.75, 1.0)}

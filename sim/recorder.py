@@ -93,6 +93,7 @@ ALLOCATION_COLUMNS = {"issue": "i", "group": "i", "units": "q"}  # group -1: the
 PAYMENT_COLUMNS = {"day": "i", "issue": "i", "principal": "b", "holders": "q", "units": "q", "cents": "q"}
 # stamp_duty_cents: the authorised participant's duty line on the basket: its purchase or sale where that is not
 # a trade of the run (the basket is not a share of the run), and its transfer into or out of the fund unless relieved
+CONVERSION_COLUMNS = {"time": "d", "day": "i", "from_asset": "i", "to_asset": "i", "units": "q", "fee_cents": "q"}
 CREATION_COLUMNS = {"time": "d", "day": "i", "listing": "i", "created_units": "q", "nav_hkd": "d", "stamp_duty_cents": "q"}
 
 
@@ -168,6 +169,7 @@ class Recorder:
         self.issues = Table(ISSUE_COLUMNS)
         self.allocations = Table(ALLOCATION_COLUMNS)
         self.payments = Table(PAYMENT_COLUMNS)
+        self.conversions = Table(CONVERSION_COLUMNS)  # units sent from one form to the other (`sim.market.conversion`)
         self._fails = self.trades.columns["fails"]
 
     def mark_failed(self, trade: int) -> None:

@@ -161,6 +161,17 @@ def group_table(recorder: Recorder, names: list[str]) -> pd.DataFrame:
     return groups
 
 
+def conversions_table(model: Model) -> pd.DataFrame:
+    """One row per conversion between forms: when, which instrument, from and to which form, units and fee."""
+    conversions = model.recorder.conversions.frame()
+    of_asset = {listing.asset: (listing.instrument, listing.venue.form) for listing in model.listings}
+    conversions["instrument"] = [of_asset[a][0] for a in conversions["from_asset"]]
+    conversions["from_form"] = [of_asset[a][1] for a in conversions["from_asset"]]
+    conversions["to_form"] = [of_asset[a][1] for a in conversions["to_asset"]]
+    conversions["fee_hkd"] = conversions["fee_cents"] / 100.0
+    return conversions
+
+
 def issuance_table(model: Model) -> pd.DataFrame:
     """The primary market: one row per issue that closed, then one per creation or redemption of a backed instrument."""
     bonds, flows = bond_issues(model), creations_and_redemptions(model)
@@ -258,6 +269,7 @@ class RunTables:
     money: pd.DataFrame = field(default_factory=pd.DataFrame)  # settlement assets' hours (`sim.money_tables`)
     money_holders: pd.DataFrame = field(default_factory=pd.DataFrame)
     money_venues: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conversions: pd.DataFrame = field(default_factory=pd.DataFrame)  # units converted between forms
 
     @classmethod
     def from_model(cls, model: Model) -> RunTables:
@@ -278,4 +290,4 @@ class RunTables:
         settlement.insert(1, "date", dates[settlement["day"]])
         money, money_holders, money_venues = money_tables(model, trades)
         return cls(trades, daily, groups, issuance_table(model), settlement, quotes, scenario, payments_table(model),
-                   money, money_holders, money_venues)
+                   money, money_holders, money_venues, conversions_table(model))

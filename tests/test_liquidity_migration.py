@@ -15,12 +15,14 @@ import pandas as pd
 import pytest
 
 from conftest import quick
-from sim.engine import build
+from sim.engine import build, simulate
+from sim.invariants import check_invariants
 from sim.experiment.stats import paired_comparison
 from sim.market.calendar import MINUTES_PER_DAY
 from sim.market.orderbook import BUY, SELL
 from sim.market.order_flow import OrderFlow
 from sim.runs import run
+from sim.scenario import ScenarioError
 from sim.scenario.schema import Scenario
 
 SEEDS = (1, 2, 3, 4, 5)
@@ -127,3 +129,55 @@ def test_venue_shares_add_up_over_the_horizon_and_its_quarters():
     for part in ("", "_first_quarter", "_last_quarter"):
         total = sum(kpis[f"venue_share_{venue}{part}"] for venue in ("exchange", "otc", "platform"))
         assert total == pytest.approx(1.0) or math.isclose(total, 0.0)
+
+
+GAPS = ("conversions.hk_tracker={}",  # an arbitrageur across forms, and a platform whose mid runs after the flow
+        "venues.platform.listings.hk_tracker.market_maker.flow_half_life_minutes=60.0",
+        "venues.platform.listings.hk_tracker.market_maker.base_half_spread_bps=1.0",
+        "venues.platform.listings.hk_tracker.market_maker.flow_lean_bps=100.0",
+        "venues.platform.fees.trading_fee_bps=1.0", *INFORMED)
+
+
+def test_conversion_conserves_units_across_the_forms():
+    """Units the arbitrageur sends out of one form all arrive in the other: across both forms the units
+    held at the end are those at the start plus the authorised participant's net creations."""
+    model = build(quick("baseline", "horizon_days=12", *GAPS), seed=1)
+    simulate(model)
+    check_invariants(model)
+    ledger = model.ledger
+    assets = sorted({l.asset for l in model.listings if l.instrument == "hk_tracker"})
+    held = sum(sum(ledger.units[a]) for a in assets)
+    created = model.recorder.creations.frame()
+    tracker = [l.index for l in model.listings if l.instrument == "hk_tracker"]
+    net_created = int(created.loc[created["listing"].isin(tracker), "created_units"].sum())
+    assert held == sum(ledger.issued_units[a] for a in assets) + net_created
+    conversions = model.recorder.conversions.frame()
+    assert len(conversions) > 0 and {tuple(p) for p in conversions[["from_asset", "to_asset"]].to_numpy()} == {
+        (assets[0], assets[1]), (assets[1], assets[0])}  # both ways
+    converter = model.converters[0]
+    assert converter.in_transit == {"conventional": 0, "tokenized": 0}  # everything sent has arrived
+
+
+def test_a_conversion_takes_its_days_and_its_fee():
+    model = build(quick("baseline", "horizon_days=12", "conversions.hk_tracker={days: 2, fee_bps: 5.0}"), seed=1)
+    converter, ledger = model.converters[0], model.ledger
+    account, conventional, tokenized = converter.account, converter.assets["conventional"], converter.assets["tokenized"]
+    ledger.units[tokenized][account] -= 1_000  # as if it had sold 1,000 tokens on the platform
+    ledger.issued_units[tokenized] -= 1_000
+    ledger.units[conventional][account] += 1_000  # and bought as many units on the exchange
+    ledger.issued_units[conventional] += 1_000
+    cash, custodian_cash = ledger.cash[account], ledger.cash[converter.custodian]
+    converter._convert(model.env, "conventional", "tokenized", 0.0)
+    assert converter.in_transit["tokenized"] == 1_000 and ledger.units[tokenized][account] == 99_000
+    fee = ledger.cash[converter.custodian] - custodian_cash
+    value = 1_000 * next(l for l in model.listings if l.asset == conventional).value.at(0.0)
+    assert fee == round(value * 100 * 5.0 / 10_000.0) and ledger.cash[account] == cash - fee
+    model.env.run(until=1.99)
+    assert ledger.units[tokenized][account] == 99_000  # not yet: two business days
+    model.env.run(until=2.01)
+    assert ledger.units[tokenized][account] == 100_000 and converter.in_transit["tokenized"] == 0
+
+
+def test_conversion_needs_an_order_book_in_each_form():
+    with pytest.raises(ScenarioError, match="order-book listing"):
+        quick("baseline", "conversions.green_bond={}")

@@ -27,6 +27,7 @@ from sim.scenario.investors import Adoption, Exposure, InvestorGroupParams, Subs
 from sim.scenario.policy import DutyLever, GrantLever, Policy, RebateLever, StampDuty, SwitchLever
 from sim.scenario.programmes import FormCosts, Issuer, Programme
 from sim.scenario.settlement_assets import SettlementAsset
+from sim.scenario.conversions import Conversion
 from sim.scenario.venues import DealerParams, Fees, ListingParams, MarketMakerParams, VenueParams
 
 __all__ = [
@@ -155,6 +156,10 @@ class Scenario(Strict):
         "investor group's `interest` may name instead of one instrument."
     )
     investors: dict[Name, InvestorGroupParams] = Field(min_length=1, description="Investor groups by name.")
+    conversions: dict[Name, Conversion] = Field(
+        default_factory=dict, description="Conversion between forms, by instrument: an arbitrageur trades the "
+        "instrument across its conventional and tokenized order books and tokenizes or de-tokenizes units through "
+        "the custodian, for a fee and a delay (docs/model.md, Conversion between forms).")
     settlement_assets: dict[Name, SettlementAsset] = Field(
         default_factory=dict, description="The money tokenized venues may settle in, by name, with its stresses: a "
         "licensed stablecoin, tokenized bank deposits or central-bank money (`venues.<v>.settlement_asset`).")
@@ -207,6 +212,12 @@ class Scenario(Strict):
             if venue.settlement_asset is not None:
                 _known_names([venue.settlement_asset], set(self.settlement_assets),
                              f"venues.{venue_name}.settlement_asset", "settlement asset")
+        for name in self.conversions:
+            _known_names([name], known, "conversions")
+            forms = {venue.form for venue in self.venues.values() if name in venue.listings and venue.kind != "dealer"}
+            if forms != set(FORMS):
+                raise ValueError(f"conversions.{name}: the instrument needs an order-book listing (exchange or platform) "
+                                 f"in each form to be converted between them; it has {', '.join(sorted(forms)) or 'none'}")
         for exposure_name, exposure in self.exposures.items():
             if exposure_name in known or exposure_name in programmes:
                 raise ValueError(f"exposures.{exposure_name}: the name is also an instrument's or a programme's "
