@@ -108,6 +108,7 @@ def _pooled(r: RunTables, frame: pd.DataFrame, values: pd.Series) -> pd.DataFram
 QUOTE_MEASURES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "spread_bps": lambda quotes: quotes["spread_bps"],
     "depth_hkd": lambda quotes: quotes["depth_units"] * quotes["fair_value_hkd"],
+    "discovery_bps": lambda quotes: quotes["discovery_bps"],
 }
 """What a quote sample shows, by KPI name prefix: its spread, and its depth at the touch valued at fair value."""
 
@@ -258,6 +259,11 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
         kpis.append(Kpi(f"depth_hkd_{name}_{venue}", "HKD", f"Mean depth at the best quotes of {name} on {venue} (mean "
                         "of the bid and ask sides, valued at fair value); NaN if never quoted",
                         _listing_mean("depth_hkd", name, venue), is_total=False))
+        kpis.append(Kpi(f"discovery_bps_{name}_{venue}", "bps", f"Price discovery of {name} on {venue}: how far its "
+                        "quote mid stood from fair value towards where fair value went over the next hour, mean over "
+                        "quote samples where it moved (bps; 0 for quotes that do not anticipate it, above 0 where they "
+                        "lean towards it, as they do after informed flow; compare venues to see which leads)",
+                        _listing_mean("discovery_bps", name, venue)))
     if "commodity_token" in types:
         kpis += [
             Kpi("commodity_token_mean_abs_premium_bps", "bps", "Mean absolute premium of commodity token mid quotes to their backing",

@@ -154,6 +154,25 @@ def two_sided_quotes(recorder: Recorder) -> pd.DataFrame:
     return quotes
 
 
+DISCOVERY_LEAD_DAYS = 1.0 / 24.0  # how far ahead a quote's lean towards the coming value is measured: an hour
+
+
+def with_value_ahead(quotes: pd.DataFrame, model: Model) -> pd.DataFrame:
+    """The quote samples with the move of fair value over the next hour (bps), and how far each quote's mid
+    leaned the same way (`discovery_bps`: its premium signed by that move; NaN where the value does not move):
+    quotes that anticipate where the value goes discover it, as a venue with informed flow does."""
+    ahead = np.full(len(quotes), np.nan)
+    listing_of = quotes["listing"].to_numpy()
+    times = quotes["time"].to_numpy()
+    for listing in np.unique(listing_of):
+        rows = listing_of == listing
+        ahead[rows] = model.listings[listing].value.at_times(times[rows] + DISCOVERY_LEAD_DAYS)
+    move = (ahead / quotes["fair_value_hkd"].to_numpy() - 1.0) * 10_000.0
+    quotes["value_move_bps"] = move
+    quotes["discovery_bps"] = np.where(move != 0.0, np.sign(move) * quotes["premium_bps"].to_numpy(), np.nan)
+    return quotes
+
+
 def group_table(recorder: Recorder, names: list[str]) -> pd.DataFrame:
     """One row per business day and investor group: needs, needs traded, share onboarded."""
     groups = recorder.groups.frame()
@@ -277,7 +296,7 @@ class RunTables:
         listings = listing_frame(model)
         account_groups = np.array([account.group for account in model.ledger.accounts], dtype=object)
         trades = trades_table(model.recorder, listings, account_groups)
-        quotes = two_sided_quotes(model.recorder)
+        quotes = with_value_ahead(two_sided_quotes(model.recorder), model)
         daily = daily_table(model.recorder, trades, quotes, listings, scenario.horizon_days)
         fair = fair_value_table(model, scenario.horizon_days)
         daily.insert(daily.columns.get_loc("last_price_hkd"), "fair_value_hkd", fair.to_numpy().ravel())

@@ -85,10 +85,15 @@ def test_informed_flow_widens_the_spreads_of_a_maker_that_learns_from_it():
             + _runs(quick("baseline", *INFORMED), "fixed_informed") + _runs(quick("baseline"), "fixed_uninformed"))
     table = paired_comparison(pd.DataFrame(rows), {"learning_informed": "learning_uninformed",
                                                    "fixed_informed": "fixed_uninformed"},
-                              ["spread_bps_hk_tracker_platform"]).set_index("policy")
-    learning, fixed = table.loc["learning_informed"], table.loc["fixed_informed"]
+                              ["spread_bps_hk_tracker_platform", "discovery_bps_hk_tracker_platform"])
+    spread = table[table["kpi"] == "spread_bps_hk_tracker_platform"].set_index("policy")
+    learning, fixed = spread.loc["learning_informed"], spread.loc["fixed_informed"]
     assert learning["ci_low"] > 0.0  # wider, beyond seed noise
     assert learning["difference"] > abs(fixed["difference"]) + 1.0
+    # and its quotes now lean towards where the value is going: they discover it from the flow
+    discovery = table[table["kpi"] == "discovery_bps_hk_tracker_platform"].set_index("policy")
+    assert discovery.loc["learning_informed", "ci_low"] > 0.0
+    assert discovery.loc["learning_informed", "difference"] > 2 * abs(discovery.loc["fixed_informed", "difference"])
 
 
 def _two_platforms(fee_bps_b: float | None = None) -> Scenario:
