@@ -186,3 +186,47 @@ def test_a_conversion_takes_its_days_and_its_fee():
 def test_conversion_needs_an_order_book_in_each_form():
     with pytest.raises(ScenarioError, match="order-book listing"):
         quick("baseline", "conversions.green_bond={}")
+
+
+def test_responsive_adoption_follows_bass_without_news_speeds_up_with_an_advantage_and_stalls_without_one():
+    from sim.market.adoption import ResponsiveAdoption, bass_share
+    days, dt = 250, 1.0 / 250
+
+    def path(conventional_bps: float | None, tokenized_bps: float | None) -> list[float]:
+        adoption = ResponsiveAdoption(0.05, 0.1, 1.0, 20.0, dt)
+        shares = [adoption.share]
+        for _ in range(days):
+            if conventional_bps is not None:
+                adoption.record("conventional", conventional_bps, 1e6)
+                adoption.record("tokenized", tokenized_bps, 1e6)
+            shares.append(adoption.next_day())
+        return shares
+
+    plain, cheaper, dearer = path(None, None), path(30.0, 10.0), path(10.0, 40.0)
+    assert plain[-1] == pytest.approx(bass_share(1.0, 0.05, 0.1, 1.0), abs=2e-3)  # the Bass curve, stepped by day
+    assert cheaper[-1] > plain[-1] > dearer[-1]
+    assert all(b >= a for a, b in zip(dearer, dearer[1:]))  # never falls
+    # 30 bp dearer at a scale of 20 stops imitation: only innovation onboards
+    innovation_only = bass_share(1.0, 0.05, 0.1, 0.0)
+    assert dearer[-1] == pytest.approx(innovation_only, abs=0.01)
+
+
+ADAPTS = ("investors.retail.adoption.advantage_scale_bps=20.0", "measured_against=null", "horizon_days=30")
+
+
+def test_a_dearer_tokenized_channel_slows_responsive_adoption_and_only_onboarded_accounts_use_it():
+    shares = {}
+    for duty in (0.0, 0.002):
+        model = build(quick("retail_access", *ADAPTS, f"policy.stamp_duty.tokenized_etf.rate_per_side={duty}"), seed=3)
+        simulate(model)
+        check_invariants(model)
+        retail = next(group for group in model.groups if group.params.retail)
+        shares[duty] = retail.onboarded_shares[-1]
+        trades = model.recorder.trades.frame()
+        platform = [l.index for l in model.listings if l.venue.form == "tokenized"]
+        taker = np.where(trades["taker_side"] == BUY, trades["buyer"], trades["seller"])
+        local = taker - retail.first_account
+        mine = (local >= 0) & (local < retail.params.accounts) & trades["listing"].isin(platform).to_numpy()
+        onboarded = np.array(retail.onboarded_accounts)[trades["day"].to_numpy()[mine]]
+        assert mine.any() and (local[mine] < onboarded).all()  # each one onboarded on the day it traded there
+    assert shares[0.002] < shares[0.0]

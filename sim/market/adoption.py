@@ -76,3 +76,47 @@ def daily_shares(
     _check_parameters(initial_share, innovation_per_year, imitation_per_year)
     years = np.arange(n_days) * years_per_day
     return _closed_form(years, initial_share, innovation_per_year, imitation_per_year).tolist()
+
+
+ADVANTAGE_HALF_LIFE_DAYS = 20.0  # business days over which a realised cost advantage fades by half
+
+
+class ResponsiveAdoption:
+    """Onboarding that responds to the tokenized channel's realised cost advantage (a network effect).
+
+    Day by day, dF = (p + q m F)(1 - F) dt, with m = max(0, 1 + A / scale): imitation speeds up
+    when the group's realised all-in cost on tokenized venues is below its cost on conventional
+    ones (A > 0, bps) and stalls when it is above. A is a moving average of each day's
+    difference, fading by half over `ADVANTAGE_HALF_LIFE_DAYS`, updated only on days the group
+    traded in both forms; before any it is 0, and the share follows the Bass curve (stepped by
+    day rather than in closed form). The share never falls: an onboarded account stays onboarded.
+    """
+
+    def __init__(self, initial_share: float, innovation_per_year: float, imitation_per_year: float,
+                 scale_bps: float, years_per_day: float) -> None:
+        _check_parameters(initial_share, innovation_per_year, imitation_per_year)
+        if not scale_bps > 0.0:
+            raise ValueError(f"scale_bps must be positive, got {scale_bps}")
+        self.share = initial_share
+        self.p, self.q, self.scale, self.dt = innovation_per_year, imitation_per_year, scale_bps, years_per_day
+        self.advantage_bps = 0.0
+        self._weight = 1.0 - 0.5 ** (1.0 / ADVANTAGE_HALF_LIFE_DAYS)
+        self._day = {"conventional": [0.0, 0.0], "tokenized": [0.0, 0.0]}  # [cost x value, value] of the day
+
+    def record(self, form: str, cost_bps: float, value_hkd: float) -> None:
+        """A trade the group took: its all-in cost in bps of its value."""
+        day = self._day[form]
+        day[0] += cost_bps * value_hkd
+        day[1] += value_hkd
+
+    def next_day(self) -> float:
+        """Close the day: update the advantage from its trades, step the share, and return the next day's share."""
+        conventional, tokenized = self._day["conventional"], self._day["tokenized"]
+        if conventional[1] > 0.0 and tokenized[1] > 0.0:
+            today = conventional[0] / conventional[1] - tokenized[0] / tokenized[1]
+            self.advantage_bps += self._weight * (today - self.advantage_bps)
+        self._day = {"conventional": [0.0, 0.0], "tokenized": [0.0, 0.0]}
+        speed = max(0.0, 1.0 + self.advantage_bps / self.scale)
+        share = self.share
+        self.share = min(1.0, share + (self.p + self.q * speed * share) * (1.0 - share) * self.dt)
+        return self.share

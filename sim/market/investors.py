@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.market.adoption import onboarded_accounts
+from sim.market.adoption import ResponsiveAdoption, onboarded_accounts
 from sim.market.calendar import MINUTES_PER_DAY
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
@@ -44,7 +44,7 @@ from sim.market.payers import Payer
 from sim.market.settlement import prefunding_cost_bps_per_day
 from sim.market.specs import InvestorSpec
 from sim.market.trading import Market
-from sim.market.values import FairValue
+from sim.market.values import TRADING_DAYS_PER_YEAR, FairValue
 from sim.market.venue import Listing
 from sim.recorder import Recorder
 
@@ -166,6 +166,19 @@ class InvestorGroup:
         self.recorder = recorder
         self._rng = rng
         self._lead_days = params.informed_lead_minutes / MINUTES_PER_DAY  # 0: uninformed
+        self.adoption = None  # onboarding that responds to the realised advantage (`ResponsiveAdoption`), if it does
+        scale = params.adoption.advantage_scale_bps
+        if scale is not None and params.tokenized_access:
+            adoption = params.adoption
+            self.adoption = ResponsiveAdoption(adoption.initial_share, adoption.innovation_per_year,
+                                               adoption.imitation_per_year, scale, 1.0 / TRADING_DAYS_PER_YEAR)
+            # the shares are known a day at a time: each day's is filled in when the day before closes; the
+            # screen lets every account through to tokenized venues, and `handle_need` checks the day's share
+            self.onboarded_shares[:] = [adoption.initial_share] * len(onboarded_shares)
+            self.onboarded_accounts[:] = [onboarded_accounts(adoption.initial_share, params.accounts)] * len(onboarded_shares)
+            self._onboarded_array = np.full(len(onboarded_shares), params.accounts, dtype=np.int64)
+        self._onboarded_now = self.onboarded_accounts[0] if self.onboarded_accounts else 0
+        self._tokenized_bits = sum(1 << venue.index for venue in self._venues if venue.form == "tokenized")
 
     def _draw_block(self, n: int) -> tuple[np.ndarray, ...]:
         """Per need: waiting time, gain, side, size, account, channel choice and instrument draws."""
@@ -217,6 +230,8 @@ class InvestorGroup:
                     while day < need_day and day < horizon_days:
                         self.recorder.groups.add(day, self.index, first + i - day_first, traded, self.onboarded_shares[day])
                         day, day_first, traded = day + 1, first + i, 0
+                        if self.adoption is not None and day < horizon_days:
+                            self._onboard(day)
                 if need_day >= horizon_days:
                     return
                 if passes:
@@ -227,6 +242,15 @@ class InvestorGroup:
                     traded += self.handle_need(need)
             last_refused_at = None if usable[-1] else float(times[-1])
             first += len(times)
+
+    def _onboard(self, day: int) -> None:
+        """Responsive adoption: the share onboarded from `day` on, now that the day before has closed."""
+        share = self.adoption.next_day()
+        accounts = onboarded_accounts(share, self.params.accounts)
+        for later in range(day, len(self.onboarded_shares)):  # known up to today: later days hold it until they come
+            self.onboarded_shares[later] = share
+            self.onboarded_accounts[later] = accounts
+        self._onboarded_now = accounts
 
     def _screen(self, active: np.ndarray, columns: tuple[np.ndarray, ...], day: int) -> Screened:
         """Times, days and what `handle_need` takes for a block of needs, in numpy.
@@ -287,6 +311,8 @@ class InvestorGroup:
         the nested logit of `_choose`. (Inline, not a method per line: this runs once per need.)"""
         t, day, k, line_draw, local_account, open_bits, side, size_draw, gain, choice_draw = need
         params = self.params
+        if self.adoption is not None and local_account >= self._onboarded_now:
+            open_bits &= ~self._tokenized_bits  # not onboarded (yet): the screen let it through to be checked here
         interest = self.interests[k]
         lines = interest.wrappers
         if lines is None:
@@ -349,7 +375,13 @@ class InvestorGroup:
             limit = math.floor(listing.ticks(fair) * (1.0 + room))
         else:
             limit = max(1, math.ceil(listing.ticks(fair) * (1.0 - room)))
-        return self.market.take(listing, account, side, quantity, limit, t, fair) > 0
+        if self.adoption is None:
+            return self.market.take(listing, account, side, quantity, limit, t, fair) > 0
+        filled = self.market.take(listing, account, side, quantity, limit, t, fair)
+        if filled > 0:  # what the trade cost, as the need weighed it (charges and the crossing at the touch)
+            net = next(option[0] for option in options if option[2] is listing)
+            self.adoption.record(listing.venue.form, gain - net, filled * fair)
+        return filled > 0
 
     def _terms_on(self, day: int) -> None:
         """Per listing, the terms a need's decision reads on `day`: the investor's rate of duty and

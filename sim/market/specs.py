@@ -125,6 +125,7 @@ class AdoptionSpec:
     initial_share: float
     innovation_per_year: float
     imitation_per_year: float
+    advantage_scale_bps: float | None = None  # None: the Bass curve; else imitation responds to the realised advantage
 
 
 @dataclass(frozen=True, slots=True)

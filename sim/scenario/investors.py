@@ -60,6 +60,13 @@ class Adoption(Strict):
     initial_share: float = Field(1.0, ge=0.0, le=1.0, description="Share onboarded on day 0.")
     innovation_per_year: float = Field(0.0, ge=0.0, le=10.0, description="Bass innovation coefficient p, per year.")
     imitation_per_year: float = Field(0.0, ge=0.0, le=10.0, description="Bass imitation coefficient q, per year.")
+    advantage_scale_bps: float | None = Field(
+        None, gt=0.0, le=10_000.0,
+        description="null: onboarding follows the Bass curve whatever happens. Otherwise it responds to what the group "
+        "meets: each day, imitation runs at q times (1 + A / this), never below 0, where A is the group's realised "
+        "all-in cost (duty, fees, spread) on conventional venues less on tokenized venues, bps of value, fading by "
+        "half over 20 business days. A tokenized channel 20 bp cheaper doubles imitation at a scale of 20; one 20 bp "
+        "dearer stops it. The group's share onboarded never falls.")
 
 
 class Wrapper(Strict):
