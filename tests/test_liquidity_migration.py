@@ -230,3 +230,20 @@ def test_a_dearer_tokenized_channel_slows_responsive_adoption_and_only_onboarded
         onboarded = np.array(retail.onboarded_accounts)[trades["day"].to_numpy()[mine]]
         assert mine.any() and (local[mine] < onboarded).all()  # each one onboarded on the day it traded there
     assert shares[0.002] < shares[0.0]
+
+
+def test_the_migration_sweep_plans_measured_kpis_and_its_figures_show_them(tmp_path):
+    from sim.cli import main
+    from sim.kpis import declared_kpis
+    from sim.scenario import load_scenario
+    path = "scenarios/liquidity_migration.yaml"
+    scenario = load_scenario(path)
+    declared = {kpi.name for kpi in declared_kpis(scenario)}
+    assert scenario.experiment.kpis and set(scenario.experiment.kpis) <= declared
+    assert scenario.counterfactual  # the swept duty is one the law does not charge
+    status = main(["sweep", path, "--set", "horizon_days=2", "--set", "investors.retail.accounts=500",
+                   "--set", "investors.institutional.accounts=40", "--reps", "1", "--workers", "1",
+                   "--param", "policy.stamp_duty.tokenized_etf.rate_per_side=0,0.002", "--out", str(tmp_path), "--quiet"])
+    assert status == 0
+    figures = sorted(p.name for p in tmp_path.glob("*/figures/*.png"))
+    assert figures == sorted(f"response_{kpi}.png" for kpi in scenario.experiment.kpis)

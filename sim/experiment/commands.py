@@ -10,6 +10,8 @@ and exits with status 130.
 
 from __future__ import annotations
 
+import functools
+
 import argparse
 import json
 import math
@@ -147,8 +149,11 @@ def command_sweep(args: argparse.Namespace) -> int:
     """Without --param, the sweep (and replications) planned in the file's `experiment:` section."""
     until_ci = _until_ci(args)
     params, reps = args.param, args.reps
+    plan = load_scenario(args.file, args.set).experiment
+    draw = args.draw
+    if plan is not None and plan.kpis and draw is not None:  # the figures show the KPIs the plan names
+        draw = functools.partial(args.draw, kpis=list(plan.kpis))
     if not params:
-        plan = load_scenario(args.file, args.set).experiment
         if plan is None or not plan.sweep:
             raise ScenarioError(args.file, "experiment.sweep", "nothing to sweep: give --param KEY=... or an experiment: sweep in the file")
         params = [f"{key}={','.join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)}"
@@ -156,7 +161,7 @@ def command_sweep(args: argparse.Namespace) -> int:
         reps = plan.reps if reps is None else reps
     return conduct(lambda: api.sweep(args.file, params, design=args.design, samples=args.samples,
                                       reps=SWEEP_REPS if reps is None else reps, until_ci=until_ci, **execution_options(args)),
-                   draw=args.draw)
+                   draw=draw)
 
 
 def command_sensitivity(args: argparse.Namespace) -> int:

@@ -108,6 +108,9 @@ class ExperimentPlan(Strict):
         description="Scenario keys (dotted paths) and the values to run each at; the grid of all combinations.",
     )
     reps: int = Field(1, ge=1, le=10_000, description="Replications per grid point.")
+    kpis: list[str] = Field(
+        default_factory=list, description="The KPIs the sweep's figures show, in order (a name not measured is an "
+        "error when the figures are drawn); empty: the report's headline KPIs.")
 
     @model_validator(mode="after")
     def _non_empty(self) -> ExperimentPlan:
