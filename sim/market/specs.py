@@ -143,7 +143,6 @@ class InvestorSpec:
     channel_logit_scale_bps: float
     wrapper_logit_scale_bps: float  # the nested logit's upper level: which wrapper of an exposure
     brokerage_bps: float  # weighed by each need, paid outside the ledger
-    informed_lead_minutes: float  # 0: uninformed; else each need knows the fair value this far ahead
     settlement_delay_cost_bps_per_day: float
     tokenized_access: bool
     conventional_access: bool
@@ -154,6 +153,7 @@ class InvestorSpec:
     subscription: SubscriptionSpec
     holdings: dict[str, dict[str, int]]
     initial_cash_hkd: float
+    informed_lead_minutes: float = 0.0  # 0: uninformed; else each need knows the fair value this far ahead
 
 
 @dataclass(frozen=True, slots=True)
