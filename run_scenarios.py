@@ -1,7 +1,8 @@
 """The main job: run every shipped scenario into outputs/, then the policy report.
 
 With no arguments: each scenario once into outputs/<scenario>/, then `report` comparing the
-baseline with every policy scenario on paired replications (outputs/report.html and .pdf).
+baseline with every policy scenario on paired replications (outputs/report.html and .pdf), with
+the liquidity-migration sweep (`scenarios/liquidity_migration.yaml`) run beside it and shown.
 Scenarios that carry an `experiment:` sweep plan are sweeps, not policies, so the report leaves
 them out (`tokensim sweep FILE` runs them). With arguments, this is `tokensim`.
 
@@ -35,5 +36,6 @@ if __name__ == "__main__":
     status = main(["run", str(SCENARIOS), "--out", str(OUTPUTS), "--overwrite"])
     if status == 0:
         print("\nPolicy report: every policy against the baseline, on paired replications")
-        status = main(["report", *policy_files(), "--reps", REPORT_REPS, "--name", "report", "--out", str(OUTPUTS)])
+        status = main(["report", *policy_files(), "--reps", REPORT_REPS, "--name", "report", "--out", str(OUTPUTS),
+                       "--sweep", str(SCENARIOS / "liquidity_migration.yaml")])
     sys.exit(status)

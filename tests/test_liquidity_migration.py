@@ -247,3 +247,28 @@ def test_the_migration_sweep_plans_measured_kpis_and_its_figures_show_them(tmp_p
     assert status == 0
     figures = sorted(p.name for p in tmp_path.glob("*/figures/*.png"))
     assert figures == sorted(f"response_{kpi}.png" for kpi in scenario.experiment.kpis)
+
+
+def test_the_report_shows_a_sweep_run_beside_the_comparison(tmp_path):
+    from sim.cli import main
+    from sim.report.document import build_report
+    small = ["--set", "horizon_days=2", "--set", "investors.retail.accounts=500", "--set",
+             "investors.institutional.accounts=40"]
+    status = main(["report", "scenarios/baseline.yaml", "scenarios/stamp_duty_waiver.yaml", "--sweep",
+                   "scenarios/liquidity_migration.yaml", *small, "--reps", "1", "--workers", "1", "--quiet",
+                   "--out", str(tmp_path)])
+    assert status == 0
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Liquidity migration (liquidity_migration)" in html and "<h2>Liquidity migration</h2>" in html
+    folder = next(tmp_path.glob("compare-*"))
+    sweep = folder / "sweeps" / "liquidity_migration"
+    assert len(list((sweep / "runs").glob("*.json"))) == 4 * 3  # every swept value, the plan's replications
+    rebuilt = tmp_path / "again"
+    build_report(folder, rebuilt)  # from the folder alone: the sweep is found there
+    assert "Liquidity migration (liquidity_migration)" in (rebuilt / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_sweep_for_the_report_needs_a_plan():
+    from sim.cli import main
+    assert main(["report", "scenarios/baseline.yaml", "scenarios/stamp_duty_waiver.yaml", "--sweep",
+                 "scenarios/baseline.yaml", "--set", "horizon_days=2", "--quiet"]) == 2

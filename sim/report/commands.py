@@ -21,6 +21,7 @@ a line on stderr says so, and the exit status is 130.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,8 @@ from sim.outputs import output_folder, terminate_as_interrupt
 from sim.ranges.assumption_sets import CENTRAL
 from sim.ranges.commands import command_ranges, ranges_name
 from sim.report.document import build_report
-from sim.scenario import ScenarioError
+from sim.report.inputs import FIGURE_KPIS, SWEEPS
+from sim.scenario import ScenarioError, load_scenario
 from sim.scenario_files import scenario_files
 
 REPORT_REPS = 3
@@ -52,6 +54,10 @@ def add_parsers(subparsers: Any) -> None:
     report.add_argument("--assumptions", metavar="FILE",
                         help="an assumption file (docs/ranges.md): run the comparison under each of its sets, each "
                         "refitted to the same published figures, and show each headline's range over them")
+    report.add_argument("--sweep", action="append", default=[], metavar="FILE",
+                        help="a scenario file with an `experiment:` sweep plan to run beside the comparison (its "
+                        "reps, the same base seed and --set) and show in the report: its `experiment.kpis` (else the "
+                        "report's headlines) at each swept value, with 95%% intervals (repeatable)")
     report.add_argument("--horizon-days", type=int, default=None, metavar="DAYS",
                         help="with --assumptions: horizon of the policy runs (default: the scenarios'); the refits keep "
                         "their spec's")
@@ -103,12 +109,42 @@ def command_report(args: argparse.Namespace) -> int:
                             args.horizon_days)
     status = 0
 
+    plans = [sweep_plan(file, args.set) for file in args.sweep]  # checked before anything runs
+
     def report(result: api.ExperimentResult) -> None:
         nonlocal status
         print_comparison(result)
-        status = write_report(result.folder, Path(args.out))
+        for file, plan in zip(args.sweep, plans):
+            status = status or run_sweep(args, Path(file), plan, result.folder)
+        status = status or write_report(result.folder, Path(args.out))
 
     return conduct(lambda: api.compare(baseline, policies, reps=args.reps, **execution_options(args)), report) or status
+
+
+def sweep_plan(file: str, overrides: list[str]):
+    """The file's sweep plan (`experiment:`), or a clear error when it has none."""
+    scenario = load_scenario(file, overrides)
+    if scenario.experiment is None or not scenario.experiment.sweep:
+        raise ScenarioError(file, "experiment.sweep", "--sweep needs a scenario with a sweep plan")
+    return scenario
+
+
+def run_sweep(args: argparse.Namespace, file: Path, scenario, folder: Path) -> int:
+    """Run `file`'s sweep plan into the comparison's `sweeps/` folder, with what the report shows of it."""
+    plan = scenario.experiment
+    params = [f"{key}={','.join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)}"
+              for key, values in plan.sweep.items()]
+    options = {**execution_options(args), "out": str(folder / SWEEPS), "name": file.stem}
+    result = api.sweep(file, params, reps=plan.reps, **options)
+    print(f"{result.name}: {len(result.seeds)} replications; runs: {result.computed} computed, "
+          f"{result.reused} reused from disk, {result.failed} failed -> {result.folder}")
+    if result.failed:
+        print(f"error: {result.failed} runs of the sweep failed; see {result.folder / 'failures.csv'}", file=sys.stderr)
+        return 1
+    title = scenario.name.replace("_", " ").capitalize()
+    (result.folder / FIGURE_KPIS).write_text(json.dumps({"title": title, "kpis": list(plan.kpis)}, indent=1) + "\n",
+                                             encoding="utf-8")
+    return 0
 
 
 def report_with_ranges(args: argparse.Namespace, baseline: Path, policies: list[Path]) -> int:

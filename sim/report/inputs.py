@@ -29,6 +29,7 @@ import pandas as pd
 from sim.experiment.store import RunStore
 from sim.experiment.targets import ScenarioTarget
 from sim.ranges.tables import read_assumption_sets, read_ranges
+from sim.report.sweep_figures import ExperimentTables, load_tables
 from sim.experiment.tasks import task_key
 from sim.scenario import ScenarioError
 
@@ -44,6 +45,31 @@ class ScenarioInfo:
     description: str
     horizon_days: int | None
     settings: dict[str, Any] | None = None  # the resolved scenario as plain data
+
+
+SWEEPS = "sweeps"  # the comparison folder's subfolder holding the sweeps the report shows
+FIGURE_KPIS = "figure_kpis.json"  # in a sweep's folder: the KPIs (and the title) the report shows of it
+
+
+@dataclass(frozen=True)
+class SweepShown:
+    """A sweep run with the comparison, as the report shows it: its tables, the KPIs and a title."""
+
+    name: str
+    title: str
+    kpis: list[str]
+    tables: ExperimentTables
+
+
+def load_sweeps(folder: Path) -> list[SweepShown]:
+    """The sweeps saved under the comparison's folder (`sweeps/<name>/`), each with its figure KPIs."""
+    shown = []
+    for sub in sorted((folder / SWEEPS).glob("*/manifest.json")):
+        chosen = json.loads((sub.parent / FIGURE_KPIS).read_text(encoding="utf-8"))
+        tables = load_tables(sub.parent, "sweep")
+        kpis = [kpi for kpi in chosen["kpis"] if kpi in tables.kpis()]
+        shown.append(SweepShown(sub.parent.name, chosen["title"], kpis, tables))
+    return shown
 
 
 @dataclass(frozen=True)
@@ -67,6 +93,7 @@ class ReportInputs:
     counterfactuals: dict[str, str] = field(default_factory=dict)  # scenario -> how it departs from law or practice
     ranges: pd.DataFrame | None = None  # ranges.csv: each effect's range over assumption sets (`tokensim ranges`)
     assumption_sets: pd.DataFrame | None = None  # assumption_sets.csv: each set's name, words and refit
+    sweeps: list[SweepShown] = field(default_factory=list)  # sweeps run with the comparison (`report --sweep`)
 
     def comparator(self, policy: str) -> str:
         """The scenario `policy` is measured against (the baseline unless it named another)."""
@@ -163,6 +190,7 @@ def load_inputs(folder: str | Path) -> ReportInputs:
         counterfactuals=counterfactuals,
         ranges=read_ranges(folder),
         assumption_sets=read_assumption_sets(folder),
+        sweeps=load_sweeps(folder),
     )
 
 

@@ -17,6 +17,7 @@ from sim.report.break_even import BreakEven, break_evens
 from sim.report.inputs import ReportInputs
 from sim.report.market_figures import etf_premium, liquidity, share_fan, turnover_fan
 from sim.report.money_figures import stress_figure
+from sim.report.sweep_figures import response_panels
 from sim.report.policy_figures import break_even_chart, report_figures
 from sim.report.primary_settlement_figures import exposure, funding, primary_market
 from sim.report.text import Headline
@@ -106,4 +107,17 @@ def report_sections(inputs: ReportInputs, headlines: list[Headline]) -> list[Sec
     if any("money" in r for records in inputs.series.values() for r in records):  # else no settlement asset to show
         settlement.add(MONEY_CAPTION, lambda: stress_figure(inputs),
                        "No scenario's settlement asset fell below HK$0.995 or was frozen, so its stress is not drawn.")
-    return [headline, fiscal, activity, liquid, primary, settlement]
+    return [headline, fiscal, activity, liquid, primary, settlement, *_sweep_sections(inputs)]
+
+
+def _sweep_sections(inputs: ReportInputs) -> list[Section]:
+    """A section per sweep run with the comparison (`tokensim report --sweep FILE`): its KPIs' responses."""
+    sections = []
+    for sweep in inputs.sweeps:
+        section = Section(sweep.title)
+        section.add(f"{sweep.title} ({sweep.name}): each KPI the sweep's plan names, at each value of the swept key, "
+                    "with its 95% interval over the replications (same seeds at every value).",
+                    lambda sweep=sweep: response_panels(sweep.tables, sweep.kpis, sweep.title),
+                    f"The sweep {sweep.name} has none of its planned KPIs measured, so nothing is drawn.")
+        sections.append(section)
+    return sections

@@ -229,6 +229,41 @@ def response_curve(tables: ExperimentTables, kpi: str):
     return _finish(fig, tables)
 
 
+PANEL_COLUMNS = 2
+
+
+def response_panels(tables: ExperimentTables, kpis: Sequence[str], title: str):
+    """Small multiples of `response_curve`: each KPI's mean at each value of the one swept key, with its
+    95% interval as a band, in a grid of panels under one title (for the policy report)."""
+    key = tables.keys[0]
+    shown = [kpi for kpi in kpis if _rows(tables, kpi)["mean"].notna().any()]
+    if not shown or len(tables.keys) != 1:
+        return None
+    rows_of_panels = math.ceil(len(shown) / PANEL_COLUMNS)
+    fig, axes = plt.subplots(rows_of_panels, PANEL_COLUMNS, figsize=(11, 2.9 * rows_of_panels + 0.8), squeeze=False)
+    for ax, kpi in zip(axes.ravel(), shown):
+        rows = _rows(tables, kpi)
+        levels = _levels(rows[key])
+        rows = rows.set_index(key).reindex(levels)
+        label, unit = kpi_label(kpi)
+        factor, shown_unit = display_scale(rows["mean"].to_numpy(dtype=float), unit)
+        mean, low, high = (rows[c].to_numpy(dtype=float) / factor for c in ("mean", "ci_low", "ci_high"))
+        x = np.asarray(levels, dtype=float) if _is_numeric(rows.index.to_series()) else np.arange(len(levels), dtype=float)
+        ax.fill_between(x, low, high, color=CURVE_COLOUR, alpha=0.22, linewidth=0)
+        ax.plot(x, mean, "o-", color=CURVE_COLOUR, linewidth=1.4, markersize=4)
+        ax.set_xticks(x, [_tick(v) for v in levels])
+        ax.set_title(_with_unit(label, shown_unit), loc="left", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(shown):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel(key_label(key), fontsize=8)
+    fig.suptitle(f"{title}: mean over {_replications(tables.reps)} at each value (line) and its 95% interval (band)",
+                 x=0.01, ha="left", fontsize=11)
+    return _finish(fig, tables)
+
+
 def _annotate(ax, x: float, y: float, value: float, shade: float) -> None:
     ax.text(x, y, number(value), ha="center", va="center", fontsize=8,
             color="white" if shade < 0.55 else "black")
