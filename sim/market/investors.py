@@ -368,8 +368,8 @@ class InvestorGroup:
                     options.append((gain - charges - crossing, charges, listing, quantity, fair, nest))
         if not options:
             return False
-        _, charges, listing, quantity, fair, _ = (options[0] if len(options) == 1
-                                                  else self._choose(options, choice_draw, interest.wrappers is not None))
+        net, charges, listing, quantity, fair, _ = (options[0] if len(options) == 1
+                                                    else self._choose(options, choice_draw, interest.wrappers is not None))
         room = (gain - charges) / 10_000.0
         if side == BUY:
             limit = math.floor(listing.ticks(fair) * (1.0 + room))
@@ -379,7 +379,6 @@ class InvestorGroup:
             return self.market.take(listing, account, side, quantity, limit, t, fair) > 0
         filled = self.market.take(listing, account, side, quantity, limit, t, fair)
         if filled > 0:  # what the trade cost, as the need weighed it (charges and the crossing at the touch)
-            net = next(option[0] for option in options if option[2] is listing)
             self.adoption.record(listing.venue.form, gain - net, filled * fair)
         return filled > 0
 

@@ -198,8 +198,22 @@ def _rows(tables: ExperimentTables, kpi: str) -> pd.DataFrame:
     return tables.summary[tables.summary["kpi"] == kpi]
 
 
-def response_curve(tables: ExperimentTables, kpi: str):
-    """The KPI's mean at each value of the one swept key, with its 95% interval as a band."""
+@dataclass(frozen=True)
+class _Curve:
+    """One KPI over the one swept key, as drawn: the key's values, where they go on the x axis, the mean and
+    its 95% interval in display units, the KPI's label and unit shown, and whether the values are numbers."""
+
+    levels: list
+    x: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    label: str
+    shown_unit: str
+    numeric: bool
+
+
+def _curve(tables: ExperimentTables, kpi: str) -> _Curve:
     key = tables.keys[0]
     rows = _rows(tables, kpi)
     levels = _levels(rows[key])
@@ -209,6 +223,15 @@ def response_curve(tables: ExperimentTables, kpi: str):
     mean, low, high = (rows[c].to_numpy(dtype=float) / factor for c in ("mean", "ci_low", "ci_high"))
     numeric = _is_numeric(rows.index.to_series())
     x = np.asarray(levels, dtype=float) if numeric else np.arange(len(levels), dtype=float)
+    return _Curve(levels, x, mean, low, high, label, shown_unit, numeric)
+
+
+def response_curve(tables: ExperimentTables, kpi: str):
+    """The KPI's mean at each value of the one swept key, with its 95% interval as a band."""
+    key = tables.keys[0]
+    curve = _curve(tables, kpi)
+    levels, x, mean, low, high = curve.levels, curve.x, curve.mean, curve.low, curve.high
+    label, shown_unit, numeric = curve.label, curve.shown_unit, curve.numeric
     fig, ax = plt.subplots(figsize=(8, 4.2))
     if numeric:
         ax.fill_between(x, low, high, color=CURVE_COLOUR, alpha=0.22, linewidth=0, label="95% interval of the mean")
@@ -242,17 +265,11 @@ def response_panels(tables: ExperimentTables, kpis: Sequence[str], title: str):
     rows_of_panels = math.ceil(len(shown) / PANEL_COLUMNS)
     fig, axes = plt.subplots(rows_of_panels, PANEL_COLUMNS, figsize=(11, 2.9 * rows_of_panels + 0.8), squeeze=False)
     for ax, kpi in zip(axes.ravel(), shown):
-        rows = _rows(tables, kpi)
-        levels = _levels(rows[key])
-        rows = rows.set_index(key).reindex(levels)
-        label, unit = kpi_label(kpi)
-        factor, shown_unit = display_scale(rows["mean"].to_numpy(dtype=float), unit)
-        mean, low, high = (rows[c].to_numpy(dtype=float) / factor for c in ("mean", "ci_low", "ci_high"))
-        x = np.asarray(levels, dtype=float) if _is_numeric(rows.index.to_series()) else np.arange(len(levels), dtype=float)
-        ax.fill_between(x, low, high, color=CURVE_COLOUR, alpha=0.22, linewidth=0)
-        ax.plot(x, mean, "o-", color=CURVE_COLOUR, linewidth=1.4, markersize=4)
-        ax.set_xticks(x, [_tick(v) for v in levels])
-        ax.set_title(_with_unit(label, shown_unit), loc="left", fontsize=9)
+        curve = _curve(tables, kpi)
+        ax.fill_between(curve.x, curve.low, curve.high, color=CURVE_COLOUR, alpha=0.22, linewidth=0)
+        ax.plot(curve.x, curve.mean, "o-", color=CURVE_COLOUR, linewidth=1.4, markersize=4)
+        ax.set_xticks(curve.x, [_tick(v) for v in curve.levels])
+        ax.set_title(_with_unit(curve.label, curve.shown_unit), loc="left", fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(shown):]:
