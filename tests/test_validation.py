@@ -78,6 +78,8 @@ EXPECTED_KINDS = {
     "usdc_2023_redeemed_usd": CALIBRATION_TARGET,
     "usdc_2023_low": OUT_OF_SAMPLE,
     "usdc_2023_hours_to_par_after_guarantee": OUT_OF_SAMPLE,
+    "venue_shift_tokenized_share_change": OUT_OF_SAMPLE,
+    "bis_2025_*_bond_spread_bps": CALIBRATION_TARGET,
 }
 
 
@@ -258,7 +260,7 @@ def test_outside_out_of_sample_and_calibration_rows_are_reported_but_exit_0(tmp_
     printed = capsys.readouterr()
     assert "zi_efficiency_zi_c (out_of_sample)" in printed.out and "volume_elasticity_ttc (calibration_target)" in printed.out
     assert "error" not in printed.err
-    assert "Out of sample: 2 of 4 outside (zi_efficiency_zi_c, usdc_2023_low)" in (out / "validation.md").read_text()
+    assert "Out of sample: 2 of 5 outside (zi_efficiency_zi_c, usdc_2023_low)" in (out / "validation.md").read_text()
 
 
 def test_validate_model_exits_1_when_an_identity_check_is_outside(tmp_path, capsys):

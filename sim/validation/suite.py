@@ -26,6 +26,7 @@ from sim.validation.littles_law import LittleRatio, littles_law
 from sim.validation.replay import Replay, replay_duty_rise
 from sim.validation.runs import ModelRuns, exchange_listing
 from sim.validation.usdc_2023 import UsdcReplay, replay_usdc, usdc_checks
+from sim.validation.venue_shift import Venues, measure_venues, venue_checks
 from sim.validation.zero_intelligence import efficiencies
 
 
@@ -54,6 +55,7 @@ class Validation:
     little: list[LittleRatio]
     hong_kong: HongKong | None = None  # only for a scenario with a taxed share channel
     usdc: UsdcReplay | None = None  # the March 2023 USDC de-peg replayed (with the scenario's stablecoin behaviour)
+    venues: Venues | None = None  # a duty on the tokenized venue of an ETF in both forms; bonds' spreads by form
 
     def checks(self) -> list[Check]:
         """Every check, each with its kind; a driver fitted to a row that is not a calibration target here is refused."""
@@ -66,6 +68,7 @@ class Validation:
             statutory_cost_check(self.runs.scenario()),
             *([] if self.hong_kong is None else hong_kong_checks(self.hong_kong)),
             *([] if self.usdc is None else usdc_checks(self.usdc)),
+            *([] if self.venues is None else venue_checks(self.venues)),
         ]
         check_fits(checks)
         return checks
@@ -82,4 +85,4 @@ def validate(path: str | Path, overrides: Sequence[str], settings: Settings, see
     channel = share_channel(runs.scenario())
     hong_kong = None if channel is None else measure_hong_kong(runs, channel, own)
     return Validation(runs, zero_intelligence, elasticity, replay, premium_in_band(own), littles_law(own), hong_kong,
-                      replay_usdc(runs.scenario()))
+                      replay_usdc(runs.scenario()), measure_venues(runs, own))
