@@ -28,7 +28,8 @@ from sim.scenario.schema import Scenario
 SEEDS = (1, 2, 3, 4, 5)
 LEARNS = ("venues.platform.listings.hk_tracker.market_maker.flow_half_life_minutes=30.0",
           "venues.platform.listings.hk_tracker.market_maker.adverse_selection_bps=20.0",
-          "venues.platform.listings.hk_tracker.market_maker.flow_lean_bps=10.0")
+          "venues.platform.listings.hk_tracker.market_maker.flow_lean_bps=10.0",
+          "venues.platform.listings.hk_tracker.market_maker.flow_size_cut=0.5")
 INFORMED = ("investors.institutional.informed_lead_minutes=60.0",)
 
 
@@ -56,6 +57,10 @@ def test_a_maker_that_learns_from_flow_widens_and_leans_towards_one_sided_buying
     mid = lambda ladder: (best(ladder, SELL) + best(ladder, BUY)) / 2  # noqa: E731
     assert mid(bought) > mid(calm)  # the mid leans towards the buyers
     assert best(bought, SELL) - best(bought, BUY) > best(calm, SELL) - best(calm, BUY)  # and the spread widens
+    size = maker.params.quote_size_units
+    assert [q for _, _, q in calm] == [size] * len(calm)  # the maker has room: every level at the quote size
+    assert [q for _, _, q in bought] == [size // 2] * len(bought)  # all one way: half of it (`flow_size_cut` 0.5)
+    assert [q for _, _, q in maker._ladder(*key[:-1], -0.5)] == [round(size * 0.75)] * len(calm)  # in proportion
     exchange = next(m for m in model.market_makers if m.listing.venue.name == "exchange")
     assert exchange.flow is None and len(exchange.ladder_key(0.5)) == 7  # the default: quotes ignore flow
 
@@ -78,18 +83,22 @@ def _runs(scenario: Scenario, name: str) -> list[dict]:
 
 
 def test_informed_flow_widens_the_spreads_of_a_maker_that_learns_from_it():
-    """Spreads become an outcome: against informed takers a maker that learns from flow quotes wider than
-    against the same flow uninformed; a maker that ignores flow quotes the same either way."""
+    """Spreads and depth become outcomes: against informed takers a maker that learns from flow quotes wider
+    and thinner than against the same flow uninformed; a maker that ignores flow quotes the same either way."""
     rows = (_runs(quick("baseline", *LEARNS, *INFORMED), "learning_informed")
             + _runs(quick("baseline", *LEARNS), "learning_uninformed")
             + _runs(quick("baseline", *INFORMED), "fixed_informed") + _runs(quick("baseline"), "fixed_uninformed"))
     table = paired_comparison(pd.DataFrame(rows), {"learning_informed": "learning_uninformed",
                                                    "fixed_informed": "fixed_uninformed"},
-                              ["spread_bps_hk_tracker_platform", "discovery_bps_hk_tracker_platform"])
+                              ["spread_bps_hk_tracker_platform", "discovery_bps_hk_tracker_platform",
+                               "depth_hkd_hk_tracker_platform"])
     spread = table[table["kpi"] == "spread_bps_hk_tracker_platform"].set_index("policy")
     learning, fixed = spread.loc["learning_informed"], spread.loc["fixed_informed"]
     assert learning["ci_low"] > 0.0  # wider, beyond seed noise
     assert learning["difference"] > abs(fixed["difference"]) + 1.0
+    depth = table[table["kpi"] == "depth_hkd_hk_tracker_platform"].set_index("policy")
+    assert depth.loc["learning_informed", "ci_high"] < 0.0  # thinner at the touch after one-sided flow
+    assert abs(depth.loc["fixed_informed", "difference"]) < abs(depth.loc["learning_informed", "difference"]) / 2
     # and its quotes now lean towards where the value is going: they discover it from the flow
     discovery = table[table["kpi"] == "discovery_bps_hk_tracker_platform"].set_index("policy")
     assert discovery.loc["learning_informed", "ci_low"] > 0.0

@@ -1,8 +1,9 @@
 """A market maker: a ladder of quotes around fair value in one listing, skewed and capped by inventory.
 
-A maker may also learn from order flow (`flow_half_life_minutes`): it widens its half-spread and
-moves its mid towards the recent takers' side in proportion to the flow's imbalance
-(`sim.market.order_flow`), so informed takers make its spreads an outcome, not an input.
+A maker may also learn from order flow (`flow_half_life_minutes`): it widens its half-spread,
+moves its mid towards the recent takers' side and quotes smaller sizes, each in proportion to the
+flow's imbalance (`sim.market.order_flow`), so informed takers make its spreads and depth
+outcomes, not inputs.
 
 Its half-spread covers its own per-side costs (fees after any rebate, and duty unless policy
 exempts it; not where its quotes stand for investors' limit orders, `prices_own_charges`) plus a
@@ -153,6 +154,8 @@ class MarketMaker(LiquidityProvider):
         """
         listing, params = self.listing, self.params
         limit, quote_size = params.inventory_limit_units, params.quote_size_units
+        if imbalance and params.flow_size_cut:  # one-sided flow: it risks less against it (depth is an outcome)
+            quote_size = max(1, round(quote_size * (1.0 - params.flow_size_cut * abs(imbalance))))
         excess = position - target
         lean = inventory_lean(excess, limit)
         mid = listing.ticks(fair) * (1.0 - lean * params.skew_bps_at_limit / 10_000.0

@@ -36,6 +36,7 @@ class MarketMakerSpec:
     flow_half_life_minutes: float = 0.0  # 0: quotes ignore order flow; else its memory (`sim.market.order_flow`)
     adverse_selection_bps: float = 0.0  # extra half-spread when the recent flow is all one way
     flow_lean_bps: float = 0.0  # shift of the mid towards the recent flow when it is all one way
+    flow_size_cut: float = 0.0  # share of its quote size withdrawn when the recent flow is all one way
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,12 @@ class MarketMakerParams(Strict):
         "imbalance, bps: the maker's update of the value from what takers did (only with `flow_half_life_minutes` "
         "above 0).",
     )
+    flow_size_cut: float = Field(
+        0.0, ge=0.0, lt=1.0,
+        description="Share of its quote size the maker withdraws when the recent flow is all one way, in proportion "
+        "to its imbalance: at imbalance i it quotes `quote_size_units` x (1 - cut x |i|) a level, at least one unit, "
+        "so depth at the best quotes thins when someone may know more (only with `flow_half_life_minutes` above 0).",
+    )
     prices_own_charges: bool = Field(
         True,
         description="Does the half-spread cover the quoting side's own per-side charges (fees, duty)? true: a "
