@@ -305,6 +305,7 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
                 "instruments, whatever the interest behind them); 0 when they traded none",
                 lambda r, w=wrapper, ws=wrappers: _exposure_share(r, w, ws)))
     kpis.extend(_venue_kpis(scenario))
+    kpis.extend(_discovery_kpis(scenario))
     kpis.extend(_conversion_kpis(scenario))
     kpis.extend(money_kpis(scenario))
     kpis.extend(_per_year(kpis, scenario.horizon_days))
@@ -386,6 +387,49 @@ def _venue_kpis(scenario: Scenario) -> list[Kpi]:
             kpis.append(Kpi(f"venue_share_{venue}_{part}", "fraction", f"`venue_share_{venue}` over the {part.replace('_', ' ')} "
                             "of the horizon's business days: with the other quarter, where the volume moved over time",
                             lambda r, v=venue, d=days: _venue_share(r, v, d)))
+    return kpis
+
+
+def _discovery(r: RunTables, instrument: str, venue: str, measure: str) -> float:
+    """Venue's information-share bound (`low` or `high`) or lead-lag ratio against the instrument's other venue,
+    from the run's discovery table (venue b's bounds are 1 less venue a's, swapped; its ratio the inverse)."""
+    table = r.discovery
+    rows = table[table["instrument"] == instrument] if len(table) else table
+    if not len(rows):
+        return math.nan
+    row = rows.iloc[0]
+    if measure == "lead_lag":
+        ratio = float(row["lead_lag_ratio"])
+        return ratio if venue == row["venue_a"] else (1.0 / ratio if ratio > 0 else math.nan)
+    if venue == row["venue_a"]:
+        return float(row[f"hasbrouck_{measure}_a"])
+    return 1.0 - float(row["hasbrouck_high_a" if measure == "low" else "hasbrouck_low_a"])
+
+
+def _discovery_kpis(scenario: Scenario) -> list[Kpi]:
+    """For an instrument quoted on two venues' order books: each venue's Hasbrouck information-share bounds and
+    lead-lag ratio against the other (`sim.price_discovery`)."""
+    venues_of: dict[str, list[str]] = {}
+    for name, venue in book_listings(scenario):
+        if name in scenario.instruments:
+            venues_of.setdefault(name, []).append(venue)
+    kpis = []
+    for name, venues in venues_of.items():
+        if len(venues) != 2:
+            continue
+        for venue, other in (venues, venues[::-1]):
+            for bound in ("low", "high"):
+                kpis.append(Kpi(f"information_share_{bound}_{name}_{venue}", "fraction", f"Hasbrouck (1995) information "
+                                f"share of {name}'s quotes on {venue} against {other}, {bound}er bound: the share of the "
+                                "permanent price's moves that show first in its mid, on a grid of the slower maker's "
+                                "requote clock. The bounds are wide (near 0 and 1) when both venues' quotes move within "
+                                "one sampling interval, as they do when both makers price off the same fair value; "
+                                "`discovery_bps_*` measures against the fair value itself",
+                                lambda r, n=name, v=venue, b=bound: _discovery(r, n, v, b)))
+            kpis.append(Kpi(f"lead_lag_ratio_{name}_{venue}", "ratio", f"Lead-lag ratio (Huth and Abergel 2014) of "
+                            f"{name}'s mid on {venue} against {other}: how much its moves foreshadow the other's over "
+                            "the next two grid intervals, over the reverse; above 1 when it leads, noisy where neither "
+                            "does", lambda r, n=name, v=venue: _discovery(r, n, v, "lead_lag")))
     return kpis
 
 

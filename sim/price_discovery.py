@@ -253,3 +253,31 @@ def information_shares(prices: AlignedLogMids, lags: int = 2) -> DiscoveryShares
     else:
         low, high = _hasbrouck_bounds(alpha_perp / normaliser, omega)
     return DiscoveryShares(low, high, (low + high) / 2.0, component_share, lead_lag, observations)
+
+
+@dataclass(frozen=True)
+class QuotedPair:
+    """One instrument quoted on two venues' order books: its two listings, and the grid its mids are read on
+    (the slower of the two makers' requote clocks, so that every grid point holds a fresh quote from each)."""
+
+    instrument: str
+    venue_a: str
+    listing_a: int
+    venue_b: str
+    listing_b: int
+    interval_minutes: float
+
+
+DISCOVERY_COLUMNS = ["instrument", "venue_a", "venue_b", "interval_minutes", "observations", "hasbrouck_low_a",
+                     "hasbrouck_high_a", "component_share_a", "lead_lag_ratio"]
+
+
+def discovery_table(quotes: pd.DataFrame, pairs: list[QuotedPair], lags: int = 2) -> pd.DataFrame:
+    """One row per pair: the measures of venue a against venue b (`information_shares`) on the pair's grid."""
+    rows = []
+    for pair in pairs:
+        shares = information_shares(aligned_log_mids(quotes, pair.listing_a, pair.listing_b, pair.interval_minutes),
+                                    lags)
+        rows.append([pair.instrument, pair.venue_a, pair.venue_b, pair.interval_minutes, shares.observations,
+                     shares.hasbrouck_low_a, shares.hasbrouck_high_a, shares.component_share_a, shares.lead_lag_ratio])
+    return pd.DataFrame(rows, columns=DISCOVERY_COLUMNS)

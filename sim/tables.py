@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.market.orderbook import BUY
 from sim.money_tables import money_tables
+from sim.price_discovery import QuotedPair, discovery_table
 from sim.recorder import Recorder
 from sim.scenario.schema import Scenario
 from sim.settlement_economics import (
@@ -173,6 +174,22 @@ def with_value_ahead(quotes: pd.DataFrame, model: Model) -> pd.DataFrame:
     return quotes
 
 
+def quoted_pairs(model: Model) -> list[QuotedPair]:
+    """Each instrument quoted by market makers on exactly two venues, in the makers' order, read on the slower
+    of their two requote clocks (an instrument on three or more venues has no single pair and is left out)."""
+    makers: dict[str, list] = {}
+    for maker in model.market_makers:
+        makers.setdefault(maker.listing.instrument, []).append(maker)
+    pairs = []
+    for instrument, (a, *rest) in makers.items():
+        if len(rest) != 1 or rest[0].listing.venue.name == a.listing.venue.name:
+            continue
+        b = rest[0]
+        pairs.append(QuotedPair(instrument, a.listing.venue.name, a.listing.index, b.listing.venue.name,
+                                b.listing.index, max(a.params.requote_minutes, b.params.requote_minutes)))
+    return pairs
+
+
 def group_table(recorder: Recorder, names: list[str]) -> pd.DataFrame:
     """One row per business day and investor group: needs, needs traded, share onboarded."""
     groups = recorder.groups.frame()
@@ -289,6 +306,7 @@ class RunTables:
     money_holders: pd.DataFrame = field(default_factory=pd.DataFrame)
     money_venues: pd.DataFrame = field(default_factory=pd.DataFrame)
     conversions: pd.DataFrame = field(default_factory=pd.DataFrame)  # units converted between forms
+    discovery: pd.DataFrame = field(default_factory=pd.DataFrame)  # price discovery between two venues' quotes
 
     @classmethod
     def from_model(cls, model: Model) -> RunTables:
@@ -309,4 +327,5 @@ class RunTables:
         settlement.insert(1, "date", dates[settlement["day"]])
         money, money_holders, money_venues = money_tables(model, trades)
         return cls(trades, daily, groups, issuance_table(model), settlement, quotes, scenario, payments_table(model),
-                   money, money_holders, money_venues, conversions_table(model))
+                   money, money_holders, money_venues, conversions_table(model),
+                   discovery_table(quotes, quoted_pairs(model)))

@@ -10,7 +10,11 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import quick
+from sim.engine import build, simulate
 from sim.price_discovery import AlignedLogMids, DiscoveryShares, aligned_log_mids, information_shares
+from sim.runs import run
+from sim.tables import RunTables, quoted_pairs
 
 STEP = 1e-3  # sd of the efficient price's move per grid interval (log units)
 
@@ -240,3 +244,32 @@ def test_short_segments_leave_too_few_observations():
     a, b = leader_follower(1, n=600)
     shares = information_shares(record(a, b, np.repeat(np.arange(200), 3)))
     assert shares.observations == 0 and is_nan_shares(shares)
+
+
+# In the model: the pairs a run measures, and the KPIs read from its discovery table.
+
+def test_a_run_measures_each_instrument_quoted_on_two_venues_on_the_slower_clock():
+    scenario = quick("baseline", "venues.platform.listings.hk_tracker.market_maker.requote_minutes=10")
+    model = build(scenario, seed=3)
+    simulate(model)
+    pairs = quoted_pairs(model)
+    # the bond is quoted by a maker only on the platform (a dealer answers requests on the OTC market): no pair
+    assert [(p.instrument, p.venue_a, p.venue_b, p.interval_minutes) for p in pairs] == [
+        ("hk_tracker", "exchange", "platform", 10.0)]
+    table = RunTables.from_model(model).discovery
+    assert table["observations"].iloc[0] > 100  # a 10-minute grid over the exchange's hours, six days
+    row = table.iloc[0]
+    assert 0.0 <= row["hasbrouck_low_a"] <= row["hasbrouck_high_a"] <= 1.0
+
+
+def test_the_two_venues_kpis_mirror_each_other():
+    kpis = run(quick("baseline"), seed=4).kpis
+    name = "hk_tracker"
+    low, high = (kpis[f"information_share_{b}_{name}_exchange"] for b in ("low", "high"))
+    assert kpis[f"information_share_low_{name}_platform"] == pytest.approx(1.0 - high)
+    assert kpis[f"information_share_high_{name}_platform"] == pytest.approx(1.0 - low)
+    assert kpis[f"lead_lag_ratio_{name}_platform"] == pytest.approx(1.0 / kpis[f"lead_lag_ratio_{name}_exchange"])
+    # both makers price off the same fair value the moment it moves, so at the sampling interval the data cannot
+    # say which venue's quotes moved first: the bounds span most of [0, 1] (the KPI's meaning says so)
+    assert low < 0.3 and high > 0.7
+    assert not any(key.startswith("information_share_") and key.endswith("_otc") for key in kpis)
