@@ -1,8 +1,9 @@
 """Run every validation part on one scenario and collect the results and their checks.
 
 Why: `validate-model` and the tests need the same sequence (zero-intelligence markets, the duty
-sweep, the 2021 replay, and a run at the scenario's own settings for the ETF premium band and
-Little's law), with one choice of horizon, seeds and periods. `QUICK` keeps it to seconds for
+sweep, the 2021 replay, a run at the scenario's own settings for the ETF premium band, Little's
+law and the bonds' spreads by form, and one with a duty on the tokenized venue for the shift
+between venues), with one choice of horizon, seeds and periods. `QUICK` keeps it to seconds for
 tests; `FULL` is long enough for the figures to be read.
 """
 
