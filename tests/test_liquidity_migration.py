@@ -269,6 +269,10 @@ def test_the_report_shows_a_sweep_run_beside_the_comparison(tmp_path):
     assert status == 0
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Liquidity migration (liquidity_migration)" in html and "<h2>Liquidity migration</h2>" in html
+    # its numbers come from a duty the law does not charge: the section says so, and what the sweep is
+    assert "A counterfactual (it departs on purpose from Hong Kong law or practice): charges stamp duty on " \
+           "tokenized ETF units at the swept rates" in html
+    assert "where the volume goes, and what happens to spreads on both venues" in html
     folder = next(tmp_path.glob("compare-*"))
     sweep = folder / "sweeps" / "liquidity_migration"
     assert len(list((sweep / "runs").glob("*.json"))) == 4 * 3  # every swept value, the plan's replications

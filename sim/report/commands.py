@@ -141,9 +141,9 @@ def run_sweep(args: argparse.Namespace, file: Path, scenario, folder: Path) -> i
     if result.failed:
         print(f"error: {result.failed} runs of the sweep failed; see {result.folder / 'failures.csv'}", file=sys.stderr)
         return 1
-    title = scenario.name.replace("_", " ").capitalize()
-    (result.folder / FIGURE_KPIS).write_text(json.dumps({"title": title, "kpis": list(plan.kpis)}, indent=1) + "\n",
-                                             encoding="utf-8")
+    shown = {"title": scenario.name.replace("_", " ").capitalize(), "kpis": list(plan.kpis),
+             "description": scenario.description, "counterfactual": scenario.counterfactual}
+    (result.folder / FIGURE_KPIS).write_text(json.dumps(shown, indent=1) + "\n", encoding="utf-8")
     return 0
 
 

@@ -59,6 +59,8 @@ class SweepShown:
     title: str
     kpis: list[str]
     tables: ExperimentTables
+    description: str = ""
+    counterfactual: str | None = None  # what it departs from in Hong Kong law or practice, if it does
 
 
 def load_sweeps(folder: Path) -> list[SweepShown]:
@@ -68,7 +70,8 @@ def load_sweeps(folder: Path) -> list[SweepShown]:
         chosen = json.loads((sub.parent / FIGURE_KPIS).read_text(encoding="utf-8"))
         tables = load_tables(sub.parent, "sweep")
         kpis = [kpi for kpi in chosen["kpis"] if kpi in tables.kpis()]
-        shown.append(SweepShown(sub.parent.name, chosen["title"], kpis, tables))
+        shown.append(SweepShown(sub.parent.name, chosen["title"], kpis, tables, chosen.get("description") or "",
+                                chosen.get("counterfactual")))
     return shown
 
 

@@ -115,8 +115,11 @@ def _sweep_sections(inputs: ReportInputs) -> list[Section]:
     sections = []
     for sweep in inputs.sweeps:
         section = Section(sweep.title)
+        about = f" {sweep.description.strip()}" if sweep.description.strip() else ""
+        counterfactual = (f" A counterfactual (it departs on purpose from Hong Kong law or practice): "
+                          f"{sweep.counterfactual.strip().rstrip('.')}." if sweep.counterfactual else "")
         section.add(f"{sweep.title} ({sweep.name}): each KPI the sweep's plan names, at each value of the swept key, "
-                    "with its 95% interval over the replications (same seeds at every value).",
+                    f"with its 95% interval over the replications (same seeds at every value).{about}{counterfactual}",
                     lambda sweep=sweep: response_panels(sweep.tables, sweep.kpis, sweep.title),
                     f"The sweep {sweep.name} has none of its planned KPIs measured, so nothing is drawn.")
         sections.append(section)
