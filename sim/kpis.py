@@ -124,6 +124,30 @@ def _pooled_mean(r: RunTables, frame: pd.DataFrame, values: pd.Series, name: str
     return float(total / count)
 
 
+MARKOUTS = {
+    "price_impact_bps": "Price impact: twice how far fair value moved the taker's way over the next hour, in bps of "
+                        "fair value (the part of the effective spread that informed takers win back; about 0 for "
+                        "uninformed flow)",
+    "realized_spread_bps": "Realized spread: the effective spread less the price impact, in bps (what the liquidity "
+                           "provider kept once the value had moved; the two add up to `effective_spread_bps`)",
+}
+"""A trade's markout against the fair value an hour later (`sim.tables.trade_markouts`), by KPI name prefix."""
+
+
+def _markout(r: RunTables, part: str, name: str, venue: str) -> float:
+    """Value-weighted mean of a markout over the trades investors took on one listing (programmes pooled)."""
+    trades = r.trades
+    if not len(trades):
+        return float("nan")
+    taken = _investor_trades(r)
+    value = trades["value_hkd"].where(taken, 0.0)
+    weighted = _pooled(r, trades, r.markouts[part] * value)
+    weights = _pooled(r, trades, value)
+    if (name, venue) not in weights.index or not weights.loc[(name, venue), "sum"] > 0:
+        return float("nan")
+    return float(weighted.loc[(name, venue), "sum"] / weights.loc[(name, venue), "sum"])
+
+
 def _listing_mean(measure: str, name: str, venue: str) -> Callable[[RunTables], float]:
     """Mean of a quote-sample measure on one listing (a programme's issues pooled); NaN if never quoted."""
     return lambda r: _pooled_mean(r, r.quotes, QUOTE_MEASURES[measure](r.quotes), name, venue)
@@ -259,6 +283,10 @@ def declared_kpis(scenario: Scenario) -> list[Kpi]:
         kpis.append(Kpi(f"depth_hkd_{name}_{venue}", "HKD", f"Mean depth at the best quotes of {name} on {venue} (mean "
                         "of the bid and ask sides, valued at fair value); NaN if never quoted",
                         _listing_mean("depth_hkd", name, venue), is_total=False))
+        for part, meaning in MARKOUTS.items():
+            kpis.append(Kpi(f"{part}_{name}_{venue}", "bps", f"{meaning} of the trades investors took on {name} on "
+                            f"{venue}, weighted by value (a programme's issues pooled); NaN if they took none",
+                            lambda r, n=name, v=venue, p=part: _markout(r, p, n, v)))
         kpis.append(Kpi(f"discovery_bps_{name}_{venue}", "bps", f"Price discovery of {name} on {venue}: how far its "
                         "quote mid stood from fair value towards where fair value went over the next hour, mean over "
                         "quote samples where it moved (bps; 0 for quotes that do not anticipate it, above 0 where they "

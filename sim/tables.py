@@ -158,20 +158,37 @@ def two_sided_quotes(recorder: Recorder) -> pd.DataFrame:
 DISCOVERY_LEAD_DAYS = 1.0 / 24.0  # how far ahead a quote's lean towards the coming value is measured: an hour
 
 
+def value_ahead(rows: pd.DataFrame, model: Model) -> np.ndarray:
+    """Fair value of each row's listing `DISCOVERY_LEAD_DAYS` after the row's time (quote samples, trades)."""
+    ahead = np.full(len(rows), np.nan)
+    listing_of = rows["listing"].to_numpy()
+    times = rows["time"].to_numpy()
+    for listing in np.unique(listing_of):
+        mine = listing_of == listing
+        ahead[mine] = model.listings[listing].value.at_times(times[mine] + DISCOVERY_LEAD_DAYS)
+    return ahead
+
+
 def with_value_ahead(quotes: pd.DataFrame, model: Model) -> pd.DataFrame:
     """The quote samples with the move of fair value over the next hour (bps), and how far each quote's mid
     leaned the same way (`discovery_bps`: its premium signed by that move; NaN where the value does not move):
     quotes that anticipate where the value goes discover it, as a venue with informed flow does."""
-    ahead = np.full(len(quotes), np.nan)
-    listing_of = quotes["listing"].to_numpy()
-    times = quotes["time"].to_numpy()
-    for listing in np.unique(listing_of):
-        rows = listing_of == listing
-        ahead[rows] = model.listings[listing].value.at_times(times[rows] + DISCOVERY_LEAD_DAYS)
-    move = (ahead / quotes["fair_value_hkd"].to_numpy() - 1.0) * 10_000.0
+    move = (value_ahead(quotes, model) / quotes["fair_value_hkd"].to_numpy() - 1.0) * 10_000.0
     quotes["value_move_bps"] = move
     quotes["discovery_bps"] = np.where(move != 0.0, np.sign(move) * quotes["premium_bps"].to_numpy(), np.nan)
     return quotes
+
+
+def trade_markouts(trades: pd.DataFrame, model: Model) -> pd.DataFrame:
+    """Per trade (aligned with `trades`): how far fair value moved the taker's way over the next hour, and what
+    the liquidity provider kept after that move, both as spreads in bps of fair value (both sides, as the
+    effective spread is): `price_impact_bps` = 2 x side x move, `realized_spread_bps` = effective less impact.
+    Informed takers leave a large impact and a small or negative realized spread behind them."""
+    move = value_ahead(trades, model) / trades["fair_value_hkd"].to_numpy() - 1.0
+    side = trades["taker_side"].to_numpy()
+    impact = 2.0 * side * move * 10_000.0
+    effective = 2.0 * side * trades["premium_bps"].to_numpy()
+    return pd.DataFrame({"price_impact_bps": impact, "realized_spread_bps": effective - impact}, index=trades.index)
 
 
 def quoted_pairs(model: Model) -> list[QuotedPair]:
@@ -307,6 +324,7 @@ class RunTables:
     money_venues: pd.DataFrame = field(default_factory=pd.DataFrame)
     conversions: pd.DataFrame = field(default_factory=pd.DataFrame)  # units converted between forms
     discovery: pd.DataFrame = field(default_factory=pd.DataFrame)  # price discovery between two venues' quotes
+    markouts: pd.DataFrame = field(default_factory=pd.DataFrame)  # per trade: price impact and realized spread
 
     @classmethod
     def from_model(cls, model: Model) -> RunTables:
@@ -328,4 +346,4 @@ class RunTables:
         money, money_holders, money_venues = money_tables(model, trades)
         return cls(trades, daily, groups, issuance_table(model), settlement, quotes, scenario, payments_table(model),
                    money, money_holders, money_venues, conversions_table(model),
-                   discovery_table(quotes, quoted_pairs(model)))
+                   discovery_table(quotes, quoted_pairs(model)), trade_markouts(trades, model))

@@ -17,6 +17,7 @@ import pytest
 from conftest import quick
 from sim.engine import build, simulate
 from sim.invariants import check_invariants
+from sim.kpis import compute_kpis
 from sim.experiment.stats import paired_comparison
 from sim.market.calendar import MINUTES_PER_DAY
 from sim.market.orderbook import BUY, SELL
@@ -24,6 +25,7 @@ from sim.market.order_flow import OrderFlow
 from sim.runs import run
 from sim.scenario import ScenarioError
 from sim.scenario.schema import Scenario
+from sim.tables import RunTables
 
 SEEDS = (1, 2, 3, 4, 5)
 LEARNS = ("venues.platform.listings.hk_tracker.market_maker.flow_half_life_minutes=30.0",
@@ -65,6 +67,30 @@ def test_a_maker_that_learns_from_flow_widens_and_leans_towards_one_sided_buying
     assert exchange.flow is None and len(exchange.ladder_key(0.5)) == 7  # the default: quotes ignore flow
 
 
+def test_a_trades_price_impact_and_realized_spread_add_up_to_its_effective_spread():
+    model = build(quick("baseline", *INFORMED), seed=3)
+    simulate(model)
+    tables = RunTables.from_model(model)
+    trades, markouts = tables.trades, tables.markouts
+    assert len(markouts) == len(trades) > 100
+    effective = 2.0 * trades["taker_side"] * trades["premium_bps"]
+    assert np.allclose(markouts["price_impact_bps"] + markouts["realized_spread_bps"], effective)
+    # the impact is the value's move over the next hour, signed by the taker: informed takers buy before rises
+    lead = 60.0 / MINUTES_PER_DAY
+    first = trades.iloc[0]
+    value = model.listings[int(first["listing"])].value
+    move = value.at(first["time"] + lead) / first["fair_value_hkd"] - 1.0
+    assert markouts["price_impact_bps"].iloc[0] == pytest.approx(2.0 * first["taker_side"] * move * 10_000.0)
+    informed = (trades["taker_group"] == "institutional") & (trades["instrument"] == "hk_tracker")
+    assert (markouts.loc[informed, "price_impact_bps"] >= 0.0).all()
+    # the KPI is the value-weighted mean over what investors took on the listing
+    kpis = compute_kpis(tables)
+    mine = (trades["instrument"] == "hk_tracker") & (trades["venue_name"] == "platform") & trades["taker_group"].isin(
+        ["retail", "institutional"])
+    expected = np.average(markouts.loc[mine, "price_impact_bps"], weights=trades.loc[mine, "value_hkd"])
+    assert kpis["price_impact_bps_hk_tracker_platform"] == pytest.approx(expected)
+
+
 def test_informed_needs_trade_on_the_side_the_value_is_going():
     result = run(quick("baseline", *INFORMED), seed=2)
     trades = result.trades
@@ -91,11 +117,17 @@ def test_informed_flow_widens_the_spreads_of_a_maker_that_learns_from_it():
     table = paired_comparison(pd.DataFrame(rows), {"learning_informed": "learning_uninformed",
                                                    "fixed_informed": "fixed_uninformed"},
                               ["spread_bps_hk_tracker_platform", "discovery_bps_hk_tracker_platform",
-                               "depth_hkd_hk_tracker_platform"])
+                               "depth_hkd_hk_tracker_platform", "price_impact_bps_hk_tracker_platform",
+                               "realized_spread_bps_hk_tracker_platform"])
     spread = table[table["kpi"] == "spread_bps_hk_tracker_platform"].set_index("policy")
     learning, fixed = spread.loc["learning_informed"], spread.loc["fixed_informed"]
     assert learning["ci_low"] > 0.0  # wider, beyond seed noise
     assert learning["difference"] > abs(fixed["difference"]) + 1.0
+    # informed takers leave the value moving their way: a price impact, and less kept by the maker that served them
+    for policy in ("learning_informed", "fixed_informed"):
+        impact = table[table["kpi"] == "price_impact_bps_hk_tracker_platform"].set_index("policy").loc[policy]
+        realized = table[table["kpi"] == "realized_spread_bps_hk_tracker_platform"].set_index("policy").loc[policy]
+        assert impact["ci_low"] > 10.0 and realized["ci_high"] < 0.0
     depth = table[table["kpi"] == "depth_hkd_hk_tracker_platform"].set_index("policy")
     assert depth.loc["learning_informed", "ci_high"] < 0.0  # thinner at the touch after one-sided flow
     assert abs(depth.loc["fixed_informed", "difference"]) < abs(depth.loc["learning_informed", "difference"]) / 2
