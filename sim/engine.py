@@ -296,8 +296,9 @@ class _Wiring:
                                   adoption.innovation_per_year, adoption.imitation_per_year)
             if not spec.tokenized_access:
                 shares = [0.0] * self.horizon
+            signals = stream(self.seed, f"signals:{name}") if spec.informed_lead_minutes else None
             groups.append(InvestorGroup(index, spec, first, interests, shares, market, self.ledger,
-                                        self.recorder, stream(self.seed, f"needs:{name}")))
+                                        self.recorder, stream(self.seed, f"needs:{name}"), signals))
         return groups
 
     def issuance_desk(self, issues: list[PlannedIssue], groups: list[InvestorGroup]) -> IssuanceDesk:

@@ -104,6 +104,26 @@ def test_informed_needs_trade_on_the_side_the_value_is_going():
     assert (np.sign(moves[moving]) == sides[moving]).all()  # every informed need took the side of the coming move
 
 
+def test_a_noisy_signal_points_the_right_way_as_often_as_its_accuracy_says():
+    noisy = quick("baseline", *INFORMED, "investors.institutional.informed_accuracy=0.75")
+    result = run(noisy, seed=2)
+    trades = result.trades
+    informed = trades[(trades["taker_group"] == "institutional") & (trades["instrument"] == "hk_tracker")]
+    lead = 60.0 / MINUTES_PER_DAY
+    value = next(l.value for l in build(noisy, seed=2).listings if l.instrument == "hk_tracker")
+    moves = np.array([value.at(t + lead) - value.at(t) for t in informed["time"]])
+    moving = moves != 0
+    right = np.sign(moves[moving]) == informed["taker_side"].to_numpy()[moving]
+    assert moving.sum() > 200
+    # right about 3 times in 4 (a binomial's 99.9% band around 0.75); traded needs are selected on the gain,
+    # and a wrong-way need has the same expected edge as a right one, so the selection does not tilt it
+    half_width = 3.3 * math.sqrt(0.75 * 0.25 / moving.sum())
+    assert abs(right.mean() - 0.75) < half_width
+    # the edge is smaller, so the value moves less the takers' way after their trades than with a perfect signal
+    perfect = run(quick("baseline", *INFORMED), seed=2).kpis["price_impact_bps_hk_tracker_platform"]
+    assert result.kpis["price_impact_bps_hk_tracker_platform"] < 0.75 * perfect
+
+
 def _runs(scenario: Scenario, name: str) -> list[dict]:
     return [{"scenario": name, "replication": seed, **run(scenario, seed=seed).kpis} for seed in SEEDS]
 

@@ -18,7 +18,10 @@ sends an immediate-or-cancel order limited to the price at which the gain would 
 
 An informed group (`informed_lead_minutes`) knows where the fair value will be that far ahead: each
 need buys if it will rise and sells if it will fall, and adds the move to its gain, so it takes
-quotes that are stale against what it knows; market makers that learn from flow answer it.
+quotes that are stale against what it knows; market makers that learn from flow answer it. Its
+signal may be noisy (`informed_accuracy` below 1): it then points the right way only that often,
+drawn from a stream of the group's own, and the need adds its expected edge, (2 x accuracy - 1)
+times the move, to its gain.
 
 A need for an exposure (a stock, an ETF on it, a tokenized share: instruments that give the same
 economic exposure) weighs the listings of every wrapper the group may use, each at its wrapper's
@@ -41,6 +44,7 @@ from sim.market.calendar import MINUTES_PER_DAY
 from sim.market.ledger import Ledger
 from sim.market.orderbook import BUY, SELL
 from sim.market.payers import Payer
+from sim.market.random_streams import uniforms
 from sim.market.settlement import prefunding_cost_bps_per_day
 from sim.market.specs import InvestorSpec
 from sim.market.trading import Market
@@ -140,6 +144,7 @@ class InvestorGroup:
         ledger: Ledger,
         recorder: Recorder,
         rng: np.random.Generator,
+        signals: np.random.Generator | None = None,
     ) -> None:
         self.index = index
         self.params = params
@@ -166,6 +171,9 @@ class InvestorGroup:
         self.recorder = recorder
         self._rng = rng
         self._lead_days = params.informed_lead_minutes / MINUTES_PER_DAY  # 0: uninformed
+        # an informed need's signal is right with this probability (its own stream: the needs' draws stay the same)
+        self._accuracy = params.informed_accuracy
+        self._signal_draws = uniforms(signals) if signals is not None and self._accuracy < 1.0 else None
         self.adoption = None  # onboarding that responds to the realised advantage (`ResponsiveAdoption`), if it does
         scale = params.adoption.advantage_scale_bps
         if scale is not None and params.tokenized_access:
@@ -326,7 +334,12 @@ class InvestorGroup:
             if now > 0 and later != now:
                 move = (later / now - 1.0) * 10_000.0
                 side = BUY if move > 0 else SELL
-                gain += abs(move)
+                if self._signal_draws is not None:  # a noisy signal: wrong 1 - accuracy of the time
+                    if next(self._signal_draws) >= self._accuracy:
+                        side = -side
+                    gain += abs(move) * (2.0 * self._accuracy - 1.0)  # the expected edge, not the move
+                else:
+                    gain += abs(move)
         if day != self._terms_day:
             self._terms_on(day)
         terms = self._terms

@@ -155,6 +155,7 @@ class InvestorSpec:
     holdings: dict[str, dict[str, int]]
     initial_cash_hkd: float
     informed_lead_minutes: float = 0.0  # 0: uninformed; else each need knows the fair value this far ahead
+    informed_accuracy: float = 1.0  # probability an informed need's signal of the move's direction is right
 
 
 @dataclass(frozen=True, slots=True)

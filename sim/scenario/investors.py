@@ -138,6 +138,12 @@ class InvestorGroupParams(Strict):
         "will fall, and adds the move (bps) to its gain, so it takes quotes that are stale against what it knows "
         "(informed traders; market makers that learn from flow answer them, `venues.<v>.listings.<l>.market_maker`).",
     )
+    informed_accuracy: float = Field(
+        1.0, gt=0.5, le=1.0,
+        description="How good an informed group's private signal is: the probability that it points the way the fair "
+        "value will move. 1: each need knows the direction; below 1 it takes the wrong side that often, and adds "
+        "(2 x accuracy - 1) times the move to its gain, its expected edge (only with `informed_lead_minutes` above 0).",
+    )
     settlement_delay_cost_bps_per_day: NonNegativeBps = Field(
         0.5, description="Cost the group puts on each business day a trade waits to settle, bps."
     )
