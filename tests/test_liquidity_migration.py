@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import quick
+from conftest import SCENARIOS, quick
 from sim.engine import build, simulate
 from sim.invariants import check_invariants
 from sim.kpis import compute_kpis
@@ -23,7 +23,7 @@ from sim.market.calendar import MINUTES_PER_DAY
 from sim.market.orderbook import BUY, SELL
 from sim.market.order_flow import OrderFlow
 from sim.runs import run
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.schema import Scenario
 from sim.tables import RunTables
 
@@ -291,6 +291,18 @@ def test_a_dearer_tokenized_channel_slows_responsive_adoption_and_only_onboarded
         onboarded = np.array(retail.onboarded_accounts)[trades["day"].to_numpy()[mine]]
         assert mine.any() and (local[mine] < onboarded).all()  # each one onboarded on the day it traded there
     assert shares[0.002] < shares[0.0]
+
+
+def test_with_informed_flow_the_exchange_etf_stays_one_tick_wide_as_hkex_reports():
+    """The sweep's exchange maker is held to what HKEX reports for liquid ETFs: the quote one tick wide at
+    least 90% of the time (calibration.md), with the informed group trading against it."""
+    model = build(load_scenario(SCENARIOS / "liquidity_migration.yaml", ["horizon_days=10"]), seed=1)
+    simulate(model)
+    quotes = RunTables.from_model(model).quotes
+    listing = next(l for l in model.listings if l.instrument == "hk_tracker" and l.venue.name == "exchange")
+    mine = quotes[quotes["listing"] == listing.index]
+    assert len(mine) > 500
+    assert ((mine["ask_cents"] - mine["bid_cents"]) <= listing.tick_cents).mean() >= 0.9
 
 
 def test_the_migration_sweep_plans_measured_kpis_and_its_figures_show_them(tmp_path):
