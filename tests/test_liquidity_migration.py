@@ -308,7 +308,6 @@ def test_with_informed_flow_the_exchange_etf_stays_one_tick_wide_as_hkex_reports
 def test_the_migration_sweep_plans_measured_kpis_and_its_figures_show_them(tmp_path):
     from sim.cli import main
     from sim.kpis import declared_kpis
-    from sim.scenario import load_scenario
     path = "scenarios/liquidity_migration.yaml"
     scenario = load_scenario(path)
     declared = {kpi.name for kpi in declared_kpis(scenario)}
