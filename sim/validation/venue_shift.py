@@ -39,7 +39,8 @@ BIS_TOLERANCE = 0.25  # "about": within a quarter either way
 
 @dataclass(frozen=True)
 class FormPair:
-    """An instrument quoted on an order book in both forms: the conventional venue and the tokenized one."""
+    """An instrument traded in both forms: its conventional venue (an exchange, or for a bond also a dealer
+    market) and its tokenized order-book venue."""
 
     instrument: str
     conventional_venue: str
