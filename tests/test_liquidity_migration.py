@@ -8,6 +8,7 @@ market makers that learn from flow.
 from __future__ import annotations
 
 import copy
+import json
 import math
 
 import numpy as np
@@ -339,6 +340,8 @@ def test_the_report_shows_a_sweep_run_beside_the_comparison(tmp_path):
     folder = next(tmp_path.glob("compare-*"))
     sweep = folder / "sweeps" / "liquidity_migration"
     assert len(list((sweep / "runs").glob("*.json"))) == 4 * 3  # every swept value, the plan's replications
+    shown = json.loads((sweep / "figure_kpis.json").read_text(encoding="utf-8"))
+    assert shown["labels"]["spread_bps_hk_tracker_exchange"] == "Quoted spread, hk_tracker on exchange"
     rebuilt = tmp_path / "again"
     build_report(folder, rebuilt)  # from the folder alone: the sweep is found there
     assert "Liquidity migration (liquidity_migration)" in (rebuilt / "report.html").read_text(encoding="utf-8")

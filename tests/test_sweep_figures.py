@@ -17,12 +17,14 @@ from sim.report.sweep_figures import (
     name_unit,
     plt,
     response_curve,
+    response_panels,
+    scenario_labels,
     sensitivity_figures,
     sweep_figures,
     tornado,
 )
 from sim.report.text import number
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, load_scenario
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -183,3 +185,30 @@ def test_sweep_command_draws_figures_after_the_tables(tmp_path, monkeypatch, cap
     output = capsys.readouterr()
     assert output.err == f"error: figures: ValueError: no ink; the tables in {folder} are complete\n"
     assert (folder / "summary.csv").exists() and (folder / "manifest.json").exists()
+
+
+def test_panels_are_titled_in_words_and_under_the_figure_title(tmp_path):
+    """A sweep's panels name a listing's measure in words, with its instrument and venue split where the
+    scenario knows them (a venue name with an underscore stays whole), and the figure's title sits above them."""
+    scenario = load_scenario(ROOT / "scenarios" / "liquidity_migration.yaml",
+                             ["venues.platform_b={kind: platform, form: tokenized, listings: {hk_tracker: {}}}"])
+    kpis = ["spread_bps_hk_tracker_platform_b", "venue_share_platform_b", "tokenized_share_etf",
+            "adoption_share_retail", "y"]
+    assert scenario_labels(kpis, scenario) == {
+        "spread_bps_hk_tracker_platform_b": "Quoted spread, hk_tracker on platform_b",
+        "venue_share_platform_b": "Share of investors' value on platform_b",
+        "tokenized_share_etf": "Tokenized share of ETF value",
+    }  # the retail adoption share is a headline, with its own label; `y` is nobody's
+    result = experiment.sweep(plane, ["a=1,0,0.5"], reps=3, out=tmp_path, workers=1)
+    tables = load_tables(result.folder, "sweep")
+    fig = response_panels(tables, ["y", "tokenized_share"], "A sweep", {"y": "Quoted spread, x on platform_b"})
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]
+    assert titles[0] == "Quoted spread, x on platform_b" and titles[1].startswith("Tokenized share of turnover")
+    plt.close(fig)
+    fig = response_panels(tables, ["y", "tokenized_share"] * 5, "A sweep")  # as tall as the report's
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    top_of_panels = max(ax.title.get_window_extent(renderer).y1 for ax in fig.axes if ax.get_visible())
+    # a clear gap (a quarter of an inch) between the figure's title and the first row's titles
+    assert fig._suptitle.get_window_extent(renderer).y0 - top_of_panels >= 0.25 * fig.dpi
+    plt.close(fig)

@@ -33,6 +33,7 @@ from sim.ranges.assumption_sets import CENTRAL
 from sim.ranges.commands import command_ranges, ranges_name
 from sim.report.document import build_report
 from sim.report.inputs import FIGURE_KPIS, SWEEPS
+from sim.report.sweep_figures import scenario_labels
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario_files import scenario_files
 
@@ -142,7 +143,8 @@ def run_sweep(args: argparse.Namespace, file: Path, scenario, folder: Path) -> i
         print(f"error: {result.failed} runs of the sweep failed; see {result.folder / 'failures.csv'}", file=sys.stderr)
         return 1
     shown = {"title": scenario.name.replace("_", " ").capitalize(), "kpis": list(plan.kpis),
-             "description": scenario.description, "counterfactual": scenario.counterfactual}
+             "description": scenario.description, "counterfactual": scenario.counterfactual,
+             "labels": scenario_labels(plan.kpis, scenario)}
     (result.folder / FIGURE_KPIS).write_text(json.dumps(shown, indent=1) + "\n", encoding="utf-8")
     return 0
 

@@ -61,6 +61,7 @@ class SweepShown:
     tables: ExperimentTables
     description: str = ""
     counterfactual: str | None = None  # what it departs from in Hong Kong law or practice, if it does
+    labels: dict[str, str] = field(default_factory=dict)  # panel titles of KPIs named after its listings
 
 
 def load_sweeps(folder: Path) -> list[SweepShown]:
@@ -71,7 +72,7 @@ def load_sweeps(folder: Path) -> list[SweepShown]:
         tables = load_tables(sub.parent, "sweep")
         kpis = [kpi for kpi in chosen["kpis"] if kpi in tables.kpis()]
         shown.append(SweepShown(sub.parent.name, chosen["title"], kpis, tables, chosen.get("description") or "",
-                                chosen.get("counterfactual")))
+                                chosen.get("counterfactual"), chosen.get("labels") or {}))
     return shown
 
 

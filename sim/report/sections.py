@@ -120,7 +120,7 @@ def _sweep_sections(inputs: ReportInputs) -> list[Section]:
                           f"{sweep.counterfactual.strip().rstrip('.')}." if sweep.counterfactual else "")
         section.add(f"{sweep.title} ({sweep.name}): each KPI the sweep's plan names, at each value of the swept key, "
                     f"with its 95% interval over the replications (same seeds at every value).{about}{counterfactual}",
-                    lambda sweep=sweep: response_panels(sweep.tables, sweep.kpis, sweep.title),
+                    lambda sweep=sweep: response_panels(sweep.tables, sweep.kpis, sweep.title, sweep.labels),
                     f"The sweep {sweep.name} has none of its planned KPIs measured, so nothing is drawn.")
         sections.append(section)
     return sections

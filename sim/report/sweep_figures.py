@@ -31,6 +31,7 @@ from matplotlib.container import BarContainer
 from sim.experiment.params import value_text
 from sim.outputs import write_folder
 from sim.figures import PNG_METADATA, plt
+from sim.kpis import book_listings
 from sim.report.text import HEADLINES, hkd_scale, number
 from sim.scenario import ScenarioError
 
@@ -121,6 +122,28 @@ def kpi_label(kpi: str) -> tuple[str, str | None]:
     return (headline.label, headline.unit) if headline else (kpi, name_unit(kpi))
 
 
+LISTING_MEASURES = {
+    "spread_bps": "Quoted spread", "depth_hkd": "Depth at the best quotes", "price_impact_bps": "Price impact",
+    "realized_spread_bps": "Realized spread", "discovery_bps": "Price discovery", "trades": "Trades",
+    "trade_size_hkd": "Mean trade size",
+}
+"""Per-listing KPIs (`<measure>_<instrument>_<venue>`) by measure, in words for a figure's panel title."""
+TYPE_WORDS = {"etf": "ETF", "stock": "share"}  # instrument types whose name is not their word
+
+
+def scenario_labels(kpis: Sequence[str], scenario) -> dict[str, str]:
+    """Readable titles for the KPIs named after a scenario's listings, venues and groups
+    (`spread_bps_hk_tracker_exchange` -> "Quoted spread, hk_tracker on exchange"): the names can only
+    be split where the scenario is known, so a sweep's labels are made when it runs and saved with it."""
+    words = {f"{measure}_{name}_{venue}": f"{text}, {name} on {venue}"
+             for measure, text in LISTING_MEASURES.items() for name, venue in book_listings(scenario)}
+    words |= {f"venue_share_{venue}": f"Share of investors' value on {venue}" for venue in scenario.venues}
+    words |= {f"adoption_share_{group}": f"{group.capitalize()} adoption share" for group in scenario.investors}
+    words |= {f"tokenized_share_{kind}": f"Tokenized share of {TYPE_WORDS.get(kind, kind.replace('_', ' '))} value"
+              for kind in {instrument.type for instrument in scenario.instruments.values()}}
+    return {kpi: words[kpi] for kpi in kpis if kpi in words and kpi not in HEADLINE_OF}
+
+
 def display_scale(values: np.ndarray, unit: str | None) -> tuple[float, str]:
     """A divisor and the axis unit for showing `values`: HKD in thousands/millions/billions,
     fractions in %."""
@@ -161,9 +184,10 @@ def _tick(value: object) -> str:
     return f"{value:.6g}" if isinstance(value, float) else value_text(value)
 
 
-def _finish(fig, tables: ExperimentTables, legend_inches: float = 0.0):
+def _finish(fig, tables: ExperimentTables, legend_inches: float = 0.0, title_inches: float = 0.0):
     """The house source line (wrapped to the figure's width), with the version that produced
-    the numbers, and room above it for a figure legend `legend_inches` high."""
+    the numbers, room above it for a figure legend `legend_inches` high, and room at the top for a
+    figure title `title_inches` high."""
     width, height = fig.get_figwidth(), fig.get_figheight()
     text = f"Source: LEAP tokenization simulator {tables.version}; {tables.source}"
     lines = textwrap.wrap(text, int(width * SOURCE_CHARS_PER_INCH))
@@ -175,7 +199,7 @@ def _finish(fig, tables: ExperimentTables, legend_inches: float = 0.0):
         fig.legend([handles[i] for i in order], [labels[i] for i in order], frameon=False, fontsize=8,
                    loc="lower left", bbox_to_anchor=(0.01, foot))
         foot += (legend_inches + 0.05) / height
-    fig.tight_layout(rect=(0, foot, 1, 1))
+    fig.tight_layout(rect=(0, foot, 1, 1 - title_inches / height))
     return fig
 
 
@@ -213,12 +237,13 @@ class _Curve:
     numeric: bool
 
 
-def _curve(tables: ExperimentTables, kpi: str) -> _Curve:
+def _curve(tables: ExperimentTables, kpi: str, title: str | None = None) -> _Curve:
     key = tables.keys[0]
     rows = _rows(tables, kpi)
     levels = _levels(rows[key])
     rows = rows.set_index(key).reindex(levels)
     label, unit = kpi_label(kpi)
+    label = title or label
     factor, shown_unit = display_scale(rows["mean"].to_numpy(dtype=float), unit)
     mean, low, high = (rows[c].to_numpy(dtype=float) / factor for c in ("mean", "ci_low", "ci_high"))
     numeric = _is_numeric(rows.index.to_series())
@@ -255,9 +280,11 @@ def response_curve(tables: ExperimentTables, kpi: str):
 PANEL_COLUMNS = 2
 
 
-def response_panels(tables: ExperimentTables, kpis: Sequence[str], title: str):
+def response_panels(tables: ExperimentTables, kpis: Sequence[str], title: str, labels: dict[str, str] | None = None):
     """Small multiples of `response_curve`: each KPI's mean at each value of the one swept key, with its
-    95% interval as a band, in a grid of panels under one title (for the policy report)."""
+    95% interval as a band, in a grid of panels under one title (for the policy report); `labels` titles
+    the panels of KPIs named after the scenario's listings (`scenario_labels`)."""
+    labels = labels or {}
     key = tables.keys[0]
     shown = [kpi for kpi in kpis if _rows(tables, kpi)["mean"].notna().any()]
     if not shown or len(tables.keys) != 1:
@@ -265,7 +292,7 @@ def response_panels(tables: ExperimentTables, kpis: Sequence[str], title: str):
     rows_of_panels = math.ceil(len(shown) / PANEL_COLUMNS)
     fig, axes = plt.subplots(rows_of_panels, PANEL_COLUMNS, figsize=(11, 2.9 * rows_of_panels + 0.8), squeeze=False)
     for ax, kpi in zip(axes.ravel(), shown):
-        curve = _curve(tables, kpi)
+        curve = _curve(tables, kpi, labels.get(kpi))
         ax.fill_between(curve.x, curve.low, curve.high, color=CURVE_COLOUR, alpha=0.22, linewidth=0)
         ax.plot(curve.x, curve.mean, "o-", color=CURVE_COLOUR, linewidth=1.4, markersize=4)
         ax.set_xticks(curve.x, [_tick(v) for v in curve.levels])
@@ -278,7 +305,7 @@ def response_panels(tables: ExperimentTables, kpis: Sequence[str], title: str):
         ax.set_xlabel(key_label(key), fontsize=8)
     fig.suptitle(f"{title}: mean over {_replications(tables.reps)} at each value (line) and its 95% interval (band)",
                  x=0.01, ha="left", fontsize=11)
-    return _finish(fig, tables)
+    return _finish(fig, tables, title_inches=0.45)
 
 
 def _annotate(ax, x: float, y: float, value: float, shade: float) -> None:
