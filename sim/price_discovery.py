@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-MINUTES_PER_DAY = 24 * 60
+from sim.market.calendar import MINUTES_PER_DAY
+
 MIN_OBSERVATIONS = 30
 """Fewer usable observations than this and the measures are NaN: too few to estimate a VECM with a few lags."""
 

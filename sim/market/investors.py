@@ -388,11 +388,9 @@ class InvestorGroup:
             limit = math.floor(listing.ticks(fair) * (1.0 + room))
         else:
             limit = max(1, math.ceil(listing.ticks(fair) * (1.0 - room)))
-        if self.adoption is None:
-            return self.market.take(listing, account, side, quantity, limit, t, fair) > 0
         filled = self.market.take(listing, account, side, quantity, limit, t, fair)
-        if filled > 0:  # what the trade cost, as the need weighed it (charges and the crossing at the touch)
-            self.adoption.record(listing.venue.form, gain - net, filled * fair)
+        if filled > 0 and self.adoption is not None:  # what the trade cost, as the need weighed it (charges and
+            self.adoption.record(listing.venue.form, gain - net, filled * fair)  # the crossing at the touch)
         return filled > 0
 
     def _terms_on(self, day: int) -> None:

@@ -28,7 +28,7 @@ from sim.runs import RunResult
 from sim.scenario import Scenario
 from sim.validation.checks import GAIN_MEANS, Check, interval
 from sim.validation.kinds import CALIBRATION_TARGET, OUT_OF_SAMPLE, Driver
-from sim.validation.runs import ModelRuns, listing_days
+from sim.validation.runs import ModelRuns, half_spread_bps, listing_days
 
 TAX_PER_SIDE = 0.001  # added to the tokenized form's duty: 0.1% a side, the stock rate, a counterfactual for ETFs
 ETF_DUTY_LEVER = "policy.stamp_duty.tokenized_etf"
@@ -79,8 +79,7 @@ def tokenized_share(result: RunResult, pair: FormPair) -> float:
 
 def quoted_spread_bps(result: RunResult, venue: str, instrument: str) -> float:
     """Mean quoted spread of a listing over its days (nan if never quoted)."""
-    spreads = listing_days(result, venue, instrument)["quoted_spread_bps"].to_numpy()
-    return float(np.nanmean(spreads)) if np.isfinite(spreads).any() else math.nan
+    return 2.0 * half_spread_bps(listing_days(result, venue, instrument))
 
 
 def dealer_spread_bps(result: RunResult, venue: str, instrument: str) -> float:
